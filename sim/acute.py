@@ -1,0 +1,90 @@
+"""Acute beds: admission, boarding, length of stay and in-hospital death.
+
+Emergency admissions need one of a finite number of general and acute beds. When
+all are full the patient either waits in A&E (*boarding*, ``when_full: queue``)
+or is diverted to another hospital and lost to this system (``divert``; with
+Poisson arrivals this is the Erlang loss system). The acute stay - until the
+patient is medically fit - depends on age and frailty and follows a configurable
+distribution. A share of patients, rising with age, die in hospital.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Generator
+from typing import TYPE_CHECKING, Any
+
+from sim.components import Component
+from sim.core.distributions import sampler
+from sim.core.resources import ServerPool
+from sim.patient import Draw, Patient, per_stratum
+
+if TYPE_CHECKING:
+    from sim.model import CareSystemModel
+
+
+class AcuteBeds(Component):
+    """The hospital's general and acute beds for emergency admissions."""
+
+    name = "acute"
+
+    def __init__(self, model: CareSystemModel) -> None:
+        super().__init__(model)
+        cfg = model.cfg.acute
+        self.cfg = cfg
+        self.capacity = model.cfg.beds.acute
+        self.divert = model.cfg.beds.when_full == "divert"
+        self.beds = ServerPool(self.env, self.capacity)
+        self.death_p = per_stratum(model.strata, cfg.death_probability.as_tuple()).tolist()
+        self.occupied = self.rec.level("beds_occupied")
+        self.boarding = self.rec.level("boarding")
+        self.bed_waits = self.rec.sample_list("bed_wait_hours")
+        self.stays = self.rec.sample_list("los_days")
+
+    def draws(self) -> list[Draw]:
+        c = self.cfg
+        mean_hours = per_stratum(
+            self.model.strata, c.los_mean_days.as_tuple(),
+            by_frailty=c.los_frailty_multiplier.as_tuple(),
+        ) * 24.0
+        mean_hours = mean_hours * (1 + (c.los_care_home_multiplier - 1) * self.model.strata.care_home)
+        return [
+            Draw("los_h", "acute.los", sampler(c.los_shape), mean_hours.tolist()),
+            Draw("u_death", "acute.death"),
+        ]
+
+    def admit(self, p: Patient) -> Generator[Any, Any, bool]:
+        """Record the admission and wait for a bed; False if diverted."""
+        rec, env = self.rec, self.env
+        t = env.now
+        rec.count("emergency_admissions", t, p.neighbourhood)
+        if p.older:
+            rec.count("emergency_admissions_65plus", t, p.neighbourhood)
+        if p.readmission:
+            rec.count("readmissions_30d", t, p.neighbourhood)
+        if self.divert and self.beds.busy >= self.capacity:
+            rec.count("admissions_diverted", t, p.neighbourhood)
+            rec.log(t, p.id, p.person, "diverted")
+            return False
+        self.boarding.add(1, t)
+        yield self.beds.acquire()
+        now = env.now
+        self.boarding.add(-1, now)
+        self.bed_waits.append((now, now - t))
+        self.occupied.add(1, now)
+        p.t_bed = now
+        rec.log(now, p.id, p.person, "bed_start")
+        return True
+
+    def stay(self, p: Patient) -> Generator[Any, Any, bool]:
+        """The acute stay; returns False if the patient died in hospital."""
+        m = self.model.hooks.los_multiplier(p) if self.model.hooks.los else 1.0
+        yield self.env.timeout(p.los_h * m * p.los_multiplier)
+        return p.u_death >= self.death_p[p.stratum]
+
+    def release(self, p: Patient, outcome: str) -> None:
+        """The patient leaves the bed (discharged, transferred or died)."""
+        t = self.env.now
+        self.beds.release()
+        self.occupied.add(-1, t)
+        self.stays.append((t, (t - p.t_bed) / 24.0))
+        self.rec.log(t, p.id, p.person, "bed_end", outcome)

@@ -1,0 +1,107 @@
+"""A&E (emergency department): triage, assessment, decision and boarding.
+
+An attender is triaged by a nurse, then assessed and treated by a clinician, then
+waits for investigations and a decision (not limited by staff). The numbers of
+triage nurses and clinicians on duty follow hourly rotas (weekday and optional
+weekend). The decision is to admit or to discharge. An admitted patient stays in
+the department - *boarding* - until an acute bed is free; the time in department
+is measured from arrival to leaving A&E, against the 4-hour standard.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Generator, Iterable
+from typing import TYPE_CHECKING, Any
+
+from sim.components import Component
+from sim.core.distributions import sampler
+from sim.core.resources import ServerPool
+from sim.patient import Draw, Patient, per_stratum
+
+if TYPE_CHECKING:
+    from sim.model import CareSystemModel
+
+
+class EmergencyDepartment(Component):
+    """The A&E department with rota-driven triage and clinician capacity."""
+
+    name = "ae"
+
+    def __init__(self, model: CareSystemModel) -> None:
+        super().__init__(model)
+        cfg = model.cfg.ae
+        self.cfg = cfg
+        self.enabled = cfg.enabled
+        self.weekday_rota = (tuple(cfg.triage_rota), tuple(cfg.clinician_rota))
+        self.weekend_rota = (
+            tuple(cfg.triage_rota),
+            tuple(cfg.clinician_rota_weekend or cfg.clinician_rota),
+        )
+        self.triage = ServerPool(self.env, cfg.triage_rota[0])
+        self.clinicians = ServerPool(self.env, cfg.clinician_rota[0])
+        self.admit_p = per_stratum(
+            model.strata, cfg.admit_probability.as_tuple(),
+            care_home=cfg.care_home_admit_probability,
+        ).tolist()
+        self.target = cfg.four_hour_target_hours
+        self.in_ae = self.rec.level("in_ae")
+        self.times = self.rec.sample_list("ae_hours")
+
+    def draws(self) -> list[Draw]:
+        c = self.cfg
+        return [
+            Draw("triage_h", "ae.triage", sampler(c.triage_minutes), c.triage_minutes.mean / 60),
+            Draw("assess_h", "ae.assessment", sampler(c.assessment_minutes),
+                 c.assessment_minutes.mean / 60),
+            Draw("decision_h", "ae.decision", sampler(c.decision_minutes),
+                 c.decision_minutes.mean / 60),
+            Draw("u_admit", "ae.admit"),
+        ]
+
+    def processes(self) -> Iterable[Generator[Any, Any, Any]]:
+        return (self.rota(),) if self.enabled else ()
+
+    def rota(self) -> Generator[Any, Any, None]:
+        """Set staff numbers at the start of every hour."""
+        clock = self.model.clock
+        hour = 0
+        while True:
+            weekend = clock.weekday(hour // 24) >= 5
+            triage, clinicians = self.weekend_rota if weekend else self.weekday_rota
+            self.triage.set_capacity(triage[hour % 24])
+            self.clinicians.set_capacity(clinicians[hour % 24])
+            yield self.env.timeout(1.0)
+            hour += 1
+
+    def decides_admit(self, p: Patient) -> bool:
+        return p.readmission or p.u_admit < self.admit_p[p.stratum]
+
+    def arrive(self, p: Patient) -> None:
+        rec, t = self.rec, self.env.now
+        rec.count("ae_attendances", t, p.neighbourhood)
+        if p.older:
+            rec.count("ae_attendances_65plus", t, p.neighbourhood)
+        if self.model.community.by_ambulance(p):
+            rec.count("ae_ambulance_arrivals", t, p.neighbourhood)
+        self.in_ae.add(1, t)
+        rec.log(t, p.id, p.person, "ae_arrival")
+
+    def assess(self, p: Patient) -> Generator[Any, Any, bool]:
+        """Triage, clinician assessment and decision; returns True to admit."""
+        env = self.env
+        triage, clinicians = self.triage, self.clinicians
+        yield triage.acquire()
+        yield env.timeout(p.triage_h)
+        triage.release()
+        yield clinicians.acquire()
+        yield env.timeout(p.assess_h)
+        clinicians.release()
+        yield env.timeout(p.decision_h)
+        return self.decides_admit(p)
+
+    def depart(self, p: Patient, outcome: str) -> None:
+        """The patient leaves A&E (home, to a ward, or elsewhere)."""
+        t = self.env.now
+        self.in_ae.add(-1, t)
+        self.times.append((t, t - p.arrival))
+        self.rec.log(t, p.id, p.person, "ae_departure", outcome)

@@ -1,0 +1,50 @@
+"""Community response: crises resolved the same day without going to A&E.
+
+Same-day GP appointments and community rapid-response teams manage a share of
+crises at home. A managed crisis ends there; the rest attend A&E, by ambulance or
+on foot. Interventions (case management, care-home support) may change who is
+managed in the community through the ``community`` hook.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from sim.components import Component
+from sim.patient import Draw, Patient, per_stratum
+
+if TYPE_CHECKING:
+    from sim.model import CareSystemModel
+
+
+class CommunityResponse(Component):
+    """Decides whether a crisis is managed in the community."""
+
+    name = "community"
+
+    def __init__(self, model: CareSystemModel) -> None:
+        super().__init__(model)
+        cfg = model.cfg.community
+        self.enabled = cfg.enabled
+        self.share = per_stratum(
+            model.strata, cfg.managed_share.as_tuple(), care_home=cfg.care_home_managed_share
+        ).tolist()
+        self.ambulance = per_stratum(model.strata, cfg.ambulance_share.as_tuple()).tolist()
+
+    def draws(self) -> list[Draw]:
+        return [Draw("u_community", "community.managed"), Draw("u_ambulance", "ae.ambulance")]
+
+    def manages(self, p: Patient) -> bool:
+        """True if the crisis is resolved in the community (and records it)."""
+        forced = self.model.hooks.community_override(p) if self.model.hooks.community else None
+        managed = forced if forced is not None else (
+            self.enabled and p.u_community < self.share[p.stratum]
+        )
+        if managed:
+            self.rec.count("community_managed", p.arrival, p.neighbourhood)
+            self.rec.exit("community_managed")
+            self.rec.log(p.arrival, p.id, p.person, "community_managed")
+        return managed
+
+    def by_ambulance(self, p: Patient) -> bool:
+        return p.u_ambulance < self.ambulance[p.stratum]

@@ -1,0 +1,42 @@
+"""The component protocol: how services plug into the model.
+
+Following desmod's split between structure and behaviour, the top-level model
+(:mod:`sim.model`) builds components and starts their processes in one place.
+A component is a leaf of behaviour - a service of the care system - that
+
+* declares the random patient attributes it needs (:meth:`draws`),
+* registers its hook callables (:meth:`install`), and
+* names the SimPy processes it runs for the whole replication (:meth:`processes`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Generator, Iterable
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from sim.hooks import Hooks
+    from sim.model import CareSystemModel
+    from sim.patient import Draw
+
+
+class Component:
+    """Base class of a service component."""
+
+    name = "component"
+
+    def __init__(self, model: CareSystemModel) -> None:
+        self.model = model
+        self.env = model.env
+        self.rec = model.recorder
+
+    def draws(self) -> list[Draw]:
+        """Random attributes this component needs on every new patient."""
+        return []
+
+    def install(self, hooks: Hooks) -> None:
+        """Register hook callables (interventions override this)."""
+
+    def processes(self) -> Iterable[Generator[Any, Any, Any]]:
+        """Long-running SimPy processes started when the model starts."""
+        return ()

@@ -1,0 +1,442 @@
+"""Typed, immutable configuration of a neighbourhood care system.
+
+Every block of ``configs/config.yaml`` has a frozen dataclass here. The YAML file
+holds the default values and names the source of each; these classes hold the
+*shape* of the configuration and the rules a value must obey. Relations between
+fields (shares summing to one, opening hours within a day) live in each class's
+``check`` method so that all problems are reported in one go.
+
+Units are part of field names: ``*_minutes``, ``*_hours``, ``*_days``,
+``*_per_person_year``. Simulation time inside the model is in hours.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import math
+from dataclasses import dataclass, field
+from typing import Literal
+
+from sim.config.build import num
+from sim.config.errors import ConfigProblem
+
+AGE_BANDS: tuple[str, ...] = ("age_0_64", "age_65_74", "age_75_84", "age_85_plus")
+FRAILTY_BANDS: tuple[str, ...] = ("fit", "mild", "moderate", "severe")
+WEEKDAYS: tuple[str, ...] = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+Weekday = Literal["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]
+Attribution = Literal["nhs", "social_care", "both"]
+ATTRIBUTIONS: tuple[str, ...] = ("nhs", "social_care", "both")
+SUM_TOL = 1e-6
+
+
+def _sum_check(path: str, values: tuple[float, ...], names: tuple[str, ...]) -> list[ConfigProblem]:
+    total = math.fsum(values)
+    if abs(total - 1.0) > SUM_TOL:
+        shown = dict(zip(names, values, strict=True))
+        return [ConfigProblem(path or "config", shown, f"shares that sum to 1 (they sum to {total:.6g})")]
+    return []
+
+
+# --------------------------------------------------------------------------- bands
+@dataclass(frozen=True, slots=True)
+class AgeValues:
+    """A non-negative value per age band (rates, mean stays, multipliers)."""
+
+    age_0_64: float = num(ge=0)
+    age_65_74: float = num(ge=0)
+    age_75_84: float = num(ge=0)
+    age_85_plus: float = num(ge=0)
+
+    def as_tuple(self) -> tuple[float, float, float, float]:
+        return (self.age_0_64, self.age_65_74, self.age_75_84, self.age_85_plus)
+
+
+@dataclass(frozen=True, slots=True)
+class AgeProbabilities:
+    """A probability per age band."""
+
+    age_0_64: float = num(ge=0, le=1)
+    age_65_74: float = num(ge=0, le=1)
+    age_75_84: float = num(ge=0, le=1)
+    age_85_plus: float = num(ge=0, le=1)
+
+    def as_tuple(self) -> tuple[float, float, float, float]:
+        return (self.age_0_64, self.age_65_74, self.age_75_84, self.age_85_plus)
+
+
+@dataclass(frozen=True, slots=True)
+class AgeShares(AgeProbabilities):
+    """Shares of a population by age band; they must sum to 1."""
+
+    def check(self, path: str) -> list[ConfigProblem]:
+        return _sum_check(path, self.as_tuple(), AGE_BANDS)
+
+
+@dataclass(frozen=True, slots=True)
+class FrailtyValues:
+    """A non-negative value per eFI frailty band."""
+
+    fit: float = num(ge=0)
+    mild: float = num(ge=0)
+    moderate: float = num(ge=0)
+    severe: float = num(ge=0)
+
+    def as_tuple(self) -> tuple[float, float, float, float]:
+        return (self.fit, self.mild, self.moderate, self.severe)
+
+
+@dataclass(frozen=True, slots=True)
+class FrailtyShares:
+    """Shares of a group by eFI frailty band; they must sum to 1."""
+
+    fit: float = num(ge=0, le=1)
+    mild: float = num(ge=0, le=1)
+    moderate: float = num(ge=0, le=1)
+    severe: float = num(ge=0, le=1)
+
+    def as_tuple(self) -> tuple[float, float, float, float]:
+        return (self.fit, self.mild, self.moderate, self.severe)
+
+    def check(self, path: str) -> list[ConfigProblem]:
+        return _sum_check(path, self.as_tuple(), FRAILTY_BANDS)
+
+
+# --------------------------------------------------------------------------- building blocks
+@dataclass(frozen=True, slots=True)
+class Duration:
+    """A random duration: a distribution family scaled to a mean.
+
+    ``cv`` (coefficient of variation) shapes the lognormal and gamma; the mixed
+    exponential is a short-stay and a long-stay phase (Harrison & Millard) with
+    ``short_share`` of cases in the short phase and a long phase whose mean is
+    ``long_to_short_ratio`` times the short one. The unit is given by the name of
+    the field that holds the duration.
+    """
+
+    mean: float = num(ge=0)
+    distribution: Literal["exponential", "lognormal", "gamma", "mixed_exponential", "fixed"] = (
+        "lognormal"
+    )
+    cv: float = num(1.0, gt=0, le=20)
+    short_share: float = num(0.8, gt=0, lt=1)
+    long_to_short_ratio: float = num(6.0, ge=1)
+
+
+@dataclass(frozen=True, slots=True)
+class Calendar:
+    """When a service works: days of the week and daily hours [start, end)."""
+
+    days: tuple[Weekday, ...] = ("Mon", "Tue", "Wed", "Thu", "Fri")
+    start_hour: int = num(8, ge=0, le=23)
+    end_hour: int = num(18, ge=1, le=24)
+
+    def check(self, path: str) -> list[ConfigProblem]:
+        problems = []
+        if self.start_hour >= self.end_hour:
+            problems.append(
+                ConfigProblem(
+                    f"{path}.end_hour",
+                    self.end_hour,
+                    f"an hour after start_hour ({self.start_hour}) and at most 24",
+                )
+            )
+        if len(set(self.days)) != len(self.days):
+            problems.append(ConfigProblem(f"{path}.days", list(self.days), "each weekday once"))
+        return problems
+
+
+def _rota_check(path: str, rota: tuple[int, ...]) -> list[ConfigProblem]:
+    if len(rota) != 24:
+        return [ConfigProblem(path, list(rota), "24 staff numbers, one per hour from 00:00")]
+    return []
+
+
+# --------------------------------------------------------------------------- run
+@dataclass(frozen=True, slots=True)
+class RunConfig:
+    """Length, replications and seeds of a run."""
+
+    years: float = num(gt=0, le=50, units="years measured after warm-up")
+    warmup_days: int = num(ge=0, units="days")
+    replications: int = num(ge=1)
+    seed: int = num(ge=0, lt=2**63)
+    start_date: str = "2019-04-01"
+    event_log: bool = False
+
+    @property
+    def measured_days(self) -> int:
+        return max(1, round(self.years * 365))
+
+    @property
+    def total_days(self) -> int:
+        return self.warmup_days + self.measured_days
+
+    @property
+    def start(self) -> _dt.date:
+        return _dt.date.fromisoformat(self.start_date)
+
+    def check(self, path: str) -> list[ConfigProblem]:
+        try:
+            _dt.date.fromisoformat(self.start_date)
+        except ValueError:
+            return [ConfigProblem(f"{path}.start_date", self.start_date, "a date as YYYY-MM-DD")]
+        return []
+
+
+# --------------------------------------------------------------------------- population
+@dataclass(frozen=True, slots=True)
+class Neighbourhood:
+    """A group of GP practices with its registered population."""
+
+    name: str
+    registered: int = num(ge=0, units="registered patients")
+    age_shares: AgeShares | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class PopulationConfig:
+    """Registered population by neighbourhood, age, frailty and care-home residence."""
+
+    neighbourhoods: tuple[Neighbourhood, ...]
+    age_shares: AgeShares
+    frailty_65_74: FrailtyShares
+    frailty_75_84: FrailtyShares
+    frailty_85_plus: FrailtyShares
+    care_home_share: AgeProbabilities
+    care_home_frailty: FrailtyShares
+
+    def check(self, path: str) -> list[ConfigProblem]:
+        problems = []
+        if not self.neighbourhoods:
+            problems.append(ConfigProblem(f"{path}.neighbourhoods", [], "at least one neighbourhood"))
+        names = [n.name for n in self.neighbourhoods]
+        if len(set(names)) != len(names):
+            problems.append(
+                ConfigProblem(f"{path}.neighbourhoods", names, "neighbourhood names that are unique")
+            )
+        return problems
+
+    @property
+    def registered(self) -> int:
+        return sum(n.registered for n in self.neighbourhoods)
+
+
+# --------------------------------------------------------------------------- demand
+@dataclass(frozen=True, slots=True)
+class TimeProfile:
+    """Relative crisis rates by hour of day, day of week (Mon first) and month (Jan first).
+
+    Each profile is rescaled to mean 1, so the annual rates in ``DemandConfig`` stay
+    annual averages.
+    """
+
+    hourly: tuple[float, ...]
+    weekly: tuple[float, ...]
+    monthly: tuple[float, ...]
+
+    def check(self, path: str) -> list[ConfigProblem]:
+        problems = []
+        for name, n in (("hourly", 24), ("weekly", 7), ("monthly", 12)):
+            values = getattr(self, name)
+            if len(values) != n or any(v < 0 for v in values) or sum(values) <= 0:
+                problems.append(
+                    ConfigProblem(
+                        f"{path}.{name}", list(values), f"{n} non-negative numbers, not all zero"
+                    )
+                )
+        return problems
+
+
+@dataclass(frozen=True, slots=True)
+class DemandConfig:
+    """How health crises arise in the registered population."""
+
+    mode: Literal["crises", "direct_admissions"]
+    crisis_rate_per_person_year: AgeValues
+    frailty_rate_ratio: FrailtyValues
+    care_home_crisis_rate_per_person_year: float = num(ge=0)
+    profile: TimeProfile
+    time_varying: bool = True
+    thinning_headroom: float = num(1.5, ge=1, le=10)
+    direct_admissions_per_day: float = num(0.0, ge=0)
+
+
+# --------------------------------------------------------------------------- services
+@dataclass(frozen=True, slots=True)
+class CommunityConfig:
+    """Same-day community response that resolves a crisis without A&E."""
+
+    enabled: bool
+    managed_share: AgeProbabilities
+    care_home_managed_share: float = num(ge=0, le=1)
+    ambulance_share: AgeProbabilities
+
+
+@dataclass(frozen=True, slots=True)
+class AEConfig:
+    """Emergency department: triage, clinician assessment, decision, boarding."""
+
+    enabled: bool
+    triage_rota: tuple[int, ...]
+    clinician_rota: tuple[int, ...]
+    clinician_rota_weekend: tuple[int, ...] | None
+    triage_minutes: Duration
+    assessment_minutes: Duration
+    decision_minutes: Duration
+    admit_probability: AgeProbabilities
+    care_home_admit_probability: float = num(ge=0, le=1)
+    four_hour_target_hours: float = num(4.0, gt=0)
+
+    def check(self, path: str) -> list[ConfigProblem]:
+        problems = _rota_check(f"{path}.triage_rota", self.triage_rota)
+        problems += _rota_check(f"{path}.clinician_rota", self.clinician_rota)
+        if self.clinician_rota_weekend is not None:
+            problems += _rota_check(f"{path}.clinician_rota_weekend", self.clinician_rota_weekend)
+        for name in ("triage_rota", "clinician_rota", "clinician_rota_weekend"):
+            rota = getattr(self, name)
+            if rota is not None and any(v < 0 for v in rota):
+                problems.append(ConfigProblem(f"{path}.{name}", list(rota), "staff numbers >= 0"))
+        return problems
+
+
+@dataclass(frozen=True, slots=True)
+class BedsConfig:
+    """Acute (general and acute) beds available for emergency admissions."""
+
+    acute: int = num(ge=0, units="beds")
+    when_full: Literal["queue", "divert"] = "queue"
+
+
+@dataclass(frozen=True, slots=True)
+class AcuteConfig:
+    """Acute length of stay until medically fit, and in-hospital deaths."""
+
+    los_mean_days: AgeValues
+    los_frailty_multiplier: FrailtyValues
+    los_care_home_multiplier: float = num(ge=0)
+    death_probability: AgeProbabilities
+    los_distribution: Literal[
+        "exponential", "lognormal", "gamma", "mixed_exponential", "fixed"
+    ] = "mixed_exponential"
+    los_cv: float = num(1.0, gt=0, le=20)
+    los_short_share: float = num(0.8, gt=0, lt=1)
+    los_long_to_short_ratio: float = num(6.0, ge=1)
+
+    @property
+    def los_shape(self) -> Duration:
+        return Duration(
+            mean=1.0,
+            distribution=self.los_distribution,
+            cv=self.los_cv,
+            short_share=self.los_short_share,
+            long_to_short_ratio=self.los_long_to_short_ratio,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class PathwayMix:
+    """Probabilities of the four discharge pathways (P0-P3)."""
+
+    p0: float = num(ge=0, le=1)
+    p1: float = num(ge=0, le=1)
+    p2: float = num(ge=0, le=1)
+    p3: float = num(ge=0, le=1)
+
+    def as_tuple(self) -> tuple[float, float, float, float]:
+        return (self.p0, self.p1, self.p2, self.p3)
+
+    def check(self, path: str) -> list[ConfigProblem]:
+        return _sum_check(path, self.as_tuple(), ("p0", "p1", "p2", "p3"))
+
+
+@dataclass(frozen=True, slots=True)
+class PathwayProbabilities:
+    """Discharge pathway mix for under-65s, for each frailty band (65+) and care-home residents."""
+
+    under_65: PathwayMix
+    fit: PathwayMix
+    mild: PathwayMix
+    moderate: PathwayMix
+    severe: PathwayMix
+    care_home: PathwayMix
+
+
+@dataclass(frozen=True, slots=True)
+class AssessmentConfig:
+    """Discharge assessment (social work / discharge-to-assess) needed before P1-P3."""
+
+    staff: int = num(ge=0, units="assessors working at once")
+    duration_hours: Duration
+    calendar: Calendar = field(default_factory=Calendar)
+
+
+@dataclass(frozen=True, slots=True)
+class DownstreamServiceConfig:
+    """A post-acute service with finite places (reablement, intermediate care, care home)."""
+
+    capacity: int = num(ge=0, units="places")
+    stay_days: Duration
+    admits: Calendar = field(default_factory=Calendar)
+    initial_occupancy: float = num(0.0, ge=0, le=1)
+    delay_reason: str = ""
+    attribution: Attribution = "social_care"
+
+
+@dataclass(frozen=True, slots=True)
+class DischargeConfig:
+    """Discharge pathways, assessment and downstream capacity (causes of DTOC).
+
+    ``review`` is when medically-fit decisions are made (ward rounds); ``calendar``
+    is when the discharge team lets patients leave.
+    """
+
+    enabled: bool
+    review: Calendar
+    calendar: Calendar
+    pathways: PathwayProbabilities
+    assessment: AssessmentConfig
+    reablement: DownstreamServiceConfig
+    intermediate_care: DownstreamServiceConfig
+    care_home: DownstreamServiceConfig
+    joint_funded_share: float = num(ge=0, le=1)
+    closed_attribution: Attribution = "nhs"
+
+
+@dataclass(frozen=True, slots=True)
+class ReadmissionConfig:
+    """Emergency readmission within a window after discharge."""
+
+    enabled: bool
+    probability: AgeProbabilities
+    window_days: float = num(30.0, gt=0)
+    mean_days_to_readmission: float = num(10.0, gt=0)
+
+
+# --------------------------------------------------------------------------- root
+@dataclass(frozen=True, slots=True)
+class Config:
+    """The whole configuration of one scenario."""
+
+    name: str
+    description: str
+    run: RunConfig
+    population: PopulationConfig
+    demand: DemandConfig
+    community: CommunityConfig
+    ae: AEConfig
+    beds: BedsConfig
+    acute: AcuteConfig
+    discharge: DischargeConfig
+    readmission: ReadmissionConfig
+
+    def check(self, path: str) -> list[ConfigProblem]:
+        problems = []
+        if self.demand.mode == "crises" and self.population.registered == 0:
+            problems.append(
+                ConfigProblem(
+                    "population.neighbourhoods",
+                    0,
+                    "a registered population > 0 when demand.mode is 'crises'",
+                )
+            )
+        return problems

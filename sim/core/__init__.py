@@ -1,0 +1,1 @@
+"""Building blocks shared by the service components: clock, calendars, random streams."""

@@ -1,0 +1,100 @@
+"""Simulation clock conventions and service working calendars.
+
+Simulation time is measured in hours from midnight at the start of the run's
+first day (``run.start_date``). A :class:`WorkingCalendar` answers the question a
+discharge team or a care provider asks all day long: *are we open now, and if
+not, when do we next open?* It precomputes, for each of the 168 hours of a week,
+how long it is until the next open hour, so the answer costs O(1).
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import math
+
+import numpy as np
+
+from sim.config.schema import WEEKDAYS, Calendar
+
+HOURS_PER_DAY = 24.0
+HOURS_PER_WEEK = 168
+
+
+class Clock:
+    """Maps simulation hours to calendar facts (weekday, month, hour of day)."""
+
+    def __init__(self, start: _dt.date) -> None:
+        self.start = start
+        self.start_weekday = start.weekday()  # Monday = 0
+
+    def weekday(self, day: int) -> int:
+        """Weekday (Mon=0) of simulation day ``day``."""
+        return (self.start_weekday + day) % 7
+
+    def month(self, day: int) -> int:
+        """Month (Jan=0) of simulation day ``day``."""
+        return (self.start + _dt.timedelta(days=day)).month - 1
+
+    def hour_of_week(self, t: float) -> int:
+        """Hour of the week (Mon 00:00 = 0) at simulation time ``t``."""
+        return (self.start_weekday * 24 + int(t)) % HOURS_PER_WEEK
+
+    def date(self, day: int) -> _dt.date:
+        return self.start + _dt.timedelta(days=day)
+
+
+class WorkingCalendar:
+    """Opening hours of a service over a week.
+
+    Args:
+        clock: The run's clock.
+        mask: 168 booleans, one per hour of the week from Monday 00:00.
+    """
+
+    def __init__(self, clock: Clock, mask: np.ndarray) -> None:
+        mask = np.asarray(mask, dtype=bool)
+        if mask.shape != (HOURS_PER_WEEK,):
+            raise ValueError("calendar mask must have 168 hours")
+        self.clock = clock
+        self.mask = mask
+        self.always_open = bool(mask.all())
+        self.never_open = not mask.any()
+        # hours from the start of each hour-of-week to the next open hour
+        wait = np.full(HOURS_PER_WEEK, math.inf)
+        if not self.never_open:
+            for h in range(HOURS_PER_WEEK):
+                for k in range(HOURS_PER_WEEK):
+                    if mask[(h + k) % HOURS_PER_WEEK]:
+                        wait[h] = k
+                        break
+        self._wait = wait.tolist()
+
+    @classmethod
+    def from_config(cls, clock: Clock, cal: Calendar) -> WorkingCalendar:
+        mask = np.zeros(HOURS_PER_WEEK, dtype=bool)
+        for day in cal.days:
+            d = WEEKDAYS.index(day)
+            mask[d * 24 + cal.start_hour : d * 24 + cal.end_hour] = True
+        return cls(clock, mask)
+
+    @classmethod
+    def always(cls, clock: Clock) -> WorkingCalendar:
+        return cls(clock, np.ones(HOURS_PER_WEEK, dtype=bool))
+
+    def __and__(self, other: WorkingCalendar) -> WorkingCalendar:
+        return WorkingCalendar(self.clock, self.mask & other.mask)
+
+    def is_open(self, t: float) -> bool:
+        return bool(self.mask[self.clock.hour_of_week(t)])
+
+    def wait_until_open(self, t: float) -> float:
+        """Hours from ``t`` until the service is next open (0 if open now; inf if never)."""
+        if self.always_open:
+            return 0.0
+        k = self._wait[self.clock.hour_of_week(t)]
+        if k == 0:
+            return 0.0
+        return k - (t - math.floor(t))
+
+    def open_hours_per_week(self) -> int:
+        return int(self.mask.sum())

@@ -1,0 +1,80 @@
+"""Servers shared by patients: staff on a rota, beds, places in a service.
+
+A :class:`ServerPool` is a first-come-first-served multi-server queue, the
+behaviour of ``simpy.Resource``, built for speed. SimPy's resource makes a
+``Request`` event and a ``Release`` event for every use, each of which goes
+through the event queue. Here, a patient who finds a free server gets an event
+that is *already processed*, which SimPy resumes at once without queueing
+anything, and a release hands the server straight to the next waiter. Only
+patients who actually wait cost an event. The queueing behaviour is unchanged:
+FIFO, ``capacity`` servers, and tests check it against Erlang's formulas.
+
+The number of servers can change while the model runs (:meth:`set_capacity`),
+which is how rotas work: raising capacity starts waiting patients at once;
+lowering it never interrupts work in progress - staff finish their current
+patient and new patients wait until the number busy falls below the new
+capacity (a non-preemptive shift change).
+"""
+
+from __future__ import annotations
+
+from collections import deque
+
+import simpy
+from simpy.events import Event
+
+
+class ServerPool:
+    """FIFO pool of ``capacity`` identical servers.
+
+    Usage inside a SimPy process::
+
+        yield pool.acquire()
+        ...                      # hold the server
+        pool.release()
+    """
+
+    __slots__ = ("_granted", "busy", "capacity", "env", "queue")
+
+    def __init__(self, env: simpy.Environment, capacity: int) -> None:
+        if capacity < 0:
+            raise ValueError("capacity must be >= 0")
+        self.env = env
+        self.capacity = capacity
+        self.busy = 0
+        self.queue: deque[Event] = deque()
+        granted = Event(env)
+        granted._ok = True
+        granted._value = None
+        granted.callbacks = None  # processed: a process yielding it continues at once
+        self._granted = granted
+
+    def acquire(self) -> Event:
+        """An event that fires when a server is free (now, if one is)."""
+        if self.busy < self.capacity and not self.queue:
+            self.busy += 1
+            return self._granted
+        ev = Event(self.env)
+        self.queue.append(ev)
+        return ev
+
+    def release(self) -> None:
+        """Free one server; the longest waiter (if any) takes it."""
+        self.busy -= 1
+        if self.queue and self.busy < self.capacity:
+            self.busy += 1
+            self.queue.popleft().succeed()
+
+    def set_capacity(self, capacity: int) -> None:
+        """Change the number of servers from now on."""
+        if capacity < 0:
+            raise ValueError("capacity must be >= 0")
+        self.capacity = capacity
+        queue = self.queue
+        while queue and self.busy < capacity:
+            self.busy += 1
+            queue.popleft().succeed()
+
+    @property
+    def waiting(self) -> int:
+        return len(self.queue)

@@ -1,0 +1,169 @@
+"""The discharge flow: from medically fit to leaving the acute bed.
+
+1. **Review.** Medically-fit decisions are made on ward rounds (``discharge.review``).
+   A stay that ends outside ward-round hours waits for the next round; that wait
+   is extra length of stay, not a delayed transfer.
+2. **Pathway.** The patient's pathway (P0-P3) is drawn from the mix for their
+   frailty band (or under-65s, or care-home residents).
+3. **P0** leaves as soon as the discharge team works (``discharge.calendar``).
+4. **P1-P3** are delayed from the moment they are fit: first awaiting assessment,
+   then awaiting a place in the downstream service, then awaiting a day on which
+   the service admits and the discharge team works. The delay ends when they
+   leave the bed; they then stay in the downstream service.
+
+Interventions that act at this point (PACE early supported discharge) run through
+the ``at_fit`` hook before the pathway.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Generator, Iterable
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+from sim.components import Component
+from sim.core.calendar import WorkingCalendar
+from sim.discharge.assessment import AssessmentTeam
+from sim.discharge.dtoc import AWAITING_ASSESSMENT, DelayTracker
+from sim.discharge.services import DownstreamService
+from sim.patient import Draw, Patient
+
+if TYPE_CHECKING:
+    from sim.model import CareSystemModel
+
+PATHWAYS = ("p0", "p1", "p2", "p3")
+SERVICE_OF_PATHWAY = {1: "reablement", 2: "intermediate_care", 3: "care_home"}
+DISCHARGE_CLOSED = "awaiting discharge (discharge team not working)"
+
+
+class DischargeTeam(Component):
+    """Discharge planning, assessment and transfer to downstream services."""
+
+    name = "discharge"
+
+    def __init__(self, model: CareSystemModel) -> None:
+        super().__init__(model)
+        cfg = model.cfg.discharge
+        self.cfg = cfg
+        self.enabled = cfg.enabled
+        clock = model.clock
+        self.review = WorkingCalendar.from_config(clock, cfg.review)
+        self.calendar = WorkingCalendar.from_config(clock, cfg.calendar)
+        self.assessment = AssessmentTeam(
+            self.env, cfg.assessment, WorkingCalendar.from_config(clock, cfg.assessment.calendar)
+        )
+        self.services: dict[int, DownstreamService] = {}
+        self.transfer_calendar: dict[int, WorkingCalendar] = {}
+        for pathway, name in SERVICE_OF_PATHWAY.items():
+            scfg = getattr(cfg, name)
+            admits = WorkingCalendar.from_config(clock, scfg.admits)
+            self.services[pathway] = DownstreamService(
+                self.env, name, pathway, scfg, admits, self.rec
+            )
+            self.transfer_calendar[pathway] = admits & self.calendar
+        reasons = [AWAITING_ASSESSMENT, DISCHARGE_CLOSED] + [
+            s.reason for s in self.services.values()
+        ]
+        self.delays = DelayTracker(self.rec, reasons)
+        self.awaiting_review = self.rec.level("awaiting_review")
+        self.cum_pathway = self._pathway_table()
+
+    def _pathway_table(self) -> list[tuple[float, float, float]]:
+        strata = self.model.strata
+        p = self.cfg.pathways
+        groups = [p.fit, p.mild, p.moderate, p.severe]
+        table = []
+        for i in range(len(strata)):
+            if strata.care_home[i]:
+                mix = p.care_home
+            elif strata.age[i] == 0:
+                mix = p.under_65
+            else:
+                mix = groups[int(strata.frailty[i])]
+            c = np.cumsum(mix.as_tuple())
+            table.append((float(c[0]), float(c[1]), float(c[2])))
+        return table
+
+    def draws(self) -> list[Draw]:
+        a = self.cfg.assessment.duration_hours
+        from sim.core.distributions import sampler
+
+        # one mean-one stay variate serves whichever service the patient goes to
+        return [
+            Draw("u_pathway", "discharge.pathway"),
+            Draw("u_joint", "discharge.joint_funding"),
+            Draw("assessment_h", "discharge.assessment", sampler(a), a.mean),
+            Draw("u_stay", "discharge.stay"),
+        ]
+
+    def processes(self) -> Iterable[Generator[Any, Any, Any]]:
+        if not self.enabled:
+            return ()
+        procs: list[Generator[Any, Any, Any]] = [self.assessment.roster()]
+        rng = self.model.streams.get("discharge.initial_occupants")
+        for svc in self.services.values():
+            proc = svc.initial_occupants(rng)
+            if proc is not None:
+                procs.append(proc)
+        return procs
+
+    def pathway_of(self, p: Patient) -> int:
+        c0, c1, c2 = self.cum_pathway[p.stratum]
+        u = p.u_pathway
+        return 0 if u < c0 else 1 if u < c1 else 2 if u < c2 else 3
+
+    def attribution_of(self, p: Patient, svc: DownstreamService) -> str:
+        return "both" if p.u_joint < self.cfg.joint_funded_share else svc.attribution
+
+    def leave_hospital(self, p: Patient) -> Generator[Any, Any, None]:
+        """From the end of the acute stay to leaving the bed, then the downstream stay."""
+        env, model = self.env, self.model
+        acute = model.acute
+        wait = self.review.wait_until_open(env.now)
+        if wait > 0:
+            self.awaiting_review.add(1, env.now)
+            yield env.timeout(wait)
+            self.awaiting_review.add(-1, env.now)
+        p.t_fit = env.now
+        self.rec.log(env.now, p.id, p.person, "medically_fit")
+        for hook in model.hooks.at_fit:
+            done = yield from hook(p)
+            if done:
+                return
+        pathway = p.pathway = self.pathway_of(p)
+        self.rec.count(f"discharges_{PATHWAYS[pathway]}", env.now, p.neighbourhood)
+        if pathway == 0:
+            wait = self.calendar.wait_until_open(env.now)
+            if wait > 0:
+                self.delays.start(p, DISCHARGE_CLOSED, self.cfg.closed_attribution, env.now)
+                yield env.timeout(wait)
+                self.delays.stop(p, env.now)
+            acute.release(p, "home_p0")
+            model.readmission.after_discharge(p)
+            model.exit(p, "discharged_home_p0")
+            return
+        svc = self.services[pathway]
+        attribution = self.attribution_of(p, svc)
+        self.delays.start(p, AWAITING_ASSESSMENT, attribution, env.now)
+        assessors = self.assessment.assessors
+        yield assessors.acquire()
+        yield env.timeout(p.assessment_h)
+        assessors.release()
+        self.delays.change(p, svc.reason, attribution, env.now)
+        yield svc.places.acquire()
+        wait = self.transfer_calendar[pathway].wait_until_open(env.now)
+        if wait > 0:
+            yield env.timeout(wait)
+        self.delays.stop(p, env.now)
+        acute.release(p, f"to_{svc.name}")
+        svc.occupied.add(1, env.now)
+        svc.patients.add(1, env.now)
+        stay = float(svc.unit.from_uniform(np.array([p.u_stay]))[0]) * svc.mean_stay_hours
+        back_in = model.readmission.after_discharge(p)
+        if back_in is not None and back_in < stay:
+            stay = back_in  # readmitted from the service: the place is freed
+        yield env.timeout(stay)
+        svc.places.release()
+        svc.occupied.add(-1, env.now)
+        svc.patients.add(-1, env.now)
+        model.exit(p, f"left_{svc.name}")

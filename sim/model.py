@@ -1,0 +1,219 @@
+"""The care-system model: structure on top, services as components.
+
+:class:`CareSystemModel` is the structural top level. It builds the population
+strata and the random streams, creates one component per service, collects the
+random attributes they need into a patient factory, lets each component install
+its hooks, and starts every long-running process in :meth:`start` - the one place
+processes are registered. It then routes each patient through the flow:
+
+    crisis -> community response? -> A&E -> admit? -> acute bed -> discharge
+           -> downstream service -> (readmission)
+
+Each arrow is a stage that can be switched off (``enabled: false``), and demand
+can be a plain Poisson stream of direct admissions, so that the model reduces to
+textbook queues (M/M/c, Erlang loss) whose answers are known.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Generator
+from dataclasses import dataclass
+from typing import Any
+
+import simpy
+
+from sim.acute import AcuteBeds
+from sim.ae import EmergencyDepartment
+from sim.community import CommunityResponse
+from sim.components import Component
+from sim.config.errors import ConfigError, ConfigProblem
+from sim.config.schema import Config
+from sim.core.calendar import Clock
+from sim.core.rng import RandomStreams
+from sim.demand import CrisisDemand
+from sim.discharge import DischargeTeam
+from sim.hooks import Hooks
+from sim.outputs.recorder import Recorder
+from sim.patient import Patient, PatientFactory
+from sim.population import build_strata
+from sim.readmission import Readmissions
+
+#: Extra components (interventions) can be appended by later modules: each is a
+#: callable ``factory(model) -> Component | None`` (None when switched off).
+EXTENSIONS: list = []
+
+
+@dataclass
+class RunInfo:
+    """Facts about one replication run."""
+
+    replication: int
+    seed: int
+    wall_seconds: float
+    events: int
+
+
+class CareSystemModel:
+    """One replication of the whole care system.
+
+    Args:
+        cfg: Validated configuration.
+        replication: Replication number (selects the random streams).
+    """
+
+    def __init__(self, cfg: Config, replication: int = 0) -> None:
+        self.cfg = cfg
+        self.replication = replication
+        self.env = simpy.Environment()
+        self.streams = RandomStreams(cfg.run.seed, replication)
+        self.clock = Clock(cfg.run.start)
+        self.strata = build_strata(cfg.population)
+        self.recorder = Recorder(
+            self.env, cfg.run.total_days, cfg.run.warmup_days, len(self.strata.names),
+            cfg.run.event_log,
+        )
+        self.hooks = Hooks()
+        self._next_id = 0
+        # core services, in flow order
+        self.demand = CrisisDemand(self)
+        self.community = CommunityResponse(self)
+        self.ae = EmergencyDepartment(self)
+        self.acute = AcuteBeds(self)
+        self.discharge = DischargeTeam(self)
+        self.readmission = Readmissions(self)
+        self.components: list[Component] = [
+            self.demand, self.community, self.ae, self.acute, self.discharge, self.readmission,
+        ]
+        for make in EXTENSIONS:
+            comp = make(self)
+            if comp is not None:
+                self.components.append(comp)
+        draws = [d for c in self.components for d in c.draws()]
+        self.factory = PatientFactory(self.strata, self.streams, draws)
+        self.readmission_factory = PatientFactory(
+            self.strata, self.streams, draws, prefix="readmission/"
+        )
+        for c in self.components:
+            c.install(self.hooks)
+        self._check_calendars()
+        self._started = False
+
+    def _check_calendars(self) -> None:
+        if not self.cfg.discharge.enabled:
+            return
+        d = self.discharge
+        problems = []
+        for pathway, cal in d.transfer_calendar.items():
+            if cal.never_open:
+                name = d.services[pathway].name
+                problems.append(
+                    ConfigProblem(
+                        f"discharge.{name}.admits", self.cfg.discharge.calendar,
+                        "working hours that overlap discharge.calendar at least once a week",
+                    )
+                )
+        if problems:
+            raise ConfigError(problems)
+
+    # ------------------------------------------------------------------ structure
+    def start(self) -> None:
+        """Register and start every long-running process (once)."""
+        if self._started:
+            return
+        self._started = True
+        self.env.process(self.recorder.monitor())
+        for c in self.components:
+            for proc in c.processes():
+                self.env.process(proc)
+
+    def run(self) -> RunInfo:
+        """Run the replication to the end of the horizon."""
+        self.start()
+        t0 = time.perf_counter()
+        self.env.run(until=self.cfg.run.total_days * 24.0)
+        self.recorder.finish()
+        return RunInfo(
+            replication=self.replication,
+            seed=self.cfg.run.seed,
+            wall_seconds=time.perf_counter() - t0,
+            events=next(self.env._eid),  # SimPy numbers every scheduled event
+        )
+
+    # ------------------------------------------------------------------ flow
+    def next_id(self) -> int:
+        self._next_id += 1
+        self.recorder.created += 1
+        return self._next_id
+
+    def exit(self, p: Patient, route: str) -> None:
+        self.recorder.exit(route)
+        self.recorder.log(self.env.now, p.id, p.person, "exit", route)
+
+    def handle_crisis(self, p: Patient) -> None:
+        """A crisis happens now: community response, else A&E (or straight to a bed)."""
+        self.recorder.count("crises", p.arrival, p.neighbourhood)
+        if self.community.manages(p):
+            return
+        self.handle_attendance(p)
+
+    def handle_attendance(self, p: Patient) -> None:
+        if self.ae.enabled:
+            self.env.process(self.attendance(p))
+        elif p.readmission or self.ae.decides_admit(p):
+            self.env.process(self.admission(p))
+        else:
+            self.exit(p, "not_admitted")
+
+    def handle_admission(self, p: Patient) -> None:
+        """A direct emergency admission (no A&E stage)."""
+        self.env.process(self.admission(p))
+
+    def attendance(self, p: Patient) -> Generator[Any, Any, None]:
+        ae = self.ae
+        ae.arrive(p)
+        admit = yield from ae.assess(p)
+        if admit:
+            for hook in self.hooks.before_admission:
+                avoided = yield from hook(p)
+                if avoided:
+                    ae.depart(p, "admission_avoided")
+                    return
+        if not admit:
+            ae.depart(p, "home")
+            self.exit(p, "ae_discharged")
+            return
+        yield from self.admission(p, from_ae=True)
+
+    def admission(self, p: Patient, from_ae: bool = False) -> Generator[Any, Any, None]:
+        got_bed = yield from self.acute.admit(p)
+        if from_ae:
+            self.ae.depart(p, "admitted" if got_bed else "diverted")
+        if not got_bed:
+            self.exit(p, "diverted")
+            return
+        alive = yield from self.acute.stay(p)
+        if not alive:
+            self.acute.release(p, "died")
+            self.exit(p, "died_in_hospital")
+            return
+        if not self.discharge.enabled:
+            self.acute.release(p, "discharged")
+            self.readmission.after_discharge(p)
+            self.exit(p, "discharged")
+            return
+        yield from self.discharge.leave_hospital(p)
+
+    # ------------------------------------------------------------------ accounting
+    def in_system(self) -> dict[str, int]:
+        """Patients still inside at the current time, by where they are."""
+        lv = self.recorder.levels
+        out = {
+            "in_ae": int(lv["in_ae"].value),
+            "in_acute_bed": int(lv["beds_occupied"].value),
+        }
+        if not self.ae.enabled:
+            out["awaiting_bed"] = int(lv["boarding"].value)
+        for svc in self.discharge.services.values():
+            out[f"in_{svc.name}"] = int(lv[f"service_patients:{svc.name}"].value)
+        return out
