@@ -46,6 +46,9 @@ class EmergencyDepartment(Component):
         self.target = cfg.four_hour_target_hours
         self.in_ae = self.rec.level("in_ae")
         self.times = self.rec.sample_list("ae_hours")
+        self.n_attend = self.rec.counter("ae_attendances")
+        self.n_attend_older = self.rec.counter("ae_attendances_65plus")
+        self.n_ambulance = self.rec.counter("ae_ambulance_arrivals")
 
     def draws(self) -> list[Draw]:
         c = self.cfg
@@ -78,11 +81,11 @@ class EmergencyDepartment(Component):
 
     def arrive(self, p: Patient) -> None:
         rec, t = self.rec, self.env.now
-        rec.count("ae_attendances", t, p.neighbourhood)
+        self.n_attend.add(t, p.neighbourhood)
         if p.older:
-            rec.count("ae_attendances_65plus", t, p.neighbourhood)
+            self.n_attend_older.add(t, p.neighbourhood)
         if self.model.community.by_ambulance(p):
-            rec.count("ae_ambulance_arrivals", t, p.neighbourhood)
+            self.n_ambulance.add(t, p.neighbourhood)
         self.in_ae.add(1, t)
         rec.log(t, p.id, p.person, "ae_arrival")
 

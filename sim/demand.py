@@ -111,13 +111,13 @@ class CrisisDemand(Component):
         handle = model.handle_admission if self.direct else model.handle_crisis
         for day in range(days):
             times, strata, u_accept = self.day_candidates(day)
-            units = factory.draw_units(len(times))
+            rows = factory.draw_rows(strata)
             times_l, strata_l, u_l = times.tolist(), strata.tolist(), u_accept.tolist()
             dynamic = bool(hooks.crisis_rate)
             for i, t in enumerate(times_l):
                 if not dynamic and u_l[i] >= base_accept:
                     continue
-                p = factory.make(model.next_id(), -1, strata_l[i], t, units, i)
+                p = factory.make(model.next_id(), -1, strata_l[i], t, rows[i])
                 p.person = p.id
                 if dynamic and u_l[i] >= base_accept * hooks.rate_multiplier(p):
                     continue

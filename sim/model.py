@@ -74,6 +74,7 @@ class CareSystemModel:
             cfg.run.event_log,
         )
         self.hooks = Hooks()
+        self._n_crises = self.recorder.counter("crises")
         self._next_id = 0
         # core services, in flow order
         self.demand = CrisisDemand(self)
@@ -152,7 +153,7 @@ class CareSystemModel:
 
     def handle_crisis(self, p: Patient) -> None:
         """A crisis happens now: community response, else A&E (or straight to a bed)."""
-        self.recorder.count("crises", p.arrival, p.neighbourhood)
+        self._n_crises.add(p.arrival, p.neighbourhood)
         if self.community.manages(p):
             return
         self.handle_attendance(p)

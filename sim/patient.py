@@ -49,15 +49,13 @@ class Patient:
     attributes; the fields below are the state every component may read.
     """
 
-    def __init__(self, pid: int, person: int, stratum: int, strata: Strata, t: float) -> None:
+    def __init__(
+        self, pid: int, person: int, stratum: int, info: tuple[int, int, int, bool, bool], t: float
+    ) -> None:
         self.id = pid
         self.person = person
         self.stratum = stratum
-        self.neighbourhood = int(strata.neighbourhood[stratum])
-        self.age = int(strata.age[stratum])
-        self.frailty = int(strata.frailty[stratum])
-        self.care_home = bool(strata.care_home[stratum])
-        self.older = self.age >= AGE_65_74
+        self.neighbourhood, self.age, self.frailty, self.care_home, self.older = info
         self.arrival = t
         self.readmission = False
         self.pathway = -1
@@ -73,9 +71,12 @@ class Patient:
 
 @dataclass
 class _Block:
-    units: dict[str, list[float]]
+    rows: list[tuple[float, ...]]
     pos: int = 0
-    size: int = 0
+
+    @property
+    def size(self) -> int:
+        return len(self.rows)
 
 
 @dataclass
@@ -96,45 +97,61 @@ class PatientFactory:
     prefix: str = ""
     block_size: int = 512
     _block: _Block | None = field(default=None, init=False)
-    _scales: list[tuple[str, list[float] | None, float]] = field(default_factory=list, init=False)
 
     def __post_init__(self) -> None:
-        names = [d.attr for d in self.draws]
-        if len(set(names)) != len(names):
-            raise ValueError(f"duplicate patient attributes in draws: {names}")
-        for d in self.draws:
-            if isinstance(d.scale, (int, float)):
-                self._scales.append((d.attr, None, float(d.scale)))
-            else:
-                self._scales.append((d.attr, [float(x) for x in d.scale], 1.0))
+        self.names = tuple(d.attr for d in self.draws)
+        if len(set(self.names)) != len(self.names):
+            raise ValueError(f"duplicate patient attributes in draws: {self.names}")
+        self._scale = [
+            np.full(len(self.strata), float(d.scale)) if isinstance(d.scale, (int, float))
+            else np.asarray(d.scale, dtype=float)
+            for d in self.draws
+        ]
+        s = self.strata
+        self.info = [
+            (int(s.neighbourhood[i]), int(s.age[i]), int(s.frailty[i]), bool(s.care_home[i]),
+             int(s.age[i]) >= AGE_65_74)
+            for i in range(len(s))
+        ]
 
-    def draw_units(self, n: int) -> dict[str, list[float]]:
-        """``n`` rows of unscaled draws (uniforms or mean-one variates), as lists."""
-        out: dict[str, list[float]] = {}
+    def _unit_columns(self, n: int) -> list[np.ndarray]:
+        """``n`` unscaled draws per attribute: uniforms or mean-one variates."""
+        cols = []
         for d in self.draws:
             u = self.streams.get(self.prefix + d.stream).random(n)
-            out[d.attr] = (d.sampler.from_uniform(u) if d.sampler is not None else u).tolist()
-        return out
+            cols.append(d.sampler.from_uniform(u) if d.sampler is not None else u)
+        return cols
 
-    def make(
-        self, pid: int, person: int, stratum: int, t: float, units: dict[str, list[float]], i: int
-    ) -> Patient:
-        """Create a patient from row ``i`` of a batch of draws."""
-        p = Patient(pid, person, stratum, self.strata, t)
-        d = p.__dict__
-        for attr, per_stratum, scalar in self._scales:
-            value = units[attr][i]
-            d[attr] = value * (per_stratum[stratum] if per_stratum is not None else scalar)
+    def draw_rows(self, strata: np.ndarray) -> list[tuple[float, ...]]:
+        """One row of draws, scaled for each patient's stratum, per patient-to-be."""
+        if len(strata) == 0:
+            for d in self.draws:  # keep every stream's position consistent
+                self.streams.get(self.prefix + d.stream).random(0)
+            return []
+        cols = self._unit_columns(len(strata))
+        scaled = [c * sc[strata] for c, sc in zip(cols, self._scale, strict=True)]
+        return list(zip(*(c.tolist() for c in scaled), strict=True))
+
+    def make(self, pid: int, person: int, stratum: int, t: float, row: tuple[float, ...]) -> Patient:
+        """Create a patient with a row of draws from :meth:`draw_rows`."""
+        p = Patient(pid, person, stratum, self.info[stratum], t)
+        p.__dict__.update(zip(self.names, row))
         return p
 
     def make_one(self, pid: int, person: int, stratum: int, t: float) -> Patient:
-        """Create a patient from a pre-drawn block (for sources of few patients)."""
+        """Create a patient from a pre-drawn block (for sources of few patients).
+
+        Unscaled draws are made a block at a time and scaled here for the
+        patient's stratum, which is not known in advance.
+        """
         blk = self._block
         if blk is None or blk.pos >= blk.size:
-            blk = self._block = _Block(self.draw_units(self.block_size), 0, self.block_size)
-        p = self.make(pid, person, stratum, t, blk.units, blk.pos)
+            cols = self._unit_columns(self.block_size)
+            blk = self._block = _Block(list(zip(*(c.tolist() for c in cols), strict=True)))
+        unit_row = blk.rows[blk.pos]
         blk.pos += 1
-        return p
+        row = tuple(v * sc[stratum] for v, sc in zip(unit_row, self._scale, strict=True))
+        return self.make(pid, person, stratum, t, row)
 
 
 def per_stratum(strata: Strata, by_age: Sequence[float], care_home: float | None = None,

@@ -363,11 +363,16 @@ class PathwayProbabilities:
 
 @dataclass(frozen=True, slots=True)
 class AssessmentConfig:
-    """Discharge assessment (social work / discharge-to-assess) needed before P1-P3."""
+    """Discharge assessment (social work / discharge-to-assess) needed before P1-P3.
+
+    ``attribution`` of the wait for assessment: a fixed party, or ``service`` to
+    follow the downstream service the patient is assessed for.
+    """
 
     staff: int = num(ge=0, units="assessors working at once")
     duration_hours: Duration
     calendar: Calendar = field(default_factory=Calendar)
+    attribution: Literal["nhs", "social_care", "both", "service"] = "nhs"
 
 
 @dataclass(frozen=True, slots=True)
@@ -399,7 +404,6 @@ class DischargeConfig:
     intermediate_care: DownstreamServiceConfig
     care_home: DownstreamServiceConfig
     joint_funded_share: float = num(ge=0, le=1)
-    closed_attribution: Attribution = "nhs"
 
 
 @dataclass(frozen=True, slots=True)

@@ -5,7 +5,9 @@
    is extra length of stay, not a delayed transfer.
 2. **Pathway.** The patient's pathway (P0-P3) is drawn from the mix for their
    frailty band (or under-65s, or care-home residents).
-3. **P0** leaves as soon as the discharge team works (``discharge.calendar``).
+3. **P0** leaves as soon as the discharge team works (``discharge.calendar``). A
+   wait for a working day is extra length of stay, not a delayed transfer: NHS
+   England counted delays of patients waiting for another service.
 4. **P1-P3** are delayed from the moment they are fit: first awaiting assessment,
    then awaiting a place in the downstream service, then awaiting a day on which
    the service admits and the discharge team works. The delay ends when they
@@ -33,7 +35,6 @@ if TYPE_CHECKING:
 
 PATHWAYS = ("p0", "p1", "p2", "p3")
 SERVICE_OF_PATHWAY = {1: "reablement", 2: "intermediate_care", 3: "care_home"}
-DISCHARGE_CLOSED = "awaiting discharge (discharge team not working)"
 
 
 class DischargeTeam(Component):
@@ -61,11 +62,12 @@ class DischargeTeam(Component):
                 self.env, name, pathway, scfg, admits, self.rec
             )
             self.transfer_calendar[pathway] = admits & self.calendar
-        reasons = [AWAITING_ASSESSMENT, DISCHARGE_CLOSED] + [
+        reasons = [AWAITING_ASSESSMENT] + [
             s.reason for s in self.services.values()
         ]
         self.delays = DelayTracker(self.rec, reasons)
         self.awaiting_review = self.rec.level("awaiting_review")
+        self.awaiting_discharge = self.rec.level("awaiting_discharge")
         self.cum_pathway = self._pathway_table()
 
     def _pathway_table(self) -> list[tuple[float, float, float]]:
@@ -135,16 +137,18 @@ class DischargeTeam(Component):
         if pathway == 0:
             wait = self.calendar.wait_until_open(env.now)
             if wait > 0:
-                self.delays.start(p, DISCHARGE_CLOSED, self.cfg.closed_attribution, env.now)
+                self.awaiting_discharge.add(1, env.now)
                 yield env.timeout(wait)
-                self.delays.stop(p, env.now)
+                self.awaiting_discharge.add(-1, env.now)
             acute.release(p, "home_p0")
             model.readmission.after_discharge(p)
             model.exit(p, "discharged_home_p0")
             return
         svc = self.services[pathway]
         attribution = self.attribution_of(p, svc)
-        self.delays.start(p, AWAITING_ASSESSMENT, attribution, env.now)
+        who = self.cfg.assessment.attribution
+        assess_attr = attribution if who == "service" or attribution == "both" else who
+        self.delays.start(p, AWAITING_ASSESSMENT, assess_attr, env.now)
         assessors = self.assessment.assessors
         yield assessors.acquire()
         yield env.timeout(p.assessment_h)
