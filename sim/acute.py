@@ -39,6 +39,7 @@ class AcuteBeds(Component):
         self.boarding = self.rec.level("boarding")
         self.bed_waits = self.rec.sample_list("bed_wait_hours")
         self.stays = self.rec.sample_list("los_days")
+        self.n_bed_starts = self.rec.counter("bed_admissions")
 
     def draws(self) -> list[Draw]:
         c = self.cfg
@@ -71,6 +72,7 @@ class AcuteBeds(Component):
         self.boarding.add(-1, now)
         self.bed_waits.append((now, now - t))
         self.occupied.add(1, now)
+        self.n_bed_starts.add(now, p.neighbourhood)
         p.t_bed = now
         rec.log(now, p.id, p.person, "bed_start")
         return True

@@ -17,7 +17,7 @@ textbook queues (M/M/c, Erlang loss) whose answers are known.
 from __future__ import annotations
 
 import time
-from collections.abc import Generator
+from collections.abc import Callable, Generator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -39,9 +39,13 @@ from sim.patient import Patient, PatientFactory
 from sim.population import build_strata
 from sim.readmission import Readmissions
 
-#: Extra components (interventions) can be appended by later modules: each is a
-#: callable ``factory(model) -> Component | None`` (None when switched off).
-EXTENSIONS: list = []
+#: A factory of an extra component (an intervention): ``factory(model)`` returns
+#: the component, or None when its config switches it off.
+ComponentFactory = Callable[["CareSystemModel"], "Component | None"]
+
+#: Intervention components every model builds, in order (registered by the
+#: intervention modules).
+EXTENSIONS: list[ComponentFactory] = []
 
 
 @dataclass
@@ -60,9 +64,14 @@ class CareSystemModel:
     Args:
         cfg: Validated configuration.
         replication: Replication number (selects the random streams).
+        extensions: Component factories to add after the core services; by
+            default the registered :data:`EXTENSIONS`.
     """
 
-    def __init__(self, cfg: Config, replication: int = 0) -> None:
+    def __init__(
+        self, cfg: Config, replication: int = 0,
+        extensions: Sequence[ComponentFactory] | None = None,
+    ) -> None:
         self.cfg = cfg
         self.replication = replication
         self.env = simpy.Environment()
@@ -86,7 +95,7 @@ class CareSystemModel:
         self.components: list[Component] = [
             self.demand, self.community, self.ae, self.acute, self.discharge, self.readmission,
         ]
-        for make in EXTENSIONS:
+        for make in EXTENSIONS if extensions is None else extensions:
             comp = make(self)
             if comp is not None:
                 self.components.append(comp)

@@ -1,0 +1,39 @@
+"""Shared configurations for the tests."""
+
+from __future__ import annotations
+
+import pytest
+
+from sim.config import load_config
+from sim.config.schema import Config
+
+#: Everything but the acute beds switched off: Poisson admissions, exponential
+#: stays of one day for everyone, no deaths - an M/M/c queue (or M/M/c/c loss).
+TEXTBOOK = [
+    "demand.mode=direct_admissions",
+    "demand.time_varying=false",
+    "community.enabled=false",
+    "ae.enabled=false",
+    "discharge.enabled=false",
+    "readmission.enabled=false",
+    "acute.los_distribution=exponential",
+    "acute.los_mean_days={age_0_64: 1, age_65_74: 1, age_75_84: 1, age_85_plus: 1}",
+    "acute.los_frailty_multiplier={fit: 1, mild: 1, moderate: 1, severe: 1}",
+    "acute.los_care_home_multiplier=1",
+    "acute.death_probability={age_0_64: 0, age_65_74: 0, age_75_84: 0, age_85_plus: 0}",
+]
+
+#: A short run of the whole default system (for tests that need every stage).
+SHORT = ["run.years=0.25", "run.warmup_days=30", "run.replications=2"]
+
+
+def textbook(beds: int, per_day: float, *extra: str) -> Config:
+    return load_config(
+        "baseline",
+        [*TEXTBOOK, f"beds.acute={beds}", f"demand.direct_admissions_per_day={per_day}", *extra],
+    )
+
+
+@pytest.fixture(scope="session")
+def short_baseline() -> Config:
+    return load_config("baseline", SHORT)

@@ -1,0 +1,47 @@
+"""Every patient created is accounted for: either gone, or still inside."""
+
+from __future__ import annotations
+
+import pytest
+
+from sim.config import load_config
+from sim.experiment import run_replication
+from tests.conftest import SHORT, textbook
+
+
+def _balanced(k: dict[str, float]) -> None:
+    assert k["patients_created"] == k["patients_exited"] + k["patients_in_system_end"]
+    inside = sum(v for name, v in k.items() if name.startswith("end_"))
+    assert inside == k["patients_in_system_end"]
+
+
+def test_whole_system_conserves_patients(short_baseline) -> None:
+    """Default borough: created = exited + still inside, by location."""
+    k = run_replication(short_baseline, 0).kpis
+    _balanced(k)
+    assert k["patients_created"] > 20_000
+    assert k["end_in_acute_bed"] > 0  # a short run ends with patients in beds
+
+
+@pytest.mark.parametrize(
+    "overrides",
+    [
+        ["beds.acute=0"],  # nobody ever gets a bed
+        ["beds.acute=50", "beds.when_full=divert"],
+        ["discharge.reablement.capacity=0"],  # P1 patients wait for ever
+        ["discharge.assessment.staff=0"],
+        ["community.enabled=false", "readmission.enabled=false"],
+    ],
+)
+def test_extreme_capacities_conserve_patients(overrides: list[str]) -> None:
+    """Zero or tiny capacities leave patients inside, never lost or double counted."""
+    cfg = load_config("baseline", [*SHORT, "run.years=0.1", *overrides])
+    _balanced(run_replication(cfg, 0).kpis)
+
+
+def test_textbook_queue_conserves_patients() -> None:
+    cfg = textbook(5, 6.0, "run.years=0.5", "run.warmup_days=0")
+    k = run_replication(cfg, 0).kpis
+    _balanced(k)
+    # beds never exceed capacity
+    assert k["peak_beds_occupied"] <= 5
