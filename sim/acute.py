@@ -43,11 +43,16 @@ class AcuteBeds(Component):
 
     def draws(self) -> list[Draw]:
         c = self.cfg
-        mean_hours = per_stratum(
-            self.model.strata, c.los_mean_days.as_tuple(),
-            by_frailty=c.los_frailty_multiplier.as_tuple(),
-        ) * 24.0
-        mean_hours = mean_hours * (1 + (c.los_care_home_multiplier - 1) * self.model.strata.care_home)
+        mean_hours = (
+            per_stratum(
+                self.model.strata,
+                c.los_mean_days.as_tuple(),
+                by_frailty=c.los_frailty_multiplier.as_tuple(),
+            )
+            * 24.0
+        )
+        care_home = self.model.strata.care_home
+        mean_hours = mean_hours * (1 + (c.los_care_home_multiplier - 1) * care_home)
         return [
             Draw("los_h", "acute.los", sampler(c.los_shape), mean_hours.tolist()),
             Draw("u_death", "acute.death"),

@@ -40,7 +40,8 @@ class EmergencyDepartment(Component):
         self.triage = ServerPool(self.env, cfg.triage_rota[0])
         self.clinicians = ServerPool(self.env, cfg.clinician_rota[0])
         self.admit_p = per_stratum(
-            model.strata, cfg.admit_probability.as_tuple(),
+            model.strata,
+            cfg.admit_probability.as_tuple(),
             care_home=cfg.care_home_admit_probability,
         ).tolist()
         self.target = cfg.four_hour_target_hours
@@ -54,10 +55,18 @@ class EmergencyDepartment(Component):
         c = self.cfg
         return [
             Draw("triage_h", "ae.triage", sampler(c.triage_minutes), c.triage_minutes.mean / 60),
-            Draw("assess_h", "ae.assessment", sampler(c.assessment_minutes),
-                 c.assessment_minutes.mean / 60),
-            Draw("decision_h", "ae.decision", sampler(c.decision_minutes),
-                 c.decision_minutes.mean / 60),
+            Draw(
+                "assess_h",
+                "ae.assessment",
+                sampler(c.assessment_minutes),
+                c.assessment_minutes.mean / 60,
+            ),
+            Draw(
+                "decision_h",
+                "ae.decision",
+                sampler(c.decision_minutes),
+                c.decision_minutes.mean / 60,
+            ),
             Draw("u_admit", "ae.admit"),
         ]
 

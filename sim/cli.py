@@ -43,8 +43,7 @@ def _task(cfg: Any) -> None:
     result = run(config, progress=sys.stderr.isatty())
     result.save(outdir)
     print(f"\nScenario: {config.name} - {config.description}")
-    print(f"{len(result.replications)} replications, measured over "
-          f"{run_cfg.measured_days} days\n")
+    print(f"{len(result.replications)} replications, measured over {run_cfg.measured_days} days\n")
     print(kpi_table(result.summary()))
     for note in result.warnings():
         print(f"note: {note}")

@@ -37,8 +37,10 @@ class CommunityResponse(Component):
     def manages(self, p: Patient) -> bool:
         """True if the crisis is resolved in the community (and records it)."""
         forced = self.model.hooks.community_override(p) if self.model.hooks.community else None
-        managed = forced if forced is not None else (
-            self.enabled and p.u_community < self.share[p.stratum]
+        managed = (
+            forced
+            if forced is not None
+            else (self.enabled and p.u_community < self.share[p.stratum])
         )
         if managed:
             self.rec.count("community_managed", p.arrival, p.neighbourhood)

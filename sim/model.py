@@ -69,7 +69,9 @@ class CareSystemModel:
     """
 
     def __init__(
-        self, cfg: Config, replication: int = 0,
+        self,
+        cfg: Config,
+        replication: int = 0,
         extensions: Sequence[ComponentFactory] | None = None,
     ) -> None:
         self.cfg = cfg
@@ -79,7 +81,10 @@ class CareSystemModel:
         self.clock = Clock(cfg.run.start)
         self.strata = build_strata(cfg.population)
         self.recorder = Recorder(
-            self.env, cfg.run.total_days, cfg.run.warmup_days, len(self.strata.names),
+            self.env,
+            cfg.run.total_days,
+            cfg.run.warmup_days,
+            len(self.strata.names),
             cfg.run.event_log,
         )
         self.hooks = Hooks()
@@ -93,7 +98,12 @@ class CareSystemModel:
         self.discharge = DischargeTeam(self)
         self.readmission = Readmissions(self)
         self.components: list[Component] = [
-            self.demand, self.community, self.ae, self.acute, self.discharge, self.readmission,
+            self.demand,
+            self.community,
+            self.ae,
+            self.acute,
+            self.discharge,
+            self.readmission,
         ]
         for make in EXTENSIONS if extensions is None else extensions:
             comp = make(self)
@@ -119,7 +129,8 @@ class CareSystemModel:
                 name = d.services[pathway].name
                 problems.append(
                     ConfigProblem(
-                        f"discharge.{name}.admits", self.cfg.discharge.calendar,
+                        f"discharge.{name}.admits",
+                        self.cfg.discharge.calendar,
                         "working hours that overlap discharge.calendar at least once a week",
                     )
                 )

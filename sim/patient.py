@@ -103,14 +103,20 @@ class PatientFactory:
         if len(set(self.names)) != len(self.names):
             raise ValueError(f"duplicate patient attributes in draws: {self.names}")
         self._scale = [
-            np.full(len(self.strata), float(d.scale)) if isinstance(d.scale, (int, float))
+            np.full(len(self.strata), float(d.scale))
+            if isinstance(d.scale, (int, float))
             else np.asarray(d.scale, dtype=float)
             for d in self.draws
         ]
         s = self.strata
         self.info = [
-            (int(s.neighbourhood[i]), int(s.age[i]), int(s.frailty[i]), bool(s.care_home[i]),
-             int(s.age[i]) >= AGE_65_74)
+            (
+                int(s.neighbourhood[i]),
+                int(s.age[i]),
+                int(s.frailty[i]),
+                bool(s.care_home[i]),
+                int(s.age[i]) >= AGE_65_74,
+            )
             for i in range(len(s))
         ]
 
@@ -132,10 +138,12 @@ class PatientFactory:
         scaled = [c * sc[strata] for c, sc in zip(cols, self._scale, strict=True)]
         return list(zip(*(c.tolist() for c in scaled), strict=True))
 
-    def make(self, pid: int, person: int, stratum: int, t: float, row: tuple[float, ...]) -> Patient:
+    def make(
+        self, pid: int, person: int, stratum: int, t: float, row: tuple[float, ...]
+    ) -> Patient:
         """Create a patient with a row of draws from :meth:`draw_rows`."""
         p = Patient(pid, person, stratum, self.info[stratum], t)
-        p.__dict__.update(zip(self.names, row))
+        p.__dict__.update(zip(self.names, row, strict=True))
         return p
 
     def make_one(self, pid: int, person: int, stratum: int, t: float) -> Patient:
@@ -154,8 +162,12 @@ class PatientFactory:
         return self.make(pid, person, stratum, t, row)
 
 
-def per_stratum(strata: Strata, by_age: Sequence[float], care_home: float | None = None,
-                by_frailty: Sequence[float] | None = None) -> np.ndarray:
+def per_stratum(
+    strata: Strata,
+    by_age: Sequence[float],
+    care_home: float | None = None,
+    by_frailty: Sequence[float] | None = None,
+) -> np.ndarray:
     """Expand age-band (and optional frailty, care-home) values to one per stratum.
 
     Frailty values multiply; ``care_home`` replaces the value for care-home strata.

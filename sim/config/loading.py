@@ -78,7 +78,6 @@ def compose_dict(scenario: str = "baseline", overrides: Iterable[str] = ()) -> d
     """
     from hydra import compose, initialize_config_dir
     from hydra.errors import HydraException
-    from omegaconf import OmegaConf
     from omegaconf.errors import OmegaConfBaseException
 
     check_scenario(scenario)
@@ -88,8 +87,12 @@ def compose_dict(scenario: str = "baseline", overrides: Iterable[str] = ()) -> d
             cfg = compose(config_name="config", overrides=overrides)
     except (HydraException, OmegaConfBaseException) as exc:
         raise ConfigError(
-            ConfigProblem("overrides", overrides, "existing fields and valid override syntax",
-                          str(exc).splitlines()[0])
+            ConfigProblem(
+                "overrides",
+                overrides,
+                "existing fields and valid override syntax",
+                str(exc).splitlines()[0],
+            )
         ) from exc
     return to_plain(cfg)
 

@@ -33,7 +33,11 @@ def _sum_check(path: str, values: tuple[float, ...], names: tuple[str, ...]) -> 
     total = math.fsum(values)
     if abs(total - 1.0) > SUM_TOL:
         shown = dict(zip(names, values, strict=True))
-        return [ConfigProblem(path or "config", shown, f"shares that sum to 1 (they sum to {total:.6g})")]
+        return [
+            ConfigProblem(
+                path or "config", shown, f"shares that sum to 1 (they sum to {total:.6g})"
+            )
+        ]
     return []
 
 
@@ -208,11 +212,15 @@ class PopulationConfig:
     def check(self, path: str) -> list[ConfigProblem]:
         problems = []
         if not self.neighbourhoods:
-            problems.append(ConfigProblem(f"{path}.neighbourhoods", [], "at least one neighbourhood"))
+            problems.append(
+                ConfigProblem(f"{path}.neighbourhoods", [], "at least one neighbourhood")
+            )
         names = [n.name for n in self.neighbourhoods]
         if len(set(names)) != len(names):
             problems.append(
-                ConfigProblem(f"{path}.neighbourhoods", names, "neighbourhood names that are unique")
+                ConfigProblem(
+                    f"{path}.neighbourhoods", names, "neighbourhood names that are unique"
+                )
             )
         return problems
 
@@ -315,9 +323,9 @@ class AcuteConfig:
     los_frailty_multiplier: FrailtyValues
     los_care_home_multiplier: float = num(ge=0)
     death_probability: AgeProbabilities
-    los_distribution: Literal[
-        "exponential", "lognormal", "gamma", "mixed_exponential", "fixed"
-    ] = "mixed_exponential"
+    los_distribution: Literal["exponential", "lognormal", "gamma", "mixed_exponential", "fixed"] = (
+        "mixed_exponential"
+    )
     los_cv: float = num(1.0, gt=0, le=20)
     los_short_share: float = num(0.8, gt=0, lt=1)
     los_long_to_short_ratio: float = num(6.0, ge=1)

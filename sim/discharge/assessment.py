@@ -21,8 +21,9 @@ from sim.core.resources import ServerPool
 class AssessmentTeam:
     """Assessors whose number on duty follows their working calendar."""
 
-    def __init__(self, env: simpy.Environment, cfg: AssessmentConfig,
-                 calendar: WorkingCalendar) -> None:
+    def __init__(
+        self, env: simpy.Environment, cfg: AssessmentConfig, calendar: WorkingCalendar
+    ) -> None:
         self.env = env
         self.staff = cfg.staff
         self.calendar = calendar

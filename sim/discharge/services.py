@@ -28,8 +28,13 @@ class DownstreamService:
     """A post-acute service: a pool of places with an admissions calendar."""
 
     def __init__(
-        self, env: simpy.Environment, name: str, pathway: int, cfg: DownstreamServiceConfig,
-        admits: WorkingCalendar, rec: Recorder,
+        self,
+        env: simpy.Environment,
+        name: str,
+        pathway: int,
+        cfg: DownstreamServiceConfig,
+        admits: WorkingCalendar,
+        rec: Recorder,
     ) -> None:
         self.env = env
         self.name = name
@@ -47,16 +52,14 @@ class DownstreamService:
 
     def initial_occupants(self, rng: np.random.Generator) -> Generator[Any, Any, None] | None:
         """Process holding the places taken at time 0, each for a residual stay."""
-        n = int(round(self.cfg.initial_occupancy * self.capacity))
+        n = round(self.cfg.initial_occupancy * self.capacity)
         if n == 0:
             return None
         # residual life of a renewal process in steady state: pick stays in
         # proportion to their length (length bias), then a uniform point within
         pool = self.unit.from_uniform(rng.random(20 * n)) * self.mean_stay_hours
-        if pool.sum() > 0:
-            chosen = rng.choice(pool, size=n, p=pool / pool.sum())
-        else:
-            chosen = pool[:n]
+        total = pool.sum()
+        chosen = rng.choice(pool, size=n, p=pool / total) if total > 0 else pool[:n]
         residual = np.sort(chosen * rng.random(n))
         return self._hold(residual.tolist())
 

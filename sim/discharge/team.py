@@ -23,6 +23,7 @@ from collections.abc import Generator, Iterable
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
+
 from sim.components import Component
 from sim.core.calendar import WorkingCalendar
 from sim.discharge.assessment import AssessmentTeam
@@ -62,9 +63,7 @@ class DischargeTeam(Component):
                 self.env, name, pathway, scfg, admits, self.rec
             )
             self.transfer_calendar[pathway] = admits & self.calendar
-        reasons = [AWAITING_ASSESSMENT] + [
-            s.reason for s in self.services.values()
-        ]
+        reasons = [AWAITING_ASSESSMENT] + [s.reason for s in self.services.values()]
         self.delays = DelayTracker(self.rec, reasons)
         self.awaiting_review = self.rec.level("awaiting_review")
         self.awaiting_discharge = self.rec.level("awaiting_discharge")

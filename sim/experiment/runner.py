@@ -112,8 +112,7 @@ class RunResult:
                 totals[k] = totals.get(k, 0) + v / n
         if sum(totals.values()) > 0:
             where = ", ".join(
-                f"{v:.0f} {k.removeprefix('in_').replace('_', ' ')}"
-                for k, v in totals.items() if v
+                f"{v:.0f} {k.removeprefix('in_').replace('_', ' ')}" for k, v in totals.items() if v
             )
             notes.append(
                 f"on average {sum(totals.values()):.0f} patients were still in the system when "

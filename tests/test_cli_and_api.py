@@ -1,0 +1,49 @@
+"""The nsim command and the Python API run the model and report errors cleanly."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import sim
+
+TINY = ["run.replications=2", "run.years=0.03", "run.warmup_days=2"]
+
+
+def _nsim(*args: str, cwd: Path) -> subprocess.CompletedProcess:
+    cmd = [sys.executable, "-m", "sim.cli", *args]
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
+    return subprocess.run(cmd, cwd=cwd, capture_output=True, text=True, env=env, timeout=300)
+
+
+def test_nsim_runs_and_writes_outputs(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    res = _nsim(*TINY, f"hydra.run.dir={out}", "beds.acute=380", cwd=tmp_path)
+    assert res.returncode == 0, res.stderr
+    assert "95% CI" in res.stdout and "Delayed transfer of care days" in res.stdout
+    for name in ("kpis.csv", "summary.csv", "daily.csv", "config.yaml", "seeds.csv"):
+        assert (out / name).is_file()
+    assert "acute: 380" in (out / "config.yaml").read_text()
+
+
+def test_nsim_bad_value_exits_cleanly(tmp_path: Path) -> None:
+    res = _nsim("beds.acute=-3", f"hydra.run.dir={tmp_path / 'o'}", cwd=tmp_path)
+    assert res.returncode == 2
+    assert "beds.acute" in res.stderr and "-3" in res.stderr
+    assert "Traceback" not in res.stderr
+    assert not (tmp_path / "o" / "kpis.csv").exists()
+
+
+def test_nsim_unknown_scenario_lists_choices(tmp_path: Path) -> None:
+    res = _nsim("scenario=nope", cwd=tmp_path)
+    assert res.returncode != 0
+    assert "baseline" in res.stderr
+
+
+def test_python_api_returns_dataframes() -> None:
+    res = sim.run("baseline", ["run.replications=1", "run.years=0.03", "run.warmup_days=2"])
+    assert len(res.kpis) == 1
+    assert {"metric", "mean", "ci_low", "ci_high"} <= set(res.summary().columns)
+    assert len(res.daily) == res.config.run.total_days

@@ -1,0 +1,51 @@
+"""Crises arise at the configured rates, with the configured time pattern."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from sim.config import load_config
+from sim.experiment import run_replication
+from sim.model import CareSystemModel
+from sim.theory import poisson_z
+
+
+def test_crisis_count_matches_the_rates() -> None:
+    """A year's crises are Poisson with the mean implied by strata and profiles."""
+    cfg = load_config("baseline", ["run.years=1", "run.warmup_days=0"])
+    model = CareSystemModel(cfg, 0)
+    expected = sum(model.demand.expected_per_day(d).sum() for d in range(365))
+    k = run_replication(cfg, 0).kpis
+    assert abs(poisson_z(k["crises"], expected)) < 4
+    # annual rate ~ the configured population rates (profiles average to one)
+    assert abs(expected / model.demand.stratum_rate_per_year.sum() - 1) < 0.01
+
+
+def test_arrivals_follow_hour_of_day_profile() -> None:
+    """Most A&E arrivals fall in the day: the hourly profile is applied."""
+    cfg = load_config("baseline", ["run.years=0.1", "run.warmup_days=0", "run.event_log=true"])
+    ev = run_replication(cfg, 0).events
+    arrivals = ev.loc[ev["event"] == "ae_arrival", "time_hours"].to_numpy()
+    hours = np.floor(arrivals % 24).astype(int)
+    prof = np.asarray(cfg.demand.profile.hourly)
+    expected_share = prof[9:18].sum() / prof.sum()
+    observed = np.isin(hours, range(9, 18)).mean()
+    assert abs(observed - expected_share) < 0.02
+
+
+def test_direct_admissions_rate() -> None:
+    """Direct-admission mode produces a Poisson stream at the configured rate."""
+    cfg = load_config(
+        "baseline",
+        [
+            "demand.mode=direct_admissions",
+            "demand.direct_admissions_per_day=20",
+            "demand.time_varying=false",
+            "run.years=1",
+            "run.warmup_days=0",
+            "readmission.enabled=false",
+        ],
+    )
+    k = run_replication(cfg, 0).kpis
+    assert abs(poisson_z(k["emergency_admissions"], 20 * 365)) < 4
+    assert k["ae_attendances"] == 0
