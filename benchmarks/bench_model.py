@@ -64,8 +64,10 @@ def main(argv: list[str] | None = None) -> None:
         bare = _measure(BARE)
         model = _measure(MODEL, args.scenario, "run.years=1", "run.warmup_days=0")
         rows.append((bare, model))
-        print(f"repeat {i + 1}: model {model['wall']:.2f} s, bare loop {bare['wall']:.2f} s",
-              file=sys.stderr)
+        print(
+            f"repeat {i + 1}: model {model['wall']:.2f} s, bare loop {bare['wall']:.2f} s",
+            file=sys.stderr,
+        )
     med = statistics.median
     bare_us = med(b["wall"] / b["events"] * 1e6 for b, _ in rows)
     model_us = med(m["wall"] / m["events"] * 1e6 for _, m in rows)

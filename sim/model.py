@@ -163,9 +163,13 @@ class CareSystemModel:
 
     # ------------------------------------------------------------------ flow
     def next_id(self) -> int:
+        """A new episode id (candidates thinned away use ids too, and never enter)."""
         self._next_id += 1
-        self.recorder.created += 1
         return self._next_id
+
+    def enter(self, p: Patient) -> None:
+        """Count a patient into the system (the conservation check's 'created')."""
+        self.recorder.created += 1
 
     def exit(self, p: Patient, route: str) -> None:
         self.recorder.exit(route)
@@ -173,6 +177,7 @@ class CareSystemModel:
 
     def handle_crisis(self, p: Patient) -> None:
         """A crisis happens now: community response, else A&E (or straight to a bed)."""
+        self.enter(p)
         self._n_crises.add(p.arrival, p.neighbourhood)
         if self.community.manages(p):
             return
@@ -188,6 +193,7 @@ class CareSystemModel:
 
     def handle_admission(self, p: Patient) -> None:
         """A direct emergency admission (no A&E stage)."""
+        self.enter(p)
         self.env.process(self.admission(p))
 
     def attendance(self, p: Patient) -> Generator[Any, Any, None]:

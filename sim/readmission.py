@@ -51,4 +51,8 @@ class Readmissions(Component):
         q = model.readmission_factory.make_one(model.next_id(), p.person, p.stratum, self.env.now)
         q.readmission = True
         self.rec.log(self.env.now, q.id, q.person, "readmission_return", f"after episode {p.id}")
-        model.handle_admission(q) if not model.ae.enabled else model.handle_attendance(q)
+        if model.ae.enabled:
+            model.enter(q)
+            model.handle_attendance(q)
+        else:
+            model.handle_admission(q)

@@ -1,0 +1,175 @@
+"""The documented schema of every output: KPIs and the tables' columns.
+
+This module is the single place where the meaning and unit of each output is
+written down. ``docs/outputs.md`` is generated from it
+(``python -m sim.outputs.schema > docs/outputs.md``) and a test checks that every
+KPI a run produces is documented here.
+"""
+
+from __future__ import annotations
+
+KEYS = {
+    "scenario": "Scenario name (`name` in the config).",
+    "replication": "Replication number, from 0; selects the random streams.",
+    "seed": "Root seed of the run (`run.seed`); streams are (seed, replication, name).",
+}
+
+#: KPI name -> (unit, meaning). Totals cover the measured period (after warm-up).
+KPIS: dict[str, tuple[str, str]] = {
+    "crises": ("count", "Health crises arising in the registered population."),
+    "community_managed": ("count", "Crises resolved in the community without A&E."),
+    "ae_attendances": ("count", "A&E attendances (incl. returning readmissions)."),
+    "ae_attendances_65plus": ("count", "A&E attendances by people aged 65+."),
+    "ae_ambulance_arrivals": ("count", "A&E attendances arriving by ambulance."),
+    "ae_4h_performance": ("share", "Share of A&E departures within the 4-hour standard."),
+    "ae_mean_hours": ("hours", "Mean time in A&E, arrival to departure (incl. boarding)."),
+    "ae_p95_hours": ("hours", "95th percentile of time in A&E."),
+    "emergency_admissions": ("count", "Decisions to admit (incl. readmissions and diverted)."),
+    "emergency_admissions_65plus": ("count", "Emergency admissions of people aged 65+."),
+    "readmissions_30d": ("count", "Emergency readmissions within the readmission window."),
+    "admissions_diverted": ("count", "Admissions lost because every bed was full (divert mode)."),
+    "bed_admissions": ("count", "Patients who got an acute bed."),
+    "bed_days": ("days", "Acute bed days used (integral of beds occupied)."),
+    "mean_los_days": ("days", "Mean stay in an acute bed of patients leaving it, incl. delays."),
+    "mean_beds_occupied": ("beds", "Time-average number of acute beds occupied."),
+    "peak_beds_occupied": ("beds", "Highest number of acute beds occupied."),
+    "mean_bed_occupancy": ("share", "Mean beds occupied / acute beds."),
+    "peak_bed_occupancy": ("share", "Peak beds occupied / acute beds."),
+    "boarding_hours": ("hours", "Patient-hours spent waiting for a bed after a decision to admit."),
+    "mean_bed_wait_hours": ("hours", "Mean wait for a bed after the decision to admit."),
+    "excess_days_awaiting_review": (
+        "days",
+        "Bed days between the end of clinical need and the next ward round.",
+    ),
+    "excess_days_awaiting_discharge": (
+        "days",
+        "Bed days of P0 patients waiting for the discharge team's working hours.",
+    ),
+    "dtoc_days": ("days", "Delayed transfer of care days (patients fit and waiting)."),
+    "dtoc_days_nhs": ("days", "Delayed days attributed to the NHS."),
+    "dtoc_days_social_care": ("days", "Delayed days attributed to social care."),
+    "dtoc_days_both": ("days", "Delayed days attributed to both."),
+    "delayed_patients": ("count", "Patients whose delay began in the period."),
+    "delayed_patients_nhs": ("count", "Delayed patients whose first delay was NHS-attributed."),
+    "delayed_patients_social_care": (
+        "count",
+        "Delayed patients whose first delay was attributed to social care.",
+    ),
+    "delayed_patients_both": (
+        "count",
+        "Delayed patients whose first delay was attributed to both.",
+    ),
+    "mean_delayed_patients": ("patients", "Time-average number of delayed patients."),
+    "peak_delayed_patients": ("patients", "Highest number of delayed patients at once."),
+    "dtoc_days_reason_*": ("days", "Delayed days by NHS England reason (one column per reason)."),
+    "discharges_p0": ("count", "Patients discharged on pathway 0 (home, no new support)."),
+    "discharges_p1": ("count", "Patients assigned pathway 1 (home with reablement/care)."),
+    "discharges_p2": ("count", "Patients assigned pathway 2 (intermediate care bed)."),
+    "discharges_p3": ("count", "Patients assigned pathway 3 (new care-home placement)."),
+    "*_mean_occupied": ("places", "Time-average places occupied in a downstream service."),
+    "*_utilisation": ("share", "Mean places occupied / capacity of a downstream service."),
+    "ae_attendances_per_1000_pop": ("per 1,000 per year", "A&E attendances, annualised."),
+    "emergency_admissions_per_1000_pop": (
+        "per 1,000 per year",
+        "Emergency admissions, annualised.",
+    ),
+    "bed_days_per_1000_pop": ("per 1,000 per year", "Acute bed days, annualised."),
+    "dtoc_days_per_1000_pop": ("per 1,000 per year", "Delayed days, annualised."),
+    "ae_attendances_65plus_per_1000_65plus": (
+        "per 1,000 aged 65+ per year",
+        "A&E attendances of people 65+, annualised.",
+    ),
+    "emergency_admissions_65plus_per_1000_65plus": (
+        "per 1,000 aged 65+ per year",
+        "Emergency admissions of people 65+, annualised.",
+    ),
+    "patients_created": ("count", "Patients created over the whole run (incl. warm-up)."),
+    "patients_exited": ("count", "Patients who left the system over the whole run."),
+    "patients_in_system_end": ("count", "Patients still inside at the end (created - exited)."),
+    "end_*": ("count", "Patients still inside at the end, by where they are."),
+    "delayed_at_end": ("count", "Patients still delayed at the end of the run."),
+    "wall_seconds": ("seconds", "Wall-clock time of the simulation of this replication."),
+    "events": ("count", "SimPy events scheduled in this replication."),
+}
+
+SUMMARY = {
+    "scenario": KEYS["scenario"],
+    "metric": "KPI name (see the KPI table).",
+    "n": "Replications with a value.",
+    "mean": "Mean across replications.",
+    "sd": "Standard deviation across replications.",
+    "ci_low": "Lower end of the 95% t confidence interval of the mean.",
+    "ci_high": "Upper end of the 95% t confidence interval of the mean.",
+}
+
+DAILY = {
+    "day": "Simulation day, from 0 (includes warm-up days).",
+    "date": "Calendar date of the day.",
+    "weekday": "Day of the week.",
+    "warmup": "True for warm-up days, which KPIs exclude.",
+    "<level>": "Census at midnight starting the day (beds_occupied, boarding, in_ae, delayed, "
+    "delayed_nhs, delayed_social_care, delayed_both, awaiting_review, awaiting_discharge, "
+    "<service>_occupied).",
+    "<level>_mean": "Time-average of the level over the day.",
+    "<level>_peak": "Highest value of the level during the day.",
+    "<count>": "Events during the day, all neighbourhoods (crises, community_managed, "
+    "ae_attendances, emergency_admissions, readmissions_30d, admissions_diverted, "
+    "delayed_patients, discharges_p0..p3).",
+}
+
+NEIGHBOURHOODS = {
+    "neighbourhood": "Neighbourhood name.",
+    "registered": "Registered population.",
+    "aged_65_plus": "Registered population aged 65+.",
+    "<count>": "Events in the measured period for patients of the neighbourhood.",
+    "<count>_per_1000_pop": "The count per 1,000 registered per year.",
+}
+
+EVENTS = {
+    "time_hours": "Simulation time of the event (hours from the start).",
+    "patient_id": "Episode id (a readmission is a new episode).",
+    "person_id": "Person id, shared by a person's episodes.",
+    "event": "Event name (ae_arrival, bed_start, medically_fit, delay_start, exit, ...).",
+    "detail": "Event detail (outcome, attribution and reason, exit route).",
+}
+
+FILES = {
+    "kpis.csv": ("One row per replication: keys + every KPI.", KPIS),
+    "summary.csv": ("One row per KPI: mean and 95% CI across replications.", SUMMARY),
+    "daily.csv": ("One row per replication and simulated day.", DAILY),
+    "neighbourhoods.csv": ("One row per replication and neighbourhood.", NEIGHBOURHOODS),
+    "events.csv": ("Patient-level event log (only with run.event_log=true).", EVENTS),
+}
+
+
+def documented(kpi: str) -> bool:
+    """True if ``kpi`` is in :data:`KPIS`, directly or through a ``*`` pattern."""
+    import fnmatch
+
+    return kpi in KPIS or any(fnmatch.fnmatch(kpi, pat) for pat in KPIS if "*" in pat)
+
+
+def markdown() -> str:
+    """The schema as a Markdown document."""
+    lines = [
+        "# Output schema",
+        "",
+        "Generated from `sim/outputs/schema.py` (`python -m sim.outputs.schema`).",
+        "",
+        "Every run folder holds the files below (CSV, and Parquet too when `pyarrow` is",
+        "installed), plus `config.yaml` (the resolved configuration), `seeds.csv` (the",
+        "random streams of each replication) and `run.json` (versions, timings, warnings).",
+        "Every table row carries the keys:",
+        "",
+    ]
+    lines += [f"- `{k}`: {v}" for k, v in KEYS.items()]
+    for fname, (what, cols) in FILES.items():
+        lines += ["", f"## `{fname}`", "", what, "", "| column | unit | meaning |", "|---|---|---|"]
+        for col, spec in cols.items():
+            unit, meaning = spec if isinstance(spec, tuple) else ("", spec)
+            lines.append(f"| `{col}` | {unit} | {meaning} |")
+    return "\n".join(lines) + "\n"
+
+
+if __name__ == "__main__":
+    print(markdown(), end="")

@@ -1,0 +1,24 @@
+"""The notebooks in notebooks/ run top to bottom against the current API."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import matplotlib
+import pytest
+
+NOTEBOOKS = sorted((Path(__file__).resolve().parents[1] / "notebooks").glob("*.ipynb"))
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
+def test_notebook_runs(path: Path) -> None:
+    """Execute every code cell in order in one namespace (headless plotting)."""
+    matplotlib.use("Agg")
+    nb = json.loads(path.read_text())
+    namespace: dict = {"__name__": "__notebook__"}
+    for i, cell in enumerate(nb["cells"]):
+        if cell["cell_type"] != "code":
+            continue
+        code = "".join(cell["source"])
+        exec(compile(code, f"{path.name}[cell {i}]", "exec"), namespace)
