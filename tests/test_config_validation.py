@@ -41,7 +41,7 @@ def test_unknown_field_is_rejected_with_a_suggestion() -> None:
 
 def test_override_of_missing_field_is_rejected() -> None:
     msg = _error(["beds.acut=600"])
-    assert "beds.acut" in msg
+    assert "beds.acut" in msg and "did you mean 'acute'" in msg
 
 
 def test_wrong_type_and_bad_choice() -> None:

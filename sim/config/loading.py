@@ -81,20 +81,40 @@ def compose_dict(scenario: str = "baseline", overrides: Iterable[str] = ()) -> d
     from omegaconf.errors import OmegaConfBaseException
 
     check_scenario(scenario)
-    overrides = [f"scenario={scenario}", *overrides]
-    try:
-        with initialize_config_dir(config_dir=str(config_dir()), version_base="1.3"):
-            cfg = compose(config_name="config", overrides=overrides)
-    except (HydraException, OmegaConfBaseException) as exc:
-        raise ConfigError(
-            ConfigProblem(
-                "overrides",
-                overrides,
-                "existing fields and valid override syntax",
-                str(exc).splitlines()[0],
-            )
-        ) from exc
+    overrides = list(overrides)
+    with initialize_config_dir(config_dir=str(config_dir()), version_base="1.3"):
+        try:
+            cfg = compose(config_name="config", overrides=[f"scenario={scenario}", *overrides])
+        except (HydraException, OmegaConfBaseException) as exc:
+            base = to_plain(compose(config_name="config", overrides=[f"scenario={scenario}"]))
+            problems = [p for o in overrides if (p := _unknown_key(base, o)) is not None]
+            if not problems:
+                first = str(exc).splitlines()[0]
+                problems = [ConfigProblem("overrides", overrides, "valid Hydra overrides", first)]
+            raise ConfigError(problems) from exc
     return to_plain(cfg)
+
+
+def _unknown_key(base: Mapping[str, Any], override: str) -> ConfigProblem | None:
+    """A problem naming the first unknown segment of an override's key, if any."""
+    import difflib
+
+    key, sep, value = override.partition("=")
+    if not sep or key.startswith(("+", "~", "hydra.")) or key == "scenario":
+        return None
+    node: Any = base
+    parts = key.split(".")
+    for i, part in enumerate(parts):
+        if not isinstance(node, Mapping):
+            return None
+        if part not in node:
+            path = ".".join(parts[: i + 1])
+            close = difflib.get_close_matches(part, [str(k) for k in node], n=1)
+            hint = f"did you mean {close[0]!r}?" if close else ""
+            where = ".".join(parts[:i]) or "the top level"
+            return ConfigProblem(path, value, f"a field that exists in {where}", hint)
+        node = node[part]
+    return None
 
 
 def to_plain(cfg: Any) -> dict[str, Any]:
