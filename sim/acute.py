@@ -67,6 +67,8 @@ class AcuteBeds(Component):
             rec.count("emergency_admissions_65plus", t, p.neighbourhood)
         if p.readmission:
             rec.count("readmissions_30d", t, p.neighbourhood)
+        if p.care_home:
+            rec.count("emergency_admissions_care_home", t, p.neighbourhood)
         if self.divert and self.beds.busy >= self.capacity:
             rec.count("admissions_diverted", t, p.neighbourhood)
             rec.log(t, p.id, p.person, "diverted")
@@ -82,11 +84,29 @@ class AcuteBeds(Component):
         rec.log(now, p.id, p.person, "bed_start")
         return True
 
-    def stay(self, p: Patient) -> Generator[Any, Any, bool]:
-        """The acute stay; returns False if the patient died in hospital."""
-        m = self.model.hooks.los_multiplier(p) if self.model.hooks.los else 1.0
-        yield self.env.timeout(p.los_h * m * p.los_multiplier)
-        return p.u_death >= self.death_p[p.stratum]
+    def will_die(self, p: Patient) -> bool:
+        return p.u_death < self.death_p[p.stratum]
+
+    def stay(self, p: Patient) -> Generator[Any, Any, str]:
+        """The acute stay: returns ``"fit"``, ``"died"`` or ``"left_early"``.
+
+        An early-discharge intervention may take the patient out before the end
+        of the stay (``early_discharge`` hooks); then it has released the bed.
+        """
+        hooks = self.model.hooks
+        m = hooks.los_multiplier(p) if hooks.los else 1.0
+        los = p.los_h * m * p.los_multiplier
+        for early in hooks.early_discharge:
+            lead = early.lead_hours(p)
+            if 0 < lead < los:
+                yield self.env.timeout(los - lead)
+                left = yield from early.leave(p)
+                if left:
+                    return "left_early"
+                los = lead  # not taken: the rest of the stay as planned
+                break
+        yield self.env.timeout(los)
+        return "died" if self.will_die(p) else "fit"
 
     def release(self, p: Patient, outcome: str) -> None:
         """The patient leaves the bed (discharged, transferred or died)."""

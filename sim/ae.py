@@ -50,6 +50,11 @@ class EmergencyDepartment(Component):
         self.n_attend = self.rec.counter("ae_attendances")
         self.n_attend_older = self.rec.counter("ae_attendances_65plus")
         self.n_ambulance = self.rec.counter("ae_ambulance_arrivals")
+        self.n_care_home = self.rec.counter("ae_attendances_care_home")
+        self.triage.track(self.rec.level("busy:ae_triage"), self.rec.level("staffed:ae_triage"))
+        self.clinicians.track(
+            self.rec.level("busy:ae_clinicians"), self.rec.level("staffed:ae_clinicians")
+        )
 
     def draws(self) -> list[Draw]:
         c = self.cfg
@@ -95,6 +100,8 @@ class EmergencyDepartment(Component):
             self.n_attend_older.add(t, p.neighbourhood)
         if self.model.community.by_ambulance(p):
             self.n_ambulance.add(t, p.neighbourhood)
+        if p.care_home:
+            self.n_care_home.add(t, p.neighbourhood)
         self.in_ae.add(1, t)
         rec.log(t, p.id, p.person, "ae_arrival")
 

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from sim.hooks import Hooks
     from sim.model import CareSystemModel
+    from sim.outputs.kpis import KpiWindow
     from sim.patient import Draw
 
 
@@ -40,3 +41,11 @@ class Component:
     def processes(self) -> Iterable[Generator[Any, Any, Any]]:
         """Long-running SimPy processes started when the model starts."""
         return ()
+
+    def kpis(self, window: KpiWindow) -> dict[str, float]:
+        """KPIs this component adds to the replication's table."""
+        return {}
+
+    def in_system(self) -> dict[str, int]:
+        """Patients this component holds at the current time, by place."""
+        return {}

@@ -114,8 +114,10 @@ class CrisisDemand(Component):
             rows = factory.draw_rows(strata)
             times_l, strata_l, u_l = times.tolist(), strata.tolist(), u_accept.tolist()
             dynamic = bool(hooks.crisis_rate)
+            # candidates above the ceiling are thinned away whatever the hooks say
+            ceiling = base_accept * (hooks.rate_ceiling if dynamic else 1.0)
             for i, t in enumerate(times_l):
-                if not dynamic and u_l[i] >= base_accept:
+                if u_l[i] >= ceiling:
                     continue
                 p = factory.make(model.next_id(), -1, strata_l[i], t, rows[i])
                 p.person = p.id

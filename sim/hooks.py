@@ -6,8 +6,9 @@ component that registers callables here (see :class:`sim.components.Component`):
 
 ``crisis_rate``
     ``f(patient) -> float`` multiplier on the person's crisis rate, applied by
-    thinning (MDT case management, enhanced health in care homes). The product of
-    multipliers must stay below ``demand.thinning_headroom``.
+    thinning (MDT case management). A component that can return more than 1 must
+    raise ``rate_ceiling`` to its largest multiplier; the product must stay below
+    ``demand.thinning_headroom``.
 ``community``
     ``f(patient) -> bool | None``: ``True`` forces the crisis to be managed in the
     community, ``False`` forces an A&E attendance, ``None`` leaves it to the base
@@ -17,21 +18,36 @@ component that registers callables here (see :class:`sim.components.Component`):
     decides to admit; it returns ``True`` if the admission was avoided (TREAT).
 ``los``
     ``f(patient) -> float`` multiplier on the acute stay (TREAT-assessed stays).
+``early_discharge``
+    objects with ``lead_hours(patient) -> float`` (how long before the end of the
+    acute stay the patient could leave; 0 if not a candidate) and
+    ``leave(patient) -> generator`` returning ``True`` if it took the patient out of
+    the bed (PACE early supported discharge).
 ``at_fit``
     ``f(patient) -> generator`` run when the patient is declared medically fit and
     before the discharge pathway; it returns ``True`` if it has discharged the
-    patient itself (PACE early supported discharge).
+    patient itself.
+``weekend_share``
+    ``f(kind, patient) -> float | None``: weekend capacity share for
+    ``"acute_discharge"`` or ``"downstream"`` for this patient (seven-day
+    working), ``None`` to keep the calendar's.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Generator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from sim.patient import Patient
 
 ProcessHook = Callable[[Patient], Generator[Any, Any, bool]]
+
+
+class EarlyDischarge(Protocol):
+    def lead_hours(self, p: Patient) -> float: ...
+
+    def leave(self, p: Patient) -> Generator[Any, Any, bool]: ...
 
 
 @dataclass
@@ -39,10 +55,13 @@ class Hooks:
     """Registered intervention callables, called in registration order."""
 
     crisis_rate: list[Callable[[Patient], float]] = field(default_factory=list)
+    rate_ceiling: float = 1.0
     community: list[Callable[[Patient], bool | None]] = field(default_factory=list)
     before_admission: list[ProcessHook] = field(default_factory=list)
     los: list[Callable[[Patient], float]] = field(default_factory=list)
+    early_discharge: list[EarlyDischarge] = field(default_factory=list)
     at_fit: list[ProcessHook] = field(default_factory=list)
+    weekend_share: list[Callable[[str, Patient], float | None]] = field(default_factory=list)
 
     def rate_multiplier(self, p: Patient) -> float:
         m = 1.0

@@ -43,10 +43,6 @@ from sim.readmission import Readmissions
 #: the component, or None when its config switches it off.
 ComponentFactory = Callable[["CareSystemModel"], "Component | None"]
 
-#: Intervention components every model builds, in order (registered by the
-#: intervention modules).
-EXTENSIONS: list[ComponentFactory] = []
-
 
 @dataclass
 class RunInfo:
@@ -65,7 +61,7 @@ class CareSystemModel:
         cfg: Validated configuration.
         replication: Replication number (selects the random streams).
         extensions: Component factories to add after the core services; by
-            default the registered :data:`EXTENSIONS`.
+            default the neighbourhood interventions of :mod:`sim.interventions`.
     """
 
     def __init__(
@@ -105,7 +101,11 @@ class CareSystemModel:
             self.discharge,
             self.readmission,
         ]
-        for make in EXTENSIONS if extensions is None else extensions:
+        if extensions is None:
+            from sim.interventions import INTERVENTIONS
+
+            extensions = INTERVENTIONS
+        for make in extensions:
             comp = make(self)
             if comp is not None:
                 self.components.append(comp)
@@ -124,8 +124,8 @@ class CareSystemModel:
             return
         d = self.discharge
         problems = []
-        for pathway, cal in d.transfer_calendar.items():
-            if cal.never_open:
+        for (pathway, svc_weekend, ward_weekend), cal in d.transfer_calendar.items():
+            if not svc_weekend and not ward_weekend and cal.never_open:
                 name = d.services[pathway].name
                 problems.append(
                     ConfigProblem(
@@ -219,8 +219,10 @@ class CareSystemModel:
         if not got_bed:
             self.exit(p, "diverted")
             return
-        alive = yield from self.acute.stay(p)
-        if not alive:
+        status = yield from self.acute.stay(p)
+        if status == "left_early":
+            return
+        if status == "died":
             self.acute.release(p, "died")
             self.exit(p, "died_in_hospital")
             return
@@ -243,4 +245,6 @@ class CareSystemModel:
             out["awaiting_bed"] = int(lv["boarding"].value)
         for svc in self.discharge.services.values():
             out[f"in_{svc.name}"] = int(lv[f"service_patients:{svc.name}"].value)
+        for c in self.components:
+            out.update(c.in_system())
         return out

@@ -60,6 +60,7 @@ class Patient:
         self.readmission = False
         self.pathway = -1
         self.los_multiplier = 1.0
+        self.readmit_ratio = 1.0
         self.t_bed = -1.0
         self.t_fit = -1.0
         self.delay_hours = 0.0

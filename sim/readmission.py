@@ -39,7 +39,7 @@ class Readmissions(Component):
 
     def after_discharge(self, p: Patient) -> float | None:
         """Schedule the patient's return if they are to be readmitted; hours until it."""
-        if not self.enabled or p.u_readmit >= self.prob[p.stratum]:
+        if not self.enabled or p.u_readmit >= self.prob[p.stratum] * p.readmit_ratio:
             return None
         delay = -self.mean_h * math.log1p(-p.u_readmit_time * self._trunc)
         self.env.process(self._return(p, delay))

@@ -128,11 +128,19 @@ class Duration:
 
 @dataclass(frozen=True, slots=True)
 class Calendar:
-    """When a service works: days of the week and daily hours [start, end)."""
+    """When a service works: days of the week and daily hours [start, end).
+
+    ``weekend_share`` is the service's weekend capacity as a share of weekday
+    capacity, on Saturdays and Sundays not listed in ``days`` (same hours): 0 means
+    closed at weekends, 0.6 the national seven-day target. Staffed services run
+    that share of their staff; discharge and admission gates let that share of
+    patients through.
+    """
 
     days: tuple[Weekday, ...] = ("Mon", "Tue", "Wed", "Thu", "Fri")
     start_hour: int = num(8, ge=0, le=23)
     end_hour: int = num(18, ge=1, le=24)
+    weekend_share: float = num(0.0, ge=0, le=1)
 
     def check(self, path: str) -> list[ConfigProblem]:
         problems = []
@@ -146,6 +154,8 @@ class Calendar:
             )
         if len(set(self.days)) != len(self.days):
             problems.append(ConfigProblem(f"{path}.days", list(self.days), "each weekday once"))
+        if not self.days:
+            problems.append(ConfigProblem(f"{path}.days", [], "at least one working day"))
         return problems
 
 
@@ -440,9 +450,35 @@ class Config:
     acute: AcuteConfig
     discharge: DischargeConfig
     readmission: ReadmissionConfig
+    mdt: MDTConfig
+    care_homes: CareHomesConfig
+    treat: TreatConfig
+    pace: PaceConfig
+    seven_day: SevenDayConfig
 
     def check(self, path: str) -> list[ConfigProblem]:
         problems = []
+        names = {n.name for n in self.population.neighbourhoods}
+        for block in ("mdt", "care_homes", "treat", "pace", "seven_day"):
+            ro: Rollout = getattr(self, block).rollout
+            listed = [(f"{block}.rollout.neighbourhoods", n) for n in ro.neighbourhoods]
+            for i, ph in enumerate(ro.phases):
+                listed += [
+                    (f"{block}.rollout.phases[{i}].neighbourhoods", n) for n in ph.neighbourhoods
+                ]
+            for where, n in listed:
+                if n not in names:
+                    import difflib
+
+                    close = difflib.get_close_matches(n, sorted(names), n=1)
+                    problems.append(
+                        ConfigProblem(
+                            where,
+                            n,
+                            "a neighbourhood named in population.neighbourhoods",
+                            f"did you mean {close[0]!r}?" if close else "",
+                        )
+                    )
         if self.demand.mode == "crises" and self.population.registered == 0:
             problems.append(
                 ConfigProblem(
@@ -452,3 +488,167 @@ class Config:
                 )
             )
         return problems
+
+
+# --------------------------------------------------------------------------- interventions
+AgeBand = Literal["age_0_64", "age_65_74", "age_75_84", "age_85_plus"]
+FrailtyBand = Literal["fit", "mild", "moderate", "severe"]
+Pathway = Literal["p0", "p1", "p2", "p3"]
+
+
+@dataclass(frozen=True, slots=True)
+class Phase:
+    """A go-live step of a phased roll-out: these neighbourhoods from this day."""
+
+    neighbourhoods: tuple[str, ...]
+    start_day: int = num(0, ge=0, units="days after warm-up")
+
+
+@dataclass(frozen=True, slots=True)
+class Rollout:
+    """Where and when an intervention is live.
+
+    ``neighbourhoods`` empty means every neighbourhood. ``start_day`` counts from
+    the end of warm-up; an intervention starting on day 0 is also live during
+    warm-up, so the measured period starts in its steady state. ``phases``, if
+    given, replace both with a list of go-live steps.
+    """
+
+    neighbourhoods: tuple[str, ...] = ()
+    start_day: int = num(0, ge=0, units="days after warm-up")
+    phases: tuple[Phase, ...] = ()
+
+
+def _range_check(path: str, name: str, value: float, rng: tuple[float, float]) -> list:
+    if len(rng) != 2 or rng[0] > rng[1]:
+        return [ConfigProblem(f"{path}.{name}_range", list(rng), "[low, high] with low <= high")]
+    if not rng[0] <= value <= rng[1]:
+        return [ConfigProblem(f"{path}.{name}", value, f"a value within {name}_range {list(rng)}")]
+    return []
+
+
+@dataclass(frozen=True, slots=True)
+class MDTConfig:
+    """Risk stratification and weekly MDT case management (OPIC, neighbourhood MDTs).
+
+    Effects carry a plausible range (``*_range``) for sensitivity analysis; the
+    evidence for case management is largely null, so the ranges include 1 / 0.
+    """
+
+    enabled: bool
+    rollout: Rollout
+    eligible_ages: tuple[AgeBand, ...]
+    eligible_frailty: tuple[FrailtyBand, ...]
+    sensitivity: float = num(gt=0, le=1)
+    precision: float = num(gt=0, le=1)
+    reviews_per_meeting: int = num(ge=0, units="cases per neighbourhood per week")
+    staff: int = num(ge=0, units="case managers / navigators per neighbourhood")
+    caseload_per_staff: int = num(ge=0, units="patients")
+    caseload_months: float = num(gt=0, units="mean months on caseload")
+    crisis_rate_ratio: float = num(gt=0)
+    crisis_rate_ratio_range: tuple[float, float]
+    extra_community_share: float = num(ge=-1, le=1)
+    extra_community_share_range: tuple[float, float]
+    meeting_day: Weekday = "Tue"
+
+    def check(self, path: str) -> list[ConfigProblem]:
+        return _range_check(
+            path, "crisis_rate_ratio", self.crisis_rate_ratio, self.crisis_rate_ratio_range
+        ) + _range_check(
+            path,
+            "extra_community_share",
+            self.extra_community_share,
+            self.extra_community_share_range,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class CareHomesConfig:
+    """Enhanced health in care homes: fewer conveyances to A&E and admissions."""
+
+    enabled: bool
+    rollout: Rollout
+    residents_covered: int = num(ge=0, units="residents the team can support")
+    conveyance_rate_ratio: float = num(gt=0, le=1)
+    conveyance_rate_ratio_range: tuple[float, float]
+    admission_rate_ratio: float = num(gt=0, le=1)
+    admission_rate_ratio_range: tuple[float, float]
+
+    def check(self, path: str) -> list[ConfigProblem]:
+        problems = _range_check(
+            path,
+            "conveyance_rate_ratio",
+            self.conveyance_rate_ratio,
+            self.conveyance_rate_ratio_range,
+        ) + _range_check(
+            path,
+            "admission_rate_ratio",
+            self.admission_rate_ratio,
+            self.admission_rate_ratio_range,
+        )
+        if self.admission_rate_ratio > self.conveyance_rate_ratio:
+            problems.append(
+                ConfigProblem(
+                    f"{path}.admission_rate_ratio",
+                    self.admission_rate_ratio,
+                    f"<= conveyance_rate_ratio ({self.conveyance_rate_ratio}): fewer "
+                    "conveyances cannot raise admissions",
+                )
+            )
+        return problems
+
+
+@dataclass(frozen=True, slots=True)
+class TreatConfig:
+    """TREAT: triage and rapid elderly assessment in A&E (Royal Free)."""
+
+    enabled: bool
+    rollout: Rollout
+    staff: int = num(ge=0, units="TREAT clinicians on duty")
+    calendar: Calendar = field(default_factory=Calendar)
+    eligible_ages: tuple[AgeBand, ...] = ("age_75_84", "age_85_plus")
+    eligible_frailty: tuple[FrailtyBand, ...] = ("fit", "mild", "moderate", "severe")
+    assessment_hours: Duration = field(default_factory=lambda: Duration(mean=1.5))
+    home_share: float = num(0.25, ge=0, le=1)
+    home_share_range: tuple[float, float] = (0.0, 0.4)
+    support_slots: int = num(10, ge=0, units="rapid community support packages at once")
+    support_days: Duration = field(default_factory=lambda: Duration(mean=3.0))
+    los_ratio: float = num(0.8875, gt=0)
+    los_ratio_range: tuple[float, float] = (0.85, 1.0)
+
+    def check(self, path: str) -> list[ConfigProblem]:
+        return _range_check(path, "home_share", self.home_share, self.home_share_range) + (
+            _range_check(path, "los_ratio", self.los_ratio, self.los_ratio_range)
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class PaceConfig:
+    """PACE: post-acute care enablement (early supported discharge)."""
+
+    enabled: bool
+    rollout: Rollout
+    capacity: int = num(ge=0, units="patients supported at once")
+    eligible_pathways: tuple[Pathway, ...] = ("p0", "p1")
+    eligible_ages: tuple[AgeBand, ...] = ("age_65_74", "age_75_84", "age_85_plus")
+    eligible_frailty: tuple[FrailtyBand, ...] = ("mild", "moderate", "severe")
+    days_saved: float = num(2.0, ge=0, units="days")
+    support_days: Duration = field(default_factory=lambda: Duration(mean=4.0))
+    readmission_ratio: float = num(1.0, ge=0)
+    readmission_ratio_range: tuple[float, float] = (0.5, 1.1)
+
+    def check(self, path: str) -> list[ConfigProblem]:
+        return _range_check(
+            path, "readmission_ratio", self.readmission_ratio, self.readmission_ratio_range
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class SevenDayConfig:
+    """Seven-day working: weekend capacity as a share of weekday capacity."""
+
+    enabled: bool
+    rollout: Rollout
+    acute_discharge_weekend_share: float = num(ge=0, le=1)
+    assessment_weekend_share: float = num(ge=0, le=1)
+    downstream_weekend_share: float = num(ge=0, le=1)

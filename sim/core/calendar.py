@@ -59,23 +59,22 @@ class WorkingCalendar:
         self.mask = mask
         self.always_open = bool(mask.all())
         self.never_open = not mask.any()
-        # hours from the start of each hour-of-week to the next open hour
-        wait = np.full(HOURS_PER_WEEK, math.inf)
+        # hours from the start of each hour-of-week to the next open hour: one
+        # backward sweep over two weeks handles the wrap-around
+        wait = [math.inf] * HOURS_PER_WEEK
         if not self.never_open:
-            for h in range(HOURS_PER_WEEK):
-                for k in range(HOURS_PER_WEEK):
-                    if mask[(h + k) % HOURS_PER_WEEK]:
-                        wait[h] = k
-                        break
-        self._wait = wait.tolist()
+            nxt = math.inf
+            for k in range(2 * HOURS_PER_WEEK - 1, -1, -1):
+                h = k % HOURS_PER_WEEK
+                nxt = 0 if mask[h] else nxt + 1
+                if k < HOURS_PER_WEEK:
+                    wait[h] = nxt
+        self._wait = wait
 
     @classmethod
     def from_config(cls, clock: Clock, cal: Calendar) -> WorkingCalendar:
-        mask = np.zeros(HOURS_PER_WEEK, dtype=bool)
-        for day in cal.days:
-            d = WEEKDAYS.index(day)
-            mask[d * 24 + cal.start_hour : d * 24 + cal.end_hour] = True
-        return cls(clock, mask)
+        """The days a service works at full capacity."""
+        return cls(clock, _mask(cal.days, cal.start_hour, cal.end_hour))
 
     @classmethod
     def always(cls, clock: Clock) -> WorkingCalendar:
@@ -98,3 +97,44 @@ class WorkingCalendar:
 
     def open_hours_per_week(self) -> int:
         return int(self.mask.sum())
+
+
+def _mask(days: tuple[str, ...], start: int, end: int) -> np.ndarray:
+    mask = np.zeros(HOURS_PER_WEEK, dtype=bool)
+    for day in days:
+        d = WEEKDAYS.index(day)
+        mask[d * 24 + start : d * 24 + end] = True
+    return mask
+
+
+class ServiceHours:
+    """A service's working time: full-capacity days plus weekend hours at a share.
+
+    ``full`` is open on the listed days; ``extended`` also on Saturdays and Sundays
+    not listed, at the same hours, when ``weekend_share`` > 0. A staffed service
+    runs ``staff_share(t)`` of its staff; a patient passes a discharge or
+    admission gate at the weekend if their own uniform number is below the share
+    (:meth:`for_patient`), so on average that share of weekday capacity works.
+    """
+
+    def __init__(self, clock: Clock, cal: Calendar) -> None:
+        self.full = WorkingCalendar.from_config(clock, cal)
+        weekend = tuple(d for d in ("Sat", "Sun") if d not in cal.days)
+        self.partial_mask = _mask(weekend, cal.start_hour, cal.end_hour)
+        self.extended = WorkingCalendar(clock, self.full.mask | self.partial_mask)
+        self.weekend_share = cal.weekend_share
+        self.clock = clock
+
+    def staff_share(self, t: float, weekend_share: float | None = None) -> float:
+        """Share of staff on duty at ``t`` (1 on working days, the share at weekends)."""
+        h = self.clock.hour_of_week(t)
+        if self.full.mask[h]:
+            return 1.0
+        if self.partial_mask[h]:
+            return self.weekend_share if weekend_share is None else weekend_share
+        return 0.0
+
+    def for_patient(self, u: float, weekend_share: float | None = None) -> WorkingCalendar:
+        """The calendar that applies to a patient with uniform ``u``."""
+        share = self.weekend_share if weekend_share is None else weekend_share
+        return self.extended if u < share else self.full

@@ -23,6 +23,8 @@ from collections import deque
 import simpy
 from simpy.events import Event
 
+from sim.core.level import Level
+
 
 class ServerPool:
     """FIFO pool of ``capacity`` identical servers.
@@ -34,7 +36,7 @@ class ServerPool:
         pool.release()
     """
 
-    __slots__ = ("_granted", "busy", "capacity", "env", "queue")
+    __slots__ = ("_granted", "busy", "busy_level", "capacity", "capacity_level", "env", "queue")
 
     def __init__(self, env: simpy.Environment, capacity: int) -> None:
         if capacity < 0:
@@ -43,16 +45,26 @@ class ServerPool:
         self.capacity = capacity
         self.busy = 0
         self.queue: deque[Event] = deque()
+        self.busy_level: Level | None = None
+        self.capacity_level: Level | None = None
         granted = Event(env)
         granted._ok = True
         granted._value = None
         granted.callbacks = None  # processed: a process yielding it continues at once
         self._granted = granted
 
+    def track(self, busy: Level, capacity: Level) -> None:
+        """Keep ``busy`` and ``capacity`` levels up to date (for utilisation)."""
+        self.busy_level, self.capacity_level = busy, capacity
+        busy.add(self.busy - busy.value, self.env.now)
+        capacity.add(self.capacity - capacity.value, self.env.now)
+
     def acquire(self) -> Event:
         """An event that fires when a server is free (now, if one is)."""
         if self.busy < self.capacity and not self.queue:
             self.busy += 1
+            if self.busy_level is not None:
+                self.busy_level.add(1, self.env.now)
             return self._granted
         ev = Event(self.env)
         self.queue.append(ev)
@@ -60,19 +72,25 @@ class ServerPool:
 
     def release(self) -> None:
         """Free one server; the longest waiter (if any) takes it."""
+        if self.queue and self.busy <= self.capacity:
+            self.queue.popleft().succeed()  # the server passes straight on
+            return
         self.busy -= 1
-        if self.queue and self.busy < self.capacity:
-            self.busy += 1
-            self.queue.popleft().succeed()
+        if self.busy_level is not None:
+            self.busy_level.add(-1, self.env.now)
 
     def set_capacity(self, capacity: int) -> None:
         """Change the number of servers from now on."""
         if capacity < 0:
             raise ValueError("capacity must be >= 0")
+        if self.capacity_level is not None:
+            self.capacity_level.add(capacity - self.capacity, self.env.now)
         self.capacity = capacity
         queue = self.queue
         while queue and self.busy < capacity:
             self.busy += 1
+            if self.busy_level is not None:
+                self.busy_level.add(1, self.env.now)
             queue.popleft().succeed()
 
     @property

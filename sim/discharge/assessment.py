@@ -2,8 +2,8 @@
 
 Patients on pathways P1-P3 need an assessment before a downstream service will
 take them. Assessors work to a calendar (weekdays 09:00-17:00 by default): their
-number on duty is ``staff`` in working hours and zero outside them. An assessment
-started before closing is finished.
+number on duty is ``staff`` in working hours, ``weekend_share`` of it in weekend
+hours, and zero otherwise. An assessment started before closing is finished.
 """
 
 from __future__ import annotations
@@ -14,25 +14,25 @@ from typing import Any
 import simpy
 
 from sim.config.schema import AssessmentConfig
-from sim.core.calendar import WorkingCalendar
+from sim.core.calendar import ServiceHours
 from sim.core.resources import ServerPool
 
 
 class AssessmentTeam:
     """Assessors whose number on duty follows their working calendar."""
 
-    def __init__(
-        self, env: simpy.Environment, cfg: AssessmentConfig, calendar: WorkingCalendar
-    ) -> None:
+    def __init__(self, env: simpy.Environment, cfg: AssessmentConfig, hours: ServiceHours) -> None:
         self.env = env
         self.staff = cfg.staff
-        self.calendar = calendar
+        self.hours = hours
+        #: weekend staffing as a share of weekday staffing (seven-day working changes it)
+        self.weekend_share = hours.weekend_share
         self.assessors = ServerPool(env, 0)
 
     def roster(self) -> Generator[Any, Any, None]:
-        """SimPy process: staff on duty in open hours, none otherwise."""
+        """SimPy process: set the number of assessors on duty every hour."""
         env = self.env
         while True:
-            open_now = self.calendar.is_open(env.now)
-            self.assessors.set_capacity(self.staff if open_now else 0)
+            share = self.hours.staff_share(env.now, self.weekend_share)
+            self.assessors.set_capacity(round(self.staff * share))
             yield env.timeout(1.0)

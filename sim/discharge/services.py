@@ -17,7 +17,7 @@ import numpy as np
 import simpy
 
 from sim.config.schema import DownstreamServiceConfig
-from sim.core.calendar import WorkingCalendar
+from sim.core.calendar import ServiceHours
 from sim.core.distributions import sampler
 from sim.core.level import Level
 from sim.core.resources import ServerPool
@@ -33,7 +33,7 @@ class DownstreamService:
         name: str,
         pathway: int,
         cfg: DownstreamServiceConfig,
-        admits: WorkingCalendar,
+        admits: ServiceHours,
         rec: Recorder,
     ) -> None:
         self.env = env

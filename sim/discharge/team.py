@@ -5,16 +5,17 @@
    is extra length of stay, not a delayed transfer.
 2. **Pathway.** The patient's pathway (P0-P3) is drawn from the mix for their
    frailty band (or under-65s, or care-home residents).
-3. **P0** leaves as soon as the discharge team works (``discharge.calendar``). A
-   wait for a working day is extra length of stay, not a delayed transfer: NHS
-   England counted delays of patients waiting for another service.
+3. **P0** leaves as soon as the discharge team works (``discharge.calendar``; at
+   weekends only ``weekend_share`` of patients can go). A wait for a working day
+   is extra length of stay, not a delayed transfer: NHS England counted delays of
+   patients waiting for another service.
 4. **P1-P3** are delayed from the moment they are fit: first awaiting assessment,
    then awaiting a place in the downstream service, then awaiting a day on which
    the service admits and the discharge team works. The delay ends when they
    leave the bed; they then stay in the downstream service.
 
-Interventions that act at this point (PACE early supported discharge) run through
-the ``at_fit`` hook before the pathway.
+Interventions that act at this point run through the ``at_fit`` hook before the
+pathway; seven-day working changes the weekend shares through ``weekend_share``.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from sim.components import Component
-from sim.core.calendar import WorkingCalendar
+from sim.core.calendar import ServiceHours, WorkingCalendar
 from sim.discharge.assessment import AssessmentTeam
 from sim.discharge.dtoc import AWAITING_ASSESSMENT, DelayTracker
 from sim.discharge.services import DownstreamService
@@ -50,21 +51,30 @@ class DischargeTeam(Component):
         self.enabled = cfg.enabled
         clock = model.clock
         self.review = WorkingCalendar.from_config(clock, cfg.review)
-        self.calendar = WorkingCalendar.from_config(clock, cfg.calendar)
+        self.hours = ServiceHours(clock, cfg.calendar)
         self.assessment = AssessmentTeam(
-            self.env, cfg.assessment, WorkingCalendar.from_config(clock, cfg.assessment.calendar)
+            self.env, cfg.assessment, ServiceHours(clock, cfg.assessment.calendar)
         )
         self.services: dict[int, DownstreamService] = {}
-        self.transfer_calendar: dict[int, WorkingCalendar] = {}
+        # transfer needs the service to admit and the ward to discharge: one
+        # calendar per pathway and per (service at weekend?, ward at weekend?)
+        self.transfer_calendar: dict[tuple[int, bool, bool], WorkingCalendar] = {}
         for pathway, name in SERVICE_OF_PATHWAY.items():
             scfg = getattr(cfg, name)
-            admits = WorkingCalendar.from_config(clock, scfg.admits)
+            admits = ServiceHours(clock, scfg.admits)
             self.services[pathway] = DownstreamService(
                 self.env, name, pathway, scfg, admits, self.rec
             )
-            self.transfer_calendar[pathway] = admits & self.calendar
+            for svc_weekend in (False, True):
+                for ward_weekend in (False, True):
+                    svc_cal = admits.extended if svc_weekend else admits.full
+                    ward_cal = self.hours.extended if ward_weekend else self.hours.full
+                    self.transfer_calendar[pathway, svc_weekend, ward_weekend] = svc_cal & ward_cal
         reasons = [AWAITING_ASSESSMENT] + [s.reason for s in self.services.values()]
         self.delays = DelayTracker(self.rec, reasons)
+        self.assessment.assessors.track(
+            self.rec.level("busy:assessment"), self.rec.level("staffed:assessment")
+        )
         self.awaiting_review = self.rec.level("awaiting_review")
         self.awaiting_discharge = self.rec.level("awaiting_discharge")
         self.cum_pathway = self._pathway_table()
@@ -95,6 +105,7 @@ class DischargeTeam(Component):
             Draw("u_joint", "discharge.joint_funding"),
             Draw("assessment_h", "discharge.assessment", sampler(a), a.mean),
             Draw("u_stay", "discharge.stay"),
+            Draw("u_weekend", "discharge.weekend"),
         ]
 
     def processes(self) -> Iterable[Generator[Any, Any, Any]]:
@@ -112,6 +123,21 @@ class DischargeTeam(Component):
         c0, c1, c2 = self.cum_pathway[p.stratum]
         u = p.u_pathway
         return 0 if u < c0 else 1 if u < c1 else 2 if u < c2 else 3
+
+    def weekend_share(self, kind: str, p: Patient, base: float) -> float:
+        """Weekend share for this patient: an intervention's, else the calendar's."""
+        for hook in self.model.hooks.weekend_share:
+            share = hook(kind, p)
+            if share is not None:
+                return share
+        return base
+
+    def transfer_hours(self, p: Patient, svc: DownstreamService) -> WorkingCalendar:
+        """When patient ``p`` can move to ``svc``: service admits and ward discharges."""
+        u = p.u_weekend
+        svc_weekend = u < self.weekend_share("downstream", p, svc.admits.weekend_share)
+        ward_weekend = u < self.weekend_share("acute_discharge", p, self.hours.weekend_share)
+        return self.transfer_calendar[svc.pathway, svc_weekend, ward_weekend]
 
     def attribution_of(self, p: Patient, svc: DownstreamService) -> str:
         return "both" if p.u_joint < self.cfg.joint_funded_share else svc.attribution
@@ -134,7 +160,8 @@ class DischargeTeam(Component):
         pathway = p.pathway = self.pathway_of(p)
         self.rec.count(f"discharges_{PATHWAYS[pathway]}", env.now, p.neighbourhood)
         if pathway == 0:
-            wait = self.calendar.wait_until_open(env.now)
+            share = self.weekend_share("acute_discharge", p, self.hours.weekend_share)
+            wait = self.hours.for_patient(p.u_weekend, share).wait_until_open(env.now)
             if wait > 0:
                 self.awaiting_discharge.add(1, env.now)
                 yield env.timeout(wait)
@@ -154,19 +181,26 @@ class DischargeTeam(Component):
         assessors.release()
         self.delays.change(p, svc.reason, attribution, env.now)
         yield svc.places.acquire()
-        wait = self.transfer_calendar[pathway].wait_until_open(env.now)
+        wait = self.transfer_hours(p, svc).wait_until_open(env.now)
         if wait > 0:
             yield env.timeout(wait)
         self.delays.stop(p, env.now)
         acute.release(p, f"to_{svc.name}")
+        back_in = model.readmission.after_discharge(p)
+        yield from self.downstream_stay(p, svc, back_in)
+
+    def downstream_stay(
+        self, p: Patient, svc: DownstreamService, back_in: float | None
+    ) -> Generator[Any, Any, None]:
+        """The stay in a downstream service whose place ``p`` already holds."""
+        env = self.env
         svc.occupied.add(1, env.now)
         svc.patients.add(1, env.now)
         stay = float(svc.unit.from_uniform(np.array([p.u_stay]))[0]) * svc.mean_stay_hours
-        back_in = model.readmission.after_discharge(p)
         if back_in is not None and back_in < stay:
             stay = back_in  # readmitted from the service: the place is freed
         yield env.timeout(stay)
         svc.places.release()
         svc.occupied.add(-1, env.now)
         svc.patients.add(-1, env.now)
-        model.exit(p, f"left_{svc.name}")
+        self.model.exit(p, f"left_{svc.name}")

@@ -31,29 +31,60 @@ def _mean(x: np.ndarray) -> float:
     return float(x.mean()) if x.size else float("nan")
 
 
+class KpiWindow:
+    """Readings of the recorder over the measured period, for KPI calculations."""
+
+    def __init__(self, model: CareSystemModel) -> None:
+        cfg = model.cfg
+        rec = model.recorder
+        self.model = model
+        self.W, self.T = cfg.run.warmup_days, cfg.run.total_days
+        self.days = self.T - self.W
+        self.years = self.days / 365.0
+        self.start_h = self.W * 24.0
+        _, self._area, self._peak = rec.census()
+        self._col = {n: i for i, n in enumerate(rec.level_names)}
+        self._counts = rec.count_arrays()
+        self.rec = rec
+
+    def count(self, name: str) -> float:
+        """Events counted after warm-up (0 if never counted)."""
+        arr = self._counts.get(name)
+        return float(arr[self.W :].sum()) if arr is not None else 0.0
+
+    def integral_days(self, level: str) -> float:
+        """Integral of a level over the period, in days (e.g. bed days)."""
+        i = self._col[level]
+        return float(self._area[self.T, i] - self._area[self.W, i]) / 24.0
+
+    def mean(self, level: str) -> float:
+        """Time-average of a level over the period."""
+        return self.integral_days(level) / self.days if self.days else float("nan")
+
+    def peak(self, level: str) -> float:
+        if self.T <= self.W:
+            return float("nan")
+        return float(self._peak[self.W + 1 : self.T + 1, self._col[level]].max())
+
+    def utilisation(self, busy: str, capacity: str) -> float:
+        """Busy time / staffed (or available) time over the period."""
+        cap = self.integral_days(capacity)
+        return self.integral_days(busy) / cap if cap > 0 else float("nan")
+
+    def samples(self, name: str) -> np.ndarray:
+        return _window_samples(self.rec.samples.get(name, []), self.start_h)
+
+
 def compute_kpis(model: CareSystemModel, info: RunInfo) -> dict[str, float]:
     """KPIs of a finished replication, as a flat ``{name: value}`` mapping."""
     cfg = model.cfg
     rec = model.recorder
-    W, T = cfg.run.warmup_days, cfg.run.total_days
-    years = (T - W) / 365.0
-    start_h = W * 24.0
-    _, area, peak = rec.census()
+    win = KpiWindow(model)
+    W, T = win.W, win.T
+    years = win.years
+    start_h = win.start_h
     names = rec.level_names
-    col = {n: i for i, n in enumerate(names)}
-
-    counts = rec.count_arrays()
-
-    def count(name: str) -> float:
-        arr = counts.get(name)
-        return float(arr[W:].sum()) if arr is not None else 0.0
-
-    def integral_days(level: str) -> float:
-        i = col[level]
-        return float(area[T, i] - area[W, i]) / 24.0
-
-    def peak_of(level: str) -> float:
-        return float(peak[W + 1 : T + 1, col[level]].max()) if T > W else float("nan")
+    count, integral_days, peak_of = win.count, win.integral_days, win.peak
 
     k: dict[str, float] = {}
     # demand and community
@@ -107,6 +138,15 @@ def compute_kpis(model: CareSystemModel, info: RunInfo) -> dict[str, float]:
         occ = integral_days(f"service:{svc.name}") / (T - W) if T > W else float("nan")
         k[f"{svc.name}_mean_occupied"] = occ
         k[f"{svc.name}_utilisation"] = occ / svc.capacity if svc.capacity else float("nan")
+    k["ae_attendances_care_home"] = count("ae_attendances_care_home")
+    k["care_home_admissions"] = count("emergency_admissions_care_home")
+    # staff utilisation (busy time / staffed time)
+    k["ae_triage_utilisation"] = win.utilisation("busy:ae_triage", "staffed:ae_triage")
+    k["ae_clinician_utilisation"] = win.utilisation("busy:ae_clinicians", "staffed:ae_clinicians")
+    k["assessment_utilisation"] = win.utilisation("busy:assessment", "staffed:assessment")
+    # interventions and other components add their own KPIs
+    for comp in model.components:
+        k.update(comp.kpis(win))
     # rates (annualised)
     pop, older = model.strata.registered, model.strata.aged_65_plus
     for name in ("ae_attendances", "emergency_admissions", "bed_days", "dtoc_days"):

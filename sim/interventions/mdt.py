@@ -1,0 +1,190 @@
+"""Risk stratification and weekly multidisciplinary team (MDT) case management.
+
+A risk tool ranks each neighbourhood's residents and flags some for review. It is
+imperfect: it finds ``sensitivity`` of the truly high-risk group (by default
+people 65+ with moderate or severe frailty living at home), and only
+``precision`` of the people it flags are truly high-risk - the rest are other
+older residents. Each week the neighbourhood MDT reviews a limited number of
+flagged people; those reviewed join the caseload of a case manager or care
+navigator if there is room (``staff x caseload_per_staff``) and otherwise wait.
+People stay on the caseload for a random time (exponential, mean
+``caseload_months``), then return to the pool the tool can flag again.
+
+Case management acts on the crises of people on the caseload: their crisis rate
+is multiplied by ``crisis_rate_ratio`` (by thinning) and an extra share of their
+crises is managed in the community. The evidence on admissions is largely null
+(see configs/config.yaml), so the default rate ratio is 1.
+
+People are not simulated one by one: the caseload is held as counts per
+population stratum, and a crisis from a stratum belongs to a case-managed person
+with probability caseload / stratum size, decided by the patient's own random
+number so that paired scenarios stay aligned.
+"""
+
+from __future__ import annotations
+
+import heapq
+from collections import deque
+from collections.abc import Generator, Iterable
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from sim.components import Component
+from sim.config.schema import AGE_BANDS, FRAILTY_BANDS, WEEKDAYS
+from sim.interventions.rollout import RolloutSchedule
+from sim.patient import Draw, Patient
+
+if TYPE_CHECKING:
+    from sim.hooks import Hooks
+    from sim.model import CareSystemModel
+    from sim.outputs.kpis import KpiWindow
+
+HOURS_PER_MONTH = 365.25 / 12 * 24
+MEETING_HOUR = 13.0
+
+
+class MDTCaseManagement(Component):
+    """Neighbourhood MDTs with finite caseloads, acting on case-managed crises."""
+
+    name = "mdt"
+
+    @classmethod
+    def build(cls, model: CareSystemModel) -> MDTCaseManagement | None:
+        return cls(model) if model.cfg.mdt.enabled else None
+
+    def __init__(self, model: CareSystemModel) -> None:
+        super().__init__(model)
+        cfg = self.cfg = model.cfg.mdt
+        strata = model.strata
+        self.schedule = RolloutSchedule(cfg.rollout, strata.names, model.cfg.run.warmup_days)
+        ages = np.isin(strata.age, [AGE_BANDS.index(a) for a in cfg.eligible_ages])
+        frail = np.isin(strata.frailty, [FRAILTY_BANDS.index(f) for f in cfg.eligible_frailty])
+        home = ~strata.care_home
+        self.high_risk = ages & frail & home
+        others = home & (strata.age >= 1) & ~self.high_risk
+        n_nb = len(strata.names)
+        # the flagged pool: true positives and false positives, per stratum
+        self.pool = np.zeros(len(strata))
+        for nb in range(n_nb):
+            in_nb = strata.neighbourhood == nb
+            tp = cfg.sensitivity * strata.size * (self.high_risk & in_nb)
+            fp_total = tp.sum() * (1 - cfg.precision) / cfg.precision
+            fp_w = strata.size * (others & in_nb)
+            fp = fp_total * fp_w / fp_w.sum() if fp_w.sum() > 0 else 0 * fp_w
+            self.pool += tp + fp
+        self.size = strata.size
+        self.members = np.zeros(len(strata))  # people on caseload, per stratum
+        self.members_l = self.members.tolist()
+        self.size_l = np.maximum(strata.size, 1e-12).tolist()
+        self.capacity = cfg.staff * cfg.caseload_per_staff
+        self.caseload = [0] * n_nb
+        self.staffed: set[int] = set()
+        self.waiting: list[deque[int]] = [deque() for _ in range(n_nb)]
+        self.exits: list[list[tuple[float, int]]] = [[] for _ in range(n_nb)]
+        self.strata_of_nb = [np.flatnonzero(strata.neighbourhood == nb) for nb in range(n_nb)]
+        self.rng = model.streams.get("mdt.meetings")
+        self.caseload_level = self.rec.level("mdt_caseload")
+        self.capacity_level = self.rec.level("mdt_capacity")
+        self.waiting_level = self.rec.level("mdt_waiting")
+        self.true_positive_level = self.rec.level("mdt_caseload_high_risk")
+
+    def draws(self) -> list[Draw]:
+        return [Draw("u_mdt", "mdt.member")]
+
+    def install(self, hooks: Hooks) -> None:
+        hooks.crisis_rate.append(self.rate)
+        hooks.rate_ceiling = max(hooks.rate_ceiling, self.cfg.crisis_rate_ratio)
+        hooks.community.append(self.community)
+
+    def processes(self) -> Iterable[Generator[Any, Any, Any]]:
+        return (self.meetings(),)
+
+    # ------------------------------------------------------------------ hooks
+    def rate(self, p: Patient) -> float:
+        s = p.stratum
+        if p.u_mdt < self.members_l[s] / self.size_l[s]:
+            p.flags.add("case_managed")
+            return self.cfg.crisis_rate_ratio
+        return 1.0
+
+    def community(self, p: Patient) -> bool | None:
+        if "case_managed" not in p.flags:
+            return None
+        self.rec.count("mdt_case_managed_crises", p.arrival, p.neighbourhood)
+        base = self.model.community.share[p.stratum] if self.model.community.enabled else 0.0
+        return p.u_community < base + self.cfg.extra_community_share
+
+    # ------------------------------------------------------------------ meetings
+    def meetings(self) -> Generator[Any, Any, None]:
+        """Weekly: discharge finished cases, fill free places, review new cases."""
+        env, clock = self.env, self.model.clock
+        day = (WEEKDAYS.index(self.cfg.meeting_day) - clock.start_weekday) % 7
+        yield env.timeout(day * 24 + MEETING_HOUR)
+        while True:
+            for nb in range(len(self.caseload)):
+                if self.schedule.live(nb, env.now):
+                    self._meeting(nb)
+            yield env.timeout(7 * 24)
+
+    def _meeting(self, nb: int) -> None:
+        now = self.env.now
+        exits = self.exits[nb]
+        while exits and exits[0][0] <= now:
+            _, s = heapq.heappop(exits)
+            self._leave(nb, s)
+        if nb not in self.staffed:  # go-live: the team's places become available
+            self.staffed.add(nb)
+            self.capacity_level.add(self.capacity, now)
+        waiting = self.waiting[nb]
+        while waiting and self.caseload[nb] < self.capacity:
+            self.waiting_level.add(-1, now)
+            self._join(nb, waiting.popleft())
+        idx = self.strata_of_nb[nb]
+        pool = np.maximum(self.pool[idx], 0.0)
+        n = min(self.cfg.reviews_per_meeting, int(pool.sum()))
+        if n > 0:
+            picks = self.rng.choice(idx, size=n, p=pool / pool.sum())
+            self.rec.count("mdt_reviews", now, nb, n)
+            for s in picks.tolist():
+                self.pool[s] -= 1
+                if self.caseload[nb] < self.capacity:
+                    self._join(nb, s)
+                else:
+                    waiting.append(s)
+                    self.waiting_level.add(1, now)
+
+    def _join(self, nb: int, s: int) -> None:
+        now = self.env.now
+        self.members[s] += 1
+        self.members_l[s] += 1
+        self.caseload[nb] += 1
+        self.caseload_level.add(1, now)
+        if self.high_risk[s]:
+            self.true_positive_level.add(1, now)
+        months = self.rng.exponential(self.cfg.caseload_months)
+        heapq.heappush(self.exits[nb], (now + months * HOURS_PER_MONTH, s))
+
+    def _leave(self, nb: int, s: int) -> None:
+        now = self.env.now
+        self.members[s] -= 1
+        self.members_l[s] -= 1
+        self.caseload[nb] -= 1
+        self.caseload_level.add(-1, now)
+        if self.high_risk[s]:
+            self.true_positive_level.add(-1, now)
+        self.pool[s] += 1  # back in the pool the tool can flag
+
+    # ------------------------------------------------------------------ outputs
+    def kpis(self, window: KpiWindow) -> dict[str, float]:
+        caseload = window.mean("mdt_caseload")
+        return {
+            "mdt_reviews": window.count("mdt_reviews"),
+            "mdt_caseload_mean": caseload,
+            "mdt_waiting": window.mean("mdt_waiting"),
+            "mdt_high_risk_share": window.mean("mdt_caseload_high_risk") / caseload
+            if caseload
+            else float("nan"),
+            "mdt_staff_utilisation": window.utilisation("mdt_caseload", "mdt_capacity"),
+            "mdt_case_managed_crises": window.count("mdt_case_managed_crises"),
+        }

@@ -1,0 +1,125 @@
+"""PACE: post-acute care enablement (early supported discharge).
+
+Eligible inpatients (pathway, age and frailty rules; not those who will die in
+hospital) can leave ``days_saved`` days before they would be medically fit, into
+3-5 days of support at home from the PACE team, which works with the patient's
+social worker (so no separate discharge assessment is needed). The team supports
+at most ``capacity`` patients at once; if it is full the patient stays in
+hospital as usual. After PACE support a P0 patient is simply home; a P1 patient
+moves on to reablement, and PACE keeps supporting them until a reablement place
+is free (bridging). PACE patients' readmission risk is scaled by
+``readmission_ratio``. Bed days saved are counted directly.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Generator
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from sim.components import Component
+from sim.config.schema import AGE_BANDS, FRAILTY_BANDS
+from sim.core.distributions import sampler
+from sim.core.resources import ServerPool
+from sim.discharge.team import PATHWAYS
+from sim.interventions.rollout import RolloutSchedule
+from sim.patient import Draw, Patient
+
+if TYPE_CHECKING:
+    from sim.hooks import Hooks
+    from sim.model import CareSystemModel
+    from sim.outputs.kpis import KpiWindow
+
+
+class Pace(Component):
+    """The PACE early supported discharge team."""
+
+    name = "pace"
+
+    @classmethod
+    def build(cls, model: CareSystemModel) -> Pace | None:
+        return cls(model) if model.cfg.pace.enabled else None
+
+    def __init__(self, model: CareSystemModel) -> None:
+        super().__init__(model)
+        cfg = self.cfg = model.cfg.pace
+        strata = model.strata
+        self.schedule = RolloutSchedule(cfg.rollout, strata.names, model.cfg.run.warmup_days)
+        ages = np.isin(strata.age, [AGE_BANDS.index(a) for a in cfg.eligible_ages])
+        frail = np.isin(strata.frailty, [FRAILTY_BANDS.index(f) for f in cfg.eligible_frailty])
+        self.eligible = (ages & frail & ~strata.care_home).tolist()
+        self.pathways = {PATHWAYS.index(pw) for pw in cfg.eligible_pathways}
+        self.lead = cfg.days_saved * 24.0
+        self.slots = ServerPool(self.env, cfg.capacity)
+        self.slots.track(self.rec.level("busy:pace"), self.rec.level("staffed:pace"))
+        self.patients = self.rec.level("pace_patients")
+        self.saved = self.rec.sample_list("pace_hours_saved")
+
+    def draws(self) -> list[Draw]:
+        s = self.cfg.support_days
+        return [Draw("pace_support_h", "pace.support", sampler(s), s.mean * 24.0)]
+
+    def install(self, hooks: Hooks) -> None:
+        hooks.early_discharge.append(self)
+
+    def lead_hours(self, p: Patient) -> float:
+        """Hours before medically fit that ``p`` could leave with PACE (0: not eligible)."""
+        model = self.model
+        if (
+            not model.discharge.enabled
+            or not self.eligible[p.stratum]
+            or model.discharge.pathway_of(p) not in self.pathways
+            or model.acute.will_die(p)
+            or not self.schedule.live(p.neighbourhood, self.env.now)
+        ):
+            return 0.0
+        return self.lead
+
+    def leave(self, p: Patient) -> Generator[Any, Any, bool]:
+        """Take ``p`` home now if PACE has room; then support, then onward pathway."""
+        env, rec, model = self.env, self.rec, self.model
+        slots = self.slots
+        if slots.busy >= slots.capacity or slots.queue:
+            rec.count("pace_full", env.now, p.neighbourhood)
+            return False
+        yield slots.acquire()
+        pathway = p.pathway = model.discharge.pathway_of(p)
+        rec.count("pace_patients", env.now, p.neighbourhood)
+        rec.count(f"discharges_{PATHWAYS[pathway]}", env.now, p.neighbourhood)
+        self.saved.append((env.now, self.lead))
+        model.acute.release(p, "pace")
+        left_bed = env.now
+        p.readmit_ratio = self.cfg.readmission_ratio
+        back_in = model.readmission.after_discharge(p)
+        self.patients.add(1, env.now)
+        yield env.timeout(p.pace_support_h)
+        if pathway == 1:
+            svc = model.discharge.services[1]
+            t0 = env.now
+            yield svc.places.acquire()  # PACE bridges until reablement starts
+            rec.sample_list("pace_bridging_hours").append((env.now, env.now - t0))
+            self.patients.add(-1, env.now)
+            slots.release()
+            # a readmission due during the reablement stay ends it
+            until_back = None if back_in is None else max(0.0, back_in - (env.now - left_bed))
+            yield from model.discharge.downstream_stay(p, svc, until_back)
+            return True
+        self.patients.add(-1, env.now)
+        slots.release()
+        model.exit(p, "pace_home")
+        return True
+
+    def in_system(self) -> dict[str, int]:
+        return {"in_pace": int(self.patients.value)}
+
+    def kpis(self, window: KpiWindow) -> dict[str, float]:
+        saved = window.samples("pace_hours_saved")
+        bridging = window.samples("pace_bridging_hours")
+        return {
+            "pace_patients": window.count("pace_patients"),
+            "pace_bed_days_saved": float(saved.sum()) / 24.0,
+            "pace_full": window.count("pace_full"),
+            "pace_bridging_days": float(bridging.sum()) / 24.0,
+            "pace_utilisation": window.utilisation("busy:pace", "staffed:pace"),
+        }

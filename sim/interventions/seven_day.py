@@ -1,0 +1,67 @@
+"""Seven-day working: weekend discharge, assessment and downstream admission.
+
+Better Care Fund conditions asked for seven-day services to support discharge.
+This component raises the weekend capacity, as a share of weekday capacity, of
+three services separately:
+
+* acute discharge - the share of patients who can leave the ward at weekends;
+* social-work assessment - the share of assessors working at weekends (hospital
+  wide, from the first go-live);
+* downstream admission - the share of transfers reablement, intermediate care
+  and care homes accept at weekends.
+
+The per-patient shares follow the roll-out by the patient's neighbourhood.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Generator, Iterable
+from typing import TYPE_CHECKING, Any
+
+from sim.components import Component
+from sim.interventions.rollout import RolloutSchedule
+from sim.patient import Patient
+
+if TYPE_CHECKING:
+    from sim.hooks import Hooks
+    from sim.model import CareSystemModel
+
+
+class SevenDayWorking(Component):
+    """Weekend working of discharge, assessment and downstream services."""
+
+    name = "seven_day"
+
+    @classmethod
+    def build(cls, model: CareSystemModel) -> SevenDayWorking | None:
+        return cls(model) if model.cfg.seven_day.enabled else None
+
+    def __init__(self, model: CareSystemModel) -> None:
+        super().__init__(model)
+        self.cfg = model.cfg.seven_day
+        self.schedule = RolloutSchedule(
+            self.cfg.rollout, model.strata.names, model.cfg.run.warmup_days
+        )
+        self.shares = {
+            "acute_discharge": self.cfg.acute_discharge_weekend_share,
+            "downstream": self.cfg.downstream_weekend_share,
+        }
+
+    def install(self, hooks: Hooks) -> None:
+        hooks.weekend_share.append(self.share)
+
+    def share(self, kind: str, p: Patient) -> float | None:
+        if self.schedule.live(p.neighbourhood, self.env.now):
+            return self.shares.get(kind)
+        return None
+
+    def processes(self) -> Iterable[Generator[Any, Any, Any]]:
+        return (self.go_live(),)
+
+    def go_live(self) -> Generator[Any, Any, None]:
+        """Weekend assessors start at the first go-live."""
+        first = self.schedule.first_go_live()
+        if first == float("inf"):
+            return
+        yield self.env.timeout(first)
+        self.model.discharge.assessment.weekend_share = self.cfg.assessment_weekend_share
