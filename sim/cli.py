@@ -1,12 +1,17 @@
 """The ``nsim`` command: a Hydra application around the Python API.
 
-``nsim`` runs the default (baseline scenario, one simulated year, a few
-replications), prints a KPI table with 95% confidence intervals and writes every
+``nsim`` runs the selected scenario (baseline by default) and, as paired
+differences with common random numbers, every scenario listed in ``compare``
+(the baseline compares itself with the scenario library). It prints a KPI table
+with 95% confidence intervals and the effects of each scenario, and writes every
 output to the run's folder (``outputs/<scenario>/<timestamp>/``). Any value can be
 overridden the Hydra way::
 
-    nsim run.years=2 beds.acute=450
-    nsim scenario=baseline run.replications=10 run.n_jobs=2
+    nsim                                   # baseline vs the scenario library
+    nsim compare=[]                        # baseline alone
+    nsim scenario=treat compare=[]         # one scenario
+    nsim compare=[treat,pace] beds.acute=420 run.replications=10
+    nsim -m scenario=treat,pace            # a Hydra sweep (see nsim-collect)
 
 Configuration errors stop the run before any simulation, with a message naming
 the field, the value and what is allowed (exit status 2).
@@ -15,39 +20,81 @@ the field, the value and what is allowed (exit status 2).
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 from typing import Any
 
 from sim.config.errors import ConfigError
 
 
+def _compared_overrides(task_overrides: list[str]) -> list[str]:
+    """The command line's overrides that also apply to the compared scenarios."""
+    return [o for o in task_overrides if not o.lstrip("+~").startswith(("scenario=", "compare="))]
+
+
 def _task(cfg: Any) -> None:
     from hydra.core.hydra_config import HydraConfig
+    from hydra.types import RunMode
 
-    from sim.config.loading import from_mapping, to_plain
-    from sim.experiment.runner import run
+    from sim.config.loading import from_mapping, load_config, to_plain
+    from sim.experiment.runner import run_many
     from sim.outputs.report import kpi_table
 
+    hc = HydraConfig.get()
+    multirun = hc.mode == RunMode.MULTIRUN
     try:
         config = from_mapping(to_plain(cfg))
+        extra = _compared_overrides(list(hc.overrides.task))
+        names = [] if multirun else [n for n in config.compare if n != config.name]
+        others = [load_config(n, [*extra, "compare=[]"]) for n in names]
     except ConfigError as exc:
         print(f"nsim: {exc}", file=sys.stderr)
         sys.exit(2)
-    outdir = HydraConfig.get().runtime.output_dir
+    outdir = Path(hc.runtime.output_dir)
     run_cfg = config.run
+    # a sweep already runs jobs in parallel: keep each job's replications serial
+    n_jobs = 1 if multirun else run_cfg.n_jobs
     print(
-        f"nsim: scenario {config.name!r}: {run_cfg.replications} replications of "
-        f"{run_cfg.years:g} year(s) after {run_cfg.warmup_days} warm-up days, "
-        f"seed {run_cfg.seed}",
+        f"nsim: {1 + len(others)} scenario(s) x {run_cfg.replications} replications of "
+        f"{run_cfg.years:g} year(s) after {run_cfg.warmup_days} warm-up days, seed "
+        f"{run_cfg.seed}",
         file=sys.stderr,
     )
-    result = run(config, progress=sys.stderr.isatty())
-    result.save(outdir)
+    results = run_many([config, *others], n_jobs=n_jobs)
+    main = results[config.name]
+    if others:
+        _write_comparison(results, config.name, outdir)
+    else:
+        main.save(outdir)
     print(f"\nScenario: {config.name} - {config.description}")
-    print(f"{len(result.replications)} replications, measured over {run_cfg.measured_days} days\n")
-    print(kpi_table(result.summary()))
-    for note in result.warnings():
+    print(f"{len(main.replications)} replications, measured over {run_cfg.measured_days} days\n")
+    print(kpi_table(main.summary()))
+    for note in main.warnings():
         print(f"note: {note}")
+    if others:
+        import pandas as pd
+
+        from sim.experiment.compare import compare, effects_table, headline
+
+        kpis = pd.concat([r.kpis for r in results.values()], ignore_index=True)
+        print(f"\nEffects against {config.name!r} (paired by replication; mean and 95% CI):\n")
+        print(effects_table(headline(compare(kpis, config.name), config.name)))
     print(f"\nOutputs written to {outdir}")
+
+
+def _write_comparison(results: dict, baseline: str, outdir: Path) -> None:
+    import pandas as pd
+
+    from sim.experiment.compare import compare, headline
+    from sim.outputs.writers import atomic_write, parquet_available
+
+    for name, res in results.items():
+        res.save(outdir / "scenarios" / name)
+    kpis = pd.concat([r.kpis for r in results.values()], ignore_index=True)
+    tables = {"comparison": compare(kpis, baseline), "effects": headline(compare(kpis, baseline))}
+    for name, df in tables.items():
+        atomic_write(outdir / f"{name}.csv", lambda p, df=df: df.to_csv(p, index=False))
+        if parquet_available():
+            atomic_write(outdir / f"{name}.parquet", lambda p, df=df: df.to_parquet(p))
 
 
 def main() -> None:

@@ -7,6 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pandas as pd
+
 import sim
 
 TINY = ["run.replications=2", "run.years=0.03", "run.warmup_days=2"]
@@ -20,12 +22,29 @@ def _nsim(*args: str, cwd: Path) -> subprocess.CompletedProcess:
 
 def test_nsim_runs_and_writes_outputs(tmp_path: Path) -> None:
     out = tmp_path / "out"
-    res = _nsim(*TINY, f"hydra.run.dir={out}", "beds.acute=380", cwd=tmp_path)
+    res = _nsim(*TINY, f"hydra.run.dir={out}", "beds.acute=380", "compare=[]", cwd=tmp_path)
     assert res.returncode == 0, res.stderr
     assert "95% CI" in res.stdout and "Delayed transfer of care days" in res.stdout
     for name in ("kpis.csv", "summary.csv", "daily.csv", "config.yaml", "seeds.csv"):
         assert (out / name).is_file()
     assert "acute: 380" in (out / "config.yaml").read_text()
+
+
+def test_nsim_compares_scenarios_as_paired_differences(tmp_path: Path) -> None:
+    """nsim with compare=[...] runs each scenario and reports effects against baseline."""
+    out = tmp_path / "cmp"
+    res = _nsim(
+        *TINY, f"hydra.run.dir={out}", "compare=[treat,pace]", "beds.acute=380", cwd=tmp_path
+    )
+    assert res.returncode == 0, res.stderr
+    assert "admissions avoided" in res.stdout and "bed days saved" in res.stdout
+    for scen in ("baseline", "treat", "pace"):
+        assert (out / "scenarios" / scen / "kpis.csv").is_file()
+        # the command line's overrides apply to every compared scenario
+        assert "acute: 380" in (out / "scenarios" / scen / "config.yaml").read_text()
+    comp = pd.read_csv(out / "comparison.csv")
+    assert set(comp["scenario"]) == {"baseline", "treat", "pace"}
+    assert {"diff_mean", "diff_ci_low", "diff_ci_high", "relative_change"} <= set(comp.columns)
 
 
 def test_nsim_bad_value_exits_cleanly(tmp_path: Path) -> None:

@@ -76,13 +76,23 @@ def compose_dict(scenario: str = "baseline", overrides: Iterable[str] = ()) -> d
         scenario: Name of a file in ``scenarios/`` (without ``.yaml``).
         overrides: Hydra-style overrides, e.g. ``["beds.acute=600", "run.years=2"]``.
     """
+    from contextlib import nullcontext
+
     from hydra import compose, initialize_config_dir
+    from hydra.core.global_hydra import GlobalHydra
     from hydra.errors import HydraException
     from omegaconf.errors import OmegaConfBaseException
 
     check_scenario(scenario)
     overrides = list(overrides)
-    with initialize_config_dir(config_dir=str(config_dir()), version_base="1.3"):
+    # inside a running Hydra app (nsim) compose with its own, initialised Hydra
+    inside_app = GlobalHydra.instance().is_initialized()
+    ctx = (
+        nullcontext()
+        if inside_app
+        else initialize_config_dir(config_dir=str(config_dir()), version_base="1.3")
+    )
+    with ctx:
         try:
             cfg = compose(config_name="config", overrides=[f"scenario={scenario}", *overrides])
         except (HydraException, OmegaConfBaseException) as exc:

@@ -176,6 +176,7 @@ class RunConfig:
     seed: int = num(ge=0, lt=2**63)
     start_date: str = "2019-04-01"
     event_log: bool = False
+    n_jobs: int = num(1, ge=-1, units="worker processes; -1 = one per core")
 
     @property
     def measured_days(self) -> int:
@@ -455,6 +456,7 @@ class Config:
     treat: TreatConfig
     pace: PaceConfig
     seven_day: SevenDayConfig
+    compare: tuple[str, ...] = ()
 
     def check(self, path: str) -> list[ConfigProblem]:
         problems = []

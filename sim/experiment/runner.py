@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import os
 import sys
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -121,8 +120,62 @@ class RunResult:
         return notes
 
 
+def _progress(total: int, progress: bool | None, desc: str):
+    """A tqdm bar on stderr; quiet unless asked for or attached to a terminal."""
+    from tqdm.auto import tqdm
+
+    show = sys.stderr.isatty() if progress is None else progress
+    return tqdm(total=total, desc=desc, unit="rep", disable=not show, file=sys.stderr)
+
+
+def run_many(
+    cfgs: list[Config],
+    replications: int | None = None,
+    n_jobs: int = 1,
+    progress: bool | None = None,
+    backend: str = "loky",
+) -> dict[str, RunResult]:
+    """Run several configurations (scenarios) with their replications in one pool.
+
+    Every (scenario, replication) is an independent job with its own random
+    streams, so results are identical whatever ``n_jobs`` is and in whatever
+    order jobs finish.
+
+    Args:
+        cfgs: Validated configurations with distinct names.
+        replications: Replications per scenario (default: each ``run.replications``).
+        n_jobs: Worker processes (1 = in this process, -1 = one per core).
+        progress: Show a progress bar (default: only on a terminal).
+        backend: joblib backend ("loky" processes; "dask" with a dask client).
+    """
+    from joblib import Parallel, delayed
+
+    names = [c.name for c in cfgs]
+    if len(set(names)) != len(names):
+        raise ValueError(f"scenario names must be distinct: {names}")
+    jobs = []
+    for cfg in cfgs:
+        n = cfg.run.replications if replications is None else replications
+        if n < 1:
+            raise ValueError("replications must be >= 1")
+        jobs += [(cfg, r) for r in range(n)]
+    by_name: dict[str, list[ReplicationResult]] = {c.name: [] for c in cfgs}
+    workers = (os.cpu_count() or 1) if n_jobs == -1 else max(1, n_jobs)
+    desc = names[0] if len(names) == 1 else f"{len(names)} scenarios"
+    with _progress(len(jobs), progress, desc) as bar:
+        if workers == 1 or len(jobs) == 1:
+            results = (_run_one(job) for job in jobs)
+        else:
+            pool = Parallel(n_jobs=min(workers, len(jobs)), backend=backend, return_as="generator")
+            results = pool(delayed(_run_one)(job) for job in jobs)
+        for res in results:
+            by_name[res.scenario].append(res)
+            bar.update(1)
+    return {c.name: RunResult(c, by_name[c.name]) for c in cfgs}
+
+
 def run(
-    cfg: Config, replications: int | None = None, n_jobs: int = 1, progress: bool = False
+    cfg: Config, replications: int | None = None, n_jobs: int = 1, progress: bool | None = None
 ) -> RunResult:
     """Run ``replications`` (default ``cfg.run.replications``) replications of ``cfg``.
 
@@ -130,32 +183,6 @@ def run(
         cfg: Validated configuration.
         replications: Number of replications, numbered from 0.
         n_jobs: Worker processes (1 = in this process; -1 = one per core).
-        progress: Print one line per finished replication to stderr.
+        progress: Show a progress bar (default: only on a terminal).
     """
-    n = cfg.run.replications if replications is None else replications
-    if n < 1:
-        raise ValueError("replications must be >= 1")
-    jobs = [(cfg, r) for r in range(n)]
-    workers = (os.cpu_count() or 1) if n_jobs == -1 else max(1, n_jobs)
-    results: list[ReplicationResult] = []
-    if workers == 1 or n == 1:
-        for job in jobs:
-            results.append(_run_one(job))
-            if progress:
-                _report(results[-1], n)
-    else:
-        with ProcessPoolExecutor(max_workers=min(workers, n)) as pool:
-            for res in pool.map(_run_one, jobs):
-                results.append(res)
-                if progress:
-                    _report(res, n)
-    return RunResult(cfg, results)
-
-
-def _report(res: ReplicationResult, n: int) -> None:
-    secs = res.kpis.get("wall_seconds", float("nan"))
-    print(
-        f"  replication {res.replication + 1}/{n} of {res.scenario!r} done in {secs:.1f} s",
-        file=sys.stderr,
-        flush=True,
-    )
+    return run_many([cfg], replications, n_jobs, progress)[cfg.name]
