@@ -84,6 +84,15 @@ class AcuteBeds(Component):
         rec.log(now, p.id, p.person, "bed_start")
         return True
 
+    def occupy(self, p: Patient) -> None:
+        """Put ``p`` in a free bed now, without counting an admission (initial state)."""
+        granted = self.beds.acquire()
+        assert granted.callbacks is None, "initial state needs free beds"
+        now = self.env.now
+        self.occupied.add(1, now)
+        p.t_bed = now
+        self.rec.log(now, p.id, p.person, "bed_start", "initial state")
+
     def will_die(self, p: Patient) -> bool:
         return p.u_death < self.death_p[p.stratum]
 

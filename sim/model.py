@@ -34,6 +34,7 @@ from sim.core.rng import RandomStreams
 from sim.demand import CrisisDemand
 from sim.discharge import DischargeTeam
 from sim.hooks import Hooks
+from sim.initial_state import InitialState
 from sim.outputs.recorder import Recorder
 from sim.patient import Patient, PatientFactory
 from sim.population import build_strata
@@ -93,7 +94,9 @@ class CareSystemModel:
         self.acute = AcuteBeds(self)
         self.discharge = DischargeTeam(self)
         self.readmission = Readmissions(self)
+        self.initial_state = InitialState(self)
         self.components: list[Component] = [
+            self.initial_state,
             self.demand,
             self.community,
             self.ae,
@@ -143,10 +146,11 @@ class CareSystemModel:
         if self._started:
             return
         self._started = True
-        self.env.process(self.recorder.monitor())
         for c in self.components:
             for proc in c.processes():
                 self.env.process(proc)
+        # after the components, so the first census sees any initial state
+        self.env.process(self.recorder.monitor())
 
     def run(self) -> RunInfo:
         """Run the replication to the end of the horizon."""
@@ -218,6 +222,13 @@ class CareSystemModel:
             self.ae.depart(p, "admitted" if got_bed else "diverted")
         if not got_bed:
             self.exit(p, "diverted")
+            return
+        yield from self.inpatient(p)
+
+    def inpatient(self, p: Patient, already_fit: bool = False) -> Generator[Any, Any, None]:
+        """From having a bed to leaving it: acute stay, then the discharge flow."""
+        if already_fit:
+            yield from self.discharge.leave_hospital(p, reviewed=True)
             return
         status = yield from self.acute.stay(p)
         if status == "left_early":

@@ -435,6 +435,20 @@ class ReadmissionConfig:
     mean_days_to_readmission: float = num(10.0, gt=0)
 
 
+@dataclass(frozen=True, slots=True)
+class InitialStateConfig:
+    """The state the run starts from (instead of, or as well as, a warm-up).
+
+    ``acute_occupied`` patients are in acute beds at time 0 with the remaining
+    stays of a hospital in steady state; the first ``delayed`` of them are already
+    medically fit and waiting (assessment or a downstream place). Downstream
+    services start with their own ``initial_occupancy``.
+    """
+
+    acute_occupied: int = num(0, ge=0, units="patients")
+    delayed: int = num(0, ge=0, units="patients")
+
+
 # --------------------------------------------------------------------------- root
 @dataclass(frozen=True, slots=True)
 class Config:
@@ -456,10 +470,28 @@ class Config:
     treat: TreatConfig
     pace: PaceConfig
     seven_day: SevenDayConfig
+    initial_state: InitialStateConfig = field(default_factory=InitialStateConfig)
     compare: tuple[str, ...] = ()
 
     def check(self, path: str) -> list[ConfigProblem]:
         problems = []
+        init = self.initial_state
+        if init.acute_occupied > self.beds.acute:
+            problems.append(
+                ConfigProblem(
+                    "initial_state.acute_occupied",
+                    init.acute_occupied,
+                    f"at most beds.acute ({self.beds.acute})",
+                )
+            )
+        if init.delayed > init.acute_occupied:
+            problems.append(
+                ConfigProblem(
+                    "initial_state.delayed",
+                    init.delayed,
+                    f"at most initial_state.acute_occupied ({init.acute_occupied})",
+                )
+            )
         names = {n.name for n in self.population.neighbourhoods}
         for block in ("mdt", "care_homes", "treat", "pace", "seven_day"):
             ro: Rollout = getattr(self, block).rollout

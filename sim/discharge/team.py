@@ -142,11 +142,14 @@ class DischargeTeam(Component):
     def attribution_of(self, p: Patient, svc: DownstreamService) -> str:
         return "both" if p.u_joint < self.cfg.joint_funded_share else svc.attribution
 
-    def leave_hospital(self, p: Patient) -> Generator[Any, Any, None]:
-        """From the end of the acute stay to leaving the bed, then the downstream stay."""
+    def leave_hospital(self, p: Patient, reviewed: bool = False) -> Generator[Any, Any, None]:
+        """From the end of the acute stay to leaving the bed, then the downstream stay.
+
+        ``reviewed``: the patient is already declared fit (initial state).
+        """
         env, model = self.env, self.model
         acute = model.acute
-        wait = self.review.wait_until_open(env.now)
+        wait = 0.0 if reviewed else self.review.wait_until_open(env.now)
         if wait > 0:
             self.awaiting_review.add(1, env.now)
             yield env.timeout(wait)
