@@ -51,6 +51,12 @@ def _task(cfg: Any) -> None:
         sys.exit(2)
     outdir = Path(hc.runtime.output_dir)
     run_cfg = config.run
+    from sim.experiment.metadata import config_hash
+
+    # the batch as asked for on the command line (before any precision rule)
+    batch = {"batch_hash": config_hash(config, *others)}
+    if _already_done(outdir, batch["batch_hash"], run_cfg.overwrite):
+        return
     # a sweep already runs jobs in parallel: keep each job's replications serial
     n_jobs = 1 if multirun else run_cfg.n_jobs
     print(
@@ -59,12 +65,18 @@ def _task(cfg: Any) -> None:
         f"{run_cfg.seed}",
         file=sys.stderr,
     )
-    results = run_many([config, *others], n_jobs=n_jobs)
+    cache = outdir / ".replications"
+    method = None
+    if run_cfg.until_precision.enabled:
+        config, others, method = _replications_by_precision(config, others, cache)
+    results = run_many([config, *others], n_jobs=n_jobs, cache_dir=cache)
     main = results[config.name]
+    if method:
+        batch["replications_method"] = method
     if others:
-        _write_comparison(results, config.name, outdir)
+        _write_comparison(results, config.name, outdir, batch)
     else:
-        main.save(outdir)
+        main.save(outdir, overwrite=True, extra_meta=batch)
     print(f"\nScenario: {config.name} - {config.description}")
     print(f"{len(main.replications)} replications, measured over {run_cfg.measured_days} days\n")
     print(kpi_table(main.summary()))
@@ -81,20 +93,81 @@ def _task(cfg: Any) -> None:
     print(f"\nOutputs written to {outdir}")
 
 
-def _write_comparison(results: dict, baseline: str, outdir: Path) -> None:
+def _replications_by_precision(config, others: list, cache: Path) -> tuple:
+    """Choose the number of replications with the sequential algorithm (reusing runs)."""
+    import dataclasses
+
+    from sim.experiment.replications import sequential
+    from sim.experiment.runner import _run_cached
+
+    prec = config.run.until_precision
+    res = sequential(
+        lambda r: _run_cached((config, r, cache)).kpis,
+        prec.metrics,
+        prec.target,
+        max_replications=prec.max_replications,
+    )
+    n = res.n_solution or res.replications_run
+    verdict = "met" if res.met else "NOT met"
+    method = (
+        f"Hoad-Robinson-Davies sequential algorithm: target +/-{100 * prec.target:g}% "
+        f"for {', '.join(prec.metrics)} {verdict} with {n} replications"
+    )
+    print(f"nsim: {method}", file=sys.stderr)
+
+    def with_n(c):
+        return dataclasses.replace(c, run=dataclasses.replace(c.run, replications=n))
+
+    return with_n(config), [with_n(o) for o in others], method
+
+
+def _already_done(outdir: Path, batch_hash: str, overwrite: bool) -> bool:
+    """True if ``outdir`` holds finished outputs of these configs (resume: skip).
+
+    Outputs of a different configuration are never replaced silently: that is an
+    error unless ``run.overwrite=true``.
+    """
+    import json
+    import shutil
+
+    marker = outdir / "run.json"
+    if not marker.exists():
+        return False
+    done = json.loads(marker.read_text()).get("batch_hash")
+    if done == batch_hash:
+        print(f"nsim: {outdir} already holds these results; nothing to do", file=sys.stderr)
+        return True
+    if not overwrite:
+        print(
+            f"nsim: {outdir} holds outputs of another configuration; choose another "
+            "hydra.run.dir or pass run.overwrite=true",
+            file=sys.stderr,
+        )
+        sys.exit(2)
+    for child in outdir.iterdir():
+        if child.name not in (".hydra", "cli.log"):
+            shutil.rmtree(child) if child.is_dir() else child.unlink()
+    return False
+
+
+def _write_comparison(results: dict, baseline: str, outdir: Path, batch: dict) -> None:
+    import json
+
     import pandas as pd
 
     from sim.experiment.compare import compare, headline
     from sim.outputs.writers import atomic_write, parquet_available
 
     for name, res in results.items():
-        res.save(outdir / "scenarios" / name)
+        res.save(outdir / "scenarios" / name, overwrite=True, extra_meta=batch)
     kpis = pd.concat([r.kpis for r in results.values()], ignore_index=True)
     tables = {"comparison": compare(kpis, baseline), "effects": headline(compare(kpis, baseline))}
     for name, df in tables.items():
         atomic_write(outdir / f"{name}.csv", lambda p, df=df: df.to_csv(p, index=False))
         if parquet_available():
             atomic_write(outdir / f"{name}.parquet", lambda p, df=df: df.to_parquet(p))
+    # written last: its presence marks the comparison as complete
+    atomic_write(outdir / "run.json", lambda p: p.write_text(json.dumps(batch, indent=2)))
 
 
 def main() -> None:

@@ -165,6 +165,20 @@ def _rota_check(path: str, rota: tuple[int, ...]) -> list[ConfigProblem]:
     return []
 
 
+@dataclass(frozen=True, slots=True)
+class PrecisionConfig:
+    """Run replications until every metric's CI is within a relative target.
+
+    Uses the Hoad-Robinson-Davies sequential algorithm; ``run.replications`` is
+    then ignored.
+    """
+
+    enabled: bool = False
+    target: float = num(0.05, gt=0, lt=1, units="relative 95% CI half-width")
+    metrics: tuple[str, ...] = ("emergency_admissions", "bed_days", "dtoc_days")
+    max_replications: int = num(50, ge=3)
+
+
 # --------------------------------------------------------------------------- run
 @dataclass(frozen=True, slots=True)
 class RunConfig:
@@ -177,6 +191,8 @@ class RunConfig:
     start_date: str = "2019-04-01"
     event_log: bool = False
     n_jobs: int = num(1, ge=-1, units="worker processes; -1 = one per core")
+    overwrite: bool = False
+    until_precision: PrecisionConfig = field(default_factory=PrecisionConfig)
 
     @property
     def measured_days(self) -> int:

@@ -39,6 +39,7 @@ class ReplicationResult:
     events: pd.DataFrame | None
     streams: list[str]
     in_system: dict[str, int]
+    wall_seconds: float = 0.0  # kept out of the KPI table so outputs are reproducible
 
 
 def run_replication(cfg: Config, replication: int = 0) -> ReplicationResult:
@@ -55,11 +56,36 @@ def run_replication(cfg: Config, replication: int = 0) -> ReplicationResult:
         events=events_frame(model),
         streams=model.streams.names(),
         in_system=model.in_system(),
+        wall_seconds=info.wall_seconds,
     )
 
 
 def _run_one(args: tuple[Config, int]) -> ReplicationResult:
     return run_replication(*args)
+
+
+def _cache_path(cache_dir: Path, cfg: Config, replication: int) -> Path:
+    from sim.experiment.metadata import config_hash
+
+    return cache_dir / f"{cfg.name}-{config_hash(cfg)}" / f"rep_{replication:05d}.pkl"
+
+
+def _run_cached(args: tuple[Config, int, Path | None]) -> ReplicationResult:
+    """Run one replication, or load it if a finished copy is in the cache."""
+    import pickle
+
+    cfg, r, cache_dir = args
+    if cache_dir is None:
+        return run_replication(cfg, r)
+    path = _cache_path(cache_dir, cfg, r)
+    if path.exists():
+        with path.open("rb") as f:
+            return pickle.load(f)
+    res = run_replication(cfg, r)
+    from sim.outputs.writers import atomic_write
+
+    atomic_write(path, lambda p: p.write_bytes(pickle.dumps(res)))
+    return res
 
 
 @dataclass
@@ -95,11 +121,13 @@ class RunResult:
         """Mean, sd and confidence interval of every KPI across replications."""
         return summarise(self.kpis, confidence)
 
-    def save(self, outdir: str | Path, overwrite: bool = False) -> list[Path]:
+    def save(
+        self, outdir: str | Path, overwrite: bool = False, extra_meta: dict | None = None
+    ) -> list[Path]:
         """Write every table, the resolved config and the seeds to ``outdir``."""
         from sim.outputs.writers import write_run
 
-        return write_run(self, outdir, overwrite=overwrite)
+        return write_run(self, outdir, overwrite=overwrite, extra_meta=extra_meta)
 
     def warnings(self) -> list[str]:
         """Plain-language notes a user should see (e.g. patients left inside)."""
@@ -134,6 +162,7 @@ def run_many(
     n_jobs: int = 1,
     progress: bool | None = None,
     backend: str = "loky",
+    cache_dir: str | Path | None = None,
 ) -> dict[str, RunResult]:
     """Run several configurations (scenarios) with their replications in one pool.
 
@@ -146,7 +175,12 @@ def run_many(
         replications: Replications per scenario (default: each ``run.replications``).
         n_jobs: Worker processes (1 = in this process, -1 = one per core).
         progress: Show a progress bar (default: only on a terminal).
-        backend: joblib backend ("loky" processes; "dask" with a dask client).
+        backend: "loky" (local worker processes, via joblib) or "dask" (the
+            current ``distributed.Client``, e.g. a LocalCluster in a notebook or a
+            cluster's scheduler).
+        cache_dir: Keep each finished replication here (written atomically) and
+            reuse it on a rerun, so an interrupted batch redoes only what did not
+            finish. Entries are keyed by the configuration's hash.
     """
     from joblib import Parallel, delayed
 
@@ -158,20 +192,27 @@ def run_many(
         n = cfg.run.replications if replications is None else replications
         if n < 1:
             raise ValueError("replications must be >= 1")
-        jobs += [(cfg, r) for r in range(n)]
+        jobs += [(cfg, r, None if cache_dir is None else Path(cache_dir)) for r in range(n)]
     by_name: dict[str, list[ReplicationResult]] = {c.name: [] for c in cfgs}
     workers = (os.cpu_count() or 1) if n_jobs == -1 else max(1, n_jobs)
     desc = names[0] if len(names) == 1 else f"{len(names)} scenarios"
     with _progress(len(jobs), progress, desc) as bar:
-        if workers == 1 or len(jobs) == 1:
-            results = (_run_one(job) for job in jobs)
+        if backend == "dask":
+            from distributed import as_completed, get_client
+
+            futures = get_client().map(_run_cached, jobs, pure=False)
+            results = (f.result() for f in as_completed(futures))
+        elif workers == 1 or len(jobs) == 1:
+            results = (_run_cached(job) for job in jobs)
         else:
             pool = Parallel(n_jobs=min(workers, len(jobs)), backend=backend, return_as="generator")
-            results = pool(delayed(_run_one)(job) for job in jobs)
+            results = pool(delayed(_run_cached)(job) for job in jobs)
         for res in results:
             by_name[res.scenario].append(res)
             bar.update(1)
-    return {c.name: RunResult(c, by_name[c.name]) for c in cfgs}
+    return {
+        c.name: RunResult(c, sorted(by_name[c.name], key=lambda r: r.replication)) for c in cfgs
+    }
 
 
 def run(

@@ -163,6 +163,5 @@ def compute_kpis(model: CareSystemModel, info: RunInfo) -> dict[str, float]:
     for where, n in inside.items():
         k[f"end_{where}"] = float(n)
     k["delayed_at_end"] = float(rec.levels["delayed"].value)
-    k["wall_seconds"] = info.wall_seconds
     k["events"] = float(info.events)
     return k

@@ -127,7 +127,6 @@ KPIS: dict[str, tuple[str, str]] = {
     "patients_in_system_end": ("count", "Patients still inside at the end (created - exited)."),
     "end_*": ("count", "Patients still inside at the end, by where they are."),
     "delayed_at_end": ("count", "Patients still delayed at the end of the run."),
-    "wall_seconds": ("seconds", "Wall-clock time of the simulation of this replication."),
     "events": ("count", "SimPy events scheduled in this replication."),
 }
 

@@ -12,7 +12,6 @@ from __future__ import annotations
 import datetime as _dt
 import json
 import os
-import platform
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
@@ -47,18 +46,6 @@ def atomic_write(path: Path, write: Callable[[Path], None]) -> None:
     finally:
         if tmp_path.exists():
             tmp_path.unlink()
-
-
-def _versions() -> dict[str, str]:
-    from importlib import metadata
-
-    out = {"python": platform.python_version()}
-    for pkg in ("neighbourhood-sim", "simpy", "numpy", "scipy", "pandas", "hydra-core"):
-        try:
-            out[pkg] = metadata.version(pkg)
-        except metadata.PackageNotFoundError:
-            out[pkg] = "not installed"
-    return out
 
 
 def seeds_frame(result: RunResult) -> pd.DataFrame:
@@ -128,20 +115,32 @@ def write_run(
     cfg_text = yaml.safe_dump(to_dict(result.config), sort_keys=False)
     atomic_write(outdir / "config.yaml", lambda p: p.write_text(cfg_text))
     written.append(outdir / "config.yaml")
-    kpis = result.kpis
+    from sim.experiment.metadata import code_version, config_hash, stress_des
+
+    wall = float(sum(r.wall_seconds for r in result.replications))
+    streams = sorted({s for r in result.replications for s in r.streams})
     meta = {
         "scenario": result.config.name,
         "written": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
+        "config_hash": config_hash(result.config),
+        "code_version": code_version(),
         "replications": len(result.replications),
         "seed": result.config.run.seed,
         "warmup_days": result.config.run.warmup_days,
         "measured_days": result.config.run.measured_days,
-        "wall_seconds_total": float(kpis["wall_seconds"].sum()),
-        "versions": _versions(),
-        "machine": {"platform": platform.platform(), "cpus": os.cpu_count()},
+        "wall_seconds_total": wall,
+        "wall_seconds_by_replication": [round(r.wall_seconds, 3) for r in result.replications],
         "warnings": result.warnings(),
         **(extra_meta or {}),
     }
+    meta["stress_des"] = stress_des(
+        result.config,
+        len(result.replications),
+        wall,
+        streams,
+        replications_method=meta.get("replications_method", "fixed (run.replications)"),
+        warmup_method=meta.get("warmup_method", "fixed (run.warmup_days)"),
+    )
     atomic_write(outdir / "run.json", lambda p: p.write_text(json.dumps(meta, indent=2)))
     written.append(outdir / "run.json")
     return written

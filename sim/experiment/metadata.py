@@ -1,0 +1,138 @@
+"""Run metadata: what STRESS-DES asks a report of a simulation to state.
+
+STRESS-DES (Monks et al. 2019) item 4 (experimentation) asks for the
+initialisation (warm-up and initial conditions), run length, number of
+replications and how it was chosen; item 5 (implementation) for the software
+and versions, the random-number streams, the hardware and the run time. Every
+run writes these to ``run.json``, next to a hash of its configuration that
+resumed runs compare against.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import platform
+import subprocess
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+from sim.config.build import to_dict
+from sim.config.schema import Config
+
+#: settings that do not change results (excluded from the configuration hash)
+_NOT_RESULTS = {("run", "n_jobs"), ("run", "overwrite"), ("run", "progress")}
+
+
+def config_hash(*cfgs: Config) -> str:
+    """Stable hash of the result-relevant content of one or more configurations."""
+    data = []
+    for cfg in cfgs:
+        d = to_dict(cfg)
+        for block, key in _NOT_RESULTS:
+            d.get(block, {}).pop(key, None)
+        data.append(d)
+    return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()[:16]
+
+
+def code_version() -> str:
+    """Package version, plus the git commit when run from a checkout."""
+    try:
+        version = metadata.version("neighbourhood-sim")
+    except metadata.PackageNotFoundError:
+        version = "unknown"
+    repo = Path(__file__).resolve().parents[2]
+    try:
+        commit = subprocess.run(
+            ["git", "-C", str(repo), "describe", "--always", "--dirty"],
+            capture_output=True,
+            text=True,
+            timeout=5,
+            check=True,
+        ).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        commit = ""
+    return f"{version}+{commit}" if commit else version
+
+
+def software_versions() -> dict[str, str]:
+    out = {"python": platform.python_version()}
+    for pkg in ("neighbourhood-sim", "simpy", "numpy", "scipy", "pandas", "hydra-core", "joblib"):
+        try:
+            out[pkg] = metadata.version(pkg)
+        except metadata.PackageNotFoundError:
+            out[pkg] = "not installed"
+    return out
+
+
+def hardware() -> dict[str, Any]:
+    cpu = platform.processor() or ""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    try:
+        mem_gb = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
+    except (ValueError, OSError, AttributeError):
+        mem_gb = float("nan")
+    return {
+        "platform": platform.platform(),
+        "cpu": cpu,
+        "cores": os.cpu_count(),
+        "memory_gb": round(mem_gb, 1),
+    }
+
+
+def stress_des(
+    cfg: Config,
+    replications: int,
+    wall_seconds: float,
+    streams: list[str],
+    replications_method: str = "fixed (run.replications)",
+    warmup_method: str = "fixed (run.warmup_days)",
+) -> dict[str, Any]:
+    """The STRESS-DES items 4 and 5 of a run, as plain data."""
+    init = cfg.initial_state
+    start = (
+        f"{init.acute_occupied} patients in acute beds ({init.delayed} already delayed)"
+        if init.acute_occupied
+        else "empty acute beds"
+    )
+    return {
+        "4_experimentation": {
+            "4.1_initialisation": {
+                "warmup_days": cfg.run.warmup_days,
+                "warmup_method": warmup_method,
+                "initial_conditions": start + "; downstream services at their initial_occupancy",
+            },
+            "4.2_run_length": {
+                "measured_days": cfg.run.measured_days,
+                "start_date": cfg.run.start_date,
+            },
+            "4.3_estimation": {
+                "replications": replications,
+                "replications_method": replications_method,
+                "confidence_intervals": "t-based 95% CI across independent replications; "
+                "scenario effects as paired differences (common random numbers)",
+            },
+        },
+        "5_implementation": {
+            "5.1_software": software_versions(),
+            "code_version": code_version(),
+            "5.2_random_sampling": {
+                "generator": "numpy PCG64",
+                "scheme": "one stream per (seed, replication, stream name): "
+                "SeedSequence(entropy=seed, spawn_key=(replication, blake2b(name)))",
+                "seed": cfg.run.seed,
+                "streams": streams,
+            },
+            "5.3_model_execution": "SimPy discrete-event simulation, hours as time unit",
+            "5.4_system_specification": hardware(),
+            "run_time_seconds": round(wall_seconds, 2),
+        },
+    }
