@@ -486,8 +486,10 @@ class Config:
     treat: TreatConfig
     pace: PaceConfig
     seven_day: SevenDayConfig
+    costs: CostsConfig
     initial_state: InitialStateConfig = field(default_factory=InitialStateConfig)
     compare: tuple[str, ...] = ()
+    report: bool = True
 
     def check(self, path: str) -> list[ConfigProblem]:
         problems = []
@@ -702,3 +704,37 @@ class SevenDayConfig:
     acute_discharge_weekend_share: float = num(ge=0, le=1)
     assessment_weekend_share: float = num(ge=0, le=1)
     downstream_weekend_share: float = num(ge=0, le=1)
+
+
+# --------------------------------------------------------------------------- costs
+Holder = Literal["acute_trust", "community_health", "social_care"]
+NHS_HOLDERS = ("acute_trust", "community_health")
+
+
+@dataclass(frozen=True, slots=True)
+class CostLine:
+    """One unit cost, who pays it, and whether it sits in the pooled budget."""
+
+    unit_cost: float = num(ge=0, units="GBP per unit at the price year")
+    holder: Holder = "acute_trust"
+    budget: Literal["pooled", "aligned"] = "pooled"
+
+
+@dataclass(frozen=True, slots=True)
+class CostsConfig:
+    """Unit costs (at ``price_year``) and their budget holders (section 75 pool)."""
+
+    price_year: str
+    ae_attendance: CostLine
+    emergency_admission: CostLine
+    bed_day: CostLine
+    delayed_bed_day: CostLine
+    reablement_place_day: CostLine
+    intermediate_care_bed_day: CostLine
+    care_home_week: CostLine
+    mdt_staff_year: CostLine
+    mdt_case_review: CostLine
+    treat_staff_hour: CostLine
+    treat_support_day: CostLine
+    pace_patient_day: CostLine
+    downstream_contract: Literal["block", "spot"] = "block"

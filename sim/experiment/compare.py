@@ -30,6 +30,9 @@ HEADLINE: dict[str, tuple[str, int]] = {
     "dtoc_days_nhs": ("  NHS-attributed", -1),
     "dtoc_days_social_care": ("  social-care-attributed", -1),
     "ae_attendances": ("A&E attendances avoided", -1),
+    "cost_total": ("net cost change (GBP)", 1),
+    "cost_nhs": ("  NHS (acute + community)", 1),
+    "cost_social_care": ("  social care", 1),
     "mean_bed_occupancy": ("change in mean bed occupancy", 1),
     "ae_4h_performance": ("change in 4-hour performance", 1),
 }

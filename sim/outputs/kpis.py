@@ -163,5 +163,9 @@ def compute_kpis(model: CareSystemModel, info: RunInfo) -> dict[str, float]:
     for where, n in inside.items():
         k[f"end_{where}"] = float(n)
     k["delayed_at_end"] = float(rec.levels["delayed"].value)
+    # money: every line, holder and budget (sim/costs.py)
+    from sim.costs import cost_kpis
+
+    k.update(cost_kpis(cfg, k, win))
     k["events"] = float(info.events)
     return k

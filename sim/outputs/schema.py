@@ -122,6 +122,12 @@ KPIS: dict[str, tuple[str, str]] = {
     "pace_full": ("count", "Eligible patients PACE could not take (team full)."),
     "pace_bridging_days": ("days", "Days PACE supported P1 patients waiting for reablement."),
     "pace_utilisation": ("share", "PACE places in use / places."),
+    "cost_*": (
+        "GBP at costs.price_year",
+        "Cost over the measured period: by line (cost_<line>), by budget holder "
+        "(cost_acute_trust, cost_community_health, cost_social_care), cost_nhs, "
+        "cost_pooled, cost_aligned and cost_total (sim/costs.py).",
+    ),
     "patients_created": ("count", "Patients created over the whole run (incl. warm-up)."),
     "patients_exited": ("count", "Patients who left the system over the whole run."),
     "patients_in_system_end": ("count", "Patients still inside at the end (created - exited)."),

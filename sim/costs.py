@@ -1,0 +1,208 @@
+"""The cost model: who pays for what, and who saves.
+
+City & Hackney pooled most CCG and council budgets under a section 75 agreement
+while some stayed "aligned", and Barnet warned that integration savings may
+accrue to the NHS while costs move to social care. The cost model turns a
+replication's activity into money by line (A&E attendances, admissions, bed
+days, delayed days, downstream places, the interventions' staff), each line
+belonging to a budget holder and to the pooled or aligned budget, all at one
+stated price year.
+
+Costs are KPIs like any other (``cost_*``), so scenario comparisons give the net
+change of each with a confidence interval, and :func:`cost_effectiveness` the
+cost per admission avoided and per bed day saved. :func:`capacity_cost_curve`
+searches one downstream capacity for the total-cost minimum, which the
+literature finds is not at zero delays (Wood et al. 2023).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+
+from sim.config.schema import NHS_HOLDERS, Config, CostLine
+
+if TYPE_CHECKING:
+    from sim.outputs.kpis import KpiWindow
+
+HOLDERS = ("acute_trust", "community_health", "social_care")
+
+
+def quantities(cfg: Config, k: dict[str, float], window: KpiWindow) -> dict[str, float]:
+    """Units of each cost line used over the measured period."""
+    days = window.days
+    block = cfg.costs.downstream_contract == "block"
+    d = cfg.discharge
+
+    def places(name: str, capacity: int) -> float:
+        return capacity * days if block else k.get(f"{name}_mean_occupied", 0.0) * days
+
+    q = {
+        "ae_attendance": k["ae_attendances"],
+        "emergency_admission": k["bed_admissions"],
+        "bed_day": k["bed_days"] - k["dtoc_days"],
+        "delayed_bed_day": k["dtoc_days"],
+        "reablement_place_day": places("reablement", d.reablement.capacity),
+        "intermediate_care_bed_day": places("intermediate_care", d.intermediate_care.capacity),
+        "care_home_week": places("care_home", d.care_home.capacity) / 7.0,
+        "mdt_staff_year": 0.0,
+        "mdt_case_review": k.get("mdt_reviews", 0.0),
+        "treat_staff_hour": 0.0,
+        "treat_support_day": 0.0,
+        "pace_patient_day": 0.0,
+    }
+    levels = set(window.rec.level_names)
+    if "mdt_capacity" in levels and cfg.mdt.caseload_per_staff:
+        q["mdt_staff_year"] = (
+            window.mean("mdt_capacity") / cfg.mdt.caseload_per_staff * window.years
+        )
+    if "staffed:treat_staff" in levels:
+        q["treat_staff_hour"] = window.integral_days("staffed:treat_staff") * 24.0
+        q["treat_support_day"] = window.integral_days("busy:treat_support")
+    if "busy:pace" in levels:
+        q["pace_patient_day"] = window.integral_days("busy:pace")
+    return q
+
+
+def cost_kpis(cfg: Config, k: dict[str, float], window: KpiWindow) -> dict[str, float]:
+    """Cost KPIs: by line, by budget holder, NHS vs social care, pooled vs aligned."""
+    out: dict[str, float] = {}
+    by_holder = dict.fromkeys(HOLDERS, 0.0)
+    by_budget = {"pooled": 0.0, "aligned": 0.0}
+    for name, qty in quantities(cfg, k, window).items():
+        line: CostLine = getattr(cfg.costs, name)
+        cost = qty * line.unit_cost
+        out[f"cost_{name}"] = cost
+        by_holder[line.holder] += cost
+        by_budget[line.budget] += cost
+    for h, v in by_holder.items():
+        out[f"cost_{h}"] = v
+    out["cost_nhs"] = sum(by_holder[h] for h in NHS_HOLDERS)
+    out["cost_pooled"] = by_budget["pooled"]
+    out["cost_aligned"] = by_budget["aligned"]
+    out["cost_total"] = sum(by_holder.values())
+    return out
+
+
+def cost_effectiveness(
+    kpis: pd.DataFrame, baseline: str = "baseline", n_boot: int = 2000, seed: int = 1
+) -> pd.DataFrame:
+    """Cost per admission avoided and per bed day saved, with bootstrap 95% CIs.
+
+    Ratios of mean paired differences; replications are resampled in pairs. A
+    ratio whose denominator's CI includes zero is reported with a NaN CI: the
+    effect is not established, so neither is its cost.
+    """
+    rng = np.random.default_rng(seed)
+    base = kpis[kpis["scenario"] == baseline].set_index("replication")
+    rows = []
+    for scen, df in kpis.groupby("scenario", sort=False):
+        if scen == baseline:
+            continue
+        df = df.set_index("replication")
+        idx = df.index.intersection(base.index)
+        dcost = (df.loc[idx, "cost_total"] - base.loc[idx, "cost_total"]).to_numpy()
+        shift = (df.loc[idx, "cost_social_care"] - base.loc[idx, "cost_social_care"]).to_numpy()
+        nhs = (df.loc[idx, "cost_nhs"] - base.loc[idx, "cost_nhs"]).to_numpy()
+        for label, metric in (
+            ("admission avoided", "emergency_admissions"),
+            ("bed day saved", "bed_days"),
+        ):
+            gain = (base.loc[idx, metric] - df.loc[idx, metric]).to_numpy()
+            est = dcost.mean() / gain.mean() if gain.mean() else np.nan
+            boots = rng.integers(0, len(idx), size=(n_boot, len(idx)))
+            g, c = gain[boots].mean(axis=1), dcost[boots].mean(axis=1)
+            lo = hi = np.nan
+            if len(idx) > 1 and (g > 0).all():
+                lo, hi = np.quantile(c / g, [0.025, 0.975])
+            rows.append(
+                {
+                    "scenario": scen,
+                    "measure": f"net cost per {label}",
+                    "estimate": est,
+                    "ci_low": lo,
+                    "ci_high": hi,
+                }
+            )
+        rows.append(
+            {
+                "scenario": scen,
+                "measure": "net cost change, NHS",
+                "estimate": nhs.mean(),
+                "ci_low": np.nan,
+                "ci_high": np.nan,
+            }
+        )
+        rows.append(
+            {
+                "scenario": scen,
+                "measure": "net cost change, social care",
+                "estimate": shift.mean(),
+                "ci_low": np.nan,
+                "ci_high": np.nan,
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+@dataclasses.dataclass
+class CapacityCostCurve:
+    """Total cost against one capacity, with the minimum and its uncertainty."""
+
+    parameter: str
+    table: pd.DataFrame  # value, mean, ci_low, ci_high (+ components)
+    best_value: float
+    best_share: pd.Series  # share of bootstrap resamples in which each value is cheapest
+    kpis: pd.DataFrame
+
+
+def capacity_cost_curve(
+    cfg_for: callable,
+    parameter: str,
+    values: Sequence[int],
+    replications: int = 5,
+    n_jobs: int = -1,
+    n_boot: int = 2000,
+    seed: int = 1,
+) -> CapacityCostCurve:
+    """Run one configuration per capacity value (same seeds) and find the cheapest.
+
+    Args:
+        cfg_for: ``value -> Config`` giving the configuration at that capacity
+            (e.g. ``lambda v: load_config("baseline", [f"{parameter}={v}"])``).
+        parameter: Name of the capacity, for labels.
+        values: Capacities to try.
+    """
+    from sim.experiment.runner import run_many
+    from sim.experiment.stats import mean_ci
+
+    cfgs = [dataclasses.replace(cfg_for(v), name=f"{parameter}={v}") for v in values]
+    res = run_many(cfgs, replications=replications, n_jobs=n_jobs)
+    kpis = pd.concat([r.kpis for r in res.values()], ignore_index=True)
+    kpis["value"] = kpis["scenario"].str.split("=").str[-1].astype(float)
+    rows = []
+    for v, df in kpis.groupby("value"):
+        mean, _, lo, hi = mean_ci(df["cost_total"].to_numpy())
+        rows.append(
+            {
+                "value": v,
+                "mean": mean,
+                "ci_low": lo,
+                "ci_high": hi,
+                "dtoc_days": df["dtoc_days"].mean(),
+                "cost_acute_trust": df["cost_acute_trust"].mean(),
+                "cost_social_care": df["cost_social_care"].mean(),
+            }
+        )
+    table = pd.DataFrame(rows)
+    wide = kpis.pivot(index="replication", columns="value", values="cost_total")
+    rng = np.random.default_rng(seed)
+    boots = rng.integers(0, len(wide), size=(n_boot, len(wide)))
+    means = wide.to_numpy()[boots].mean(axis=1)  # resample replications, all values together
+    best = pd.Series(wide.columns[means.argmin(axis=1)]).value_counts(normalize=True)
+    best_value = float(table.loc[table["mean"].idxmin(), "value"])
+    return CapacityCostCurve(parameter, table, best_value, best.sort_index(), kpis)
