@@ -90,6 +90,13 @@ def _task(cfg: Any) -> None:
         kpis = pd.concat([r.kpis for r in results.values()], ignore_index=True)
         print(f"\nEffects against {config.name!r} (paired by replication; mean and 95% CI):\n")
         print(effects_table(headline(compare(kpis, config.name), config.name)))
+    if config.report:
+        from sim.report.html import write as write_report
+
+        write_report(
+            outdir / "report.html", results, config.name, title=f"neighbourhood-sim: {config.name}"
+        )
+        print(f"\nReport: {outdir / 'report.html'}")
     print(f"\nOutputs written to {outdir}")
 
 

@@ -1,0 +1,1 @@
+"""Pictures and the HTML report: what planners look at instead of tables."""
