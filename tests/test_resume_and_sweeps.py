@@ -104,10 +104,14 @@ def test_multirun_sweep_with_joblib_and_collect(tmp_path) -> None:
         "code_version",
     }
     assert tidy["job"].nunique() == 4
-    paths = write(sweep)
-    assert paths["sweep.csv"].exists()
+    paths = write(sweep, report=True)
+    assert paths["sweep.csv"].exists() and paths["sweep_report.html"].exists()
     comp = pd.read_csv(sweep / "sweep_comparison.csv")
     assert comp["scenario"].nunique() == 4
+    # labels keep only what differs between jobs
+    assert set(comp["scenario"]) == {
+        f"beds.acute={b} scenario={s}" for b in (380, 420) for s in ("baseline", "treat")
+    }
 
 
 @pytest.mark.slow

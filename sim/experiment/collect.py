@@ -76,8 +76,12 @@ def collect(sweep_dir: str | Path) -> pd.DataFrame:
 
 
 def label(df: pd.DataFrame) -> pd.Series:
-    """One label per job: its overrides (or the scenario name if it has none)."""
-    return df["overrides"].where(df["overrides"] != "", df["scenario"])
+    """One short label per job: the overrides in which it differs from the other jobs."""
+    sets = {o: set(o.split()) for o in df["overrides"].unique()}
+    common = set.intersection(*sets.values()) if sets else set()
+    short = {o: " ".join(sorted(s - common)) for o, s in sets.items()}
+    lab = df["overrides"].map(short)
+    return lab.where(lab != "", df["scenario"])
 
 
 def sweep_comparison(tidy: pd.DataFrame, baseline: str | None = None) -> pd.DataFrame:
@@ -95,12 +99,22 @@ def sweep_comparison(tidy: pd.DataFrame, baseline: str | None = None) -> pd.Data
     return compare(wide, baseline=baseline)
 
 
-def write(sweep_dir: str | Path, baseline: str | None = None) -> dict[str, Path]:
+def write(
+    sweep_dir: str | Path, baseline: str | None = None, report: bool = False
+) -> dict[str, Path]:
     """Collect ``sweep_dir`` and write the tidy and comparison tables into it."""
     sweep_dir = Path(sweep_dir)
     tidy = collect(sweep_dir)
     comp = sweep_comparison(tidy, baseline)
-    out = {}
+    out: dict[str, Path] = {}
+    if report:
+        from sim.report.html import build_sweep
+
+        base = comp.loc[comp["diff_mean"].eq(0) & comp["metric"].eq("crises"), "scenario"]
+        text = build_sweep(tidy, comp, baseline or str(base.iloc[0]))
+        path = sweep_dir / "sweep_report.html"
+        atomic_write(path, lambda p: p.write_text(text, encoding="utf-8"))
+        out["sweep_report.html"] = path
     for name, df in (("sweep", tidy), ("sweep_comparison", comp)):
         for ext in ["csv"] + (["parquet"] if parquet_available() else []):
             path = sweep_dir / f"{name}.{ext}"
@@ -116,9 +130,10 @@ def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(prog="nsim-collect", description=__doc__.splitlines()[0])
     ap.add_argument("sweep_dir", type=Path)
     ap.add_argument("--baseline", help="label of the reference job (default: baseline)")
+    ap.add_argument("--report", action="store_true", help="also write sweep_report.html")
     args = ap.parse_args(argv)
     try:
-        paths = write(args.sweep_dir, args.baseline)
+        paths = write(args.sweep_dir, args.baseline, report=args.report)
     except (FileNotFoundError, ValueError) as exc:
         print(f"nsim-collect: {exc}", file=sys.stderr)
         sys.exit(2)

@@ -219,6 +219,48 @@ def build(
     )
 
 
+def build_sweep(
+    tidy: pd.DataFrame,
+    comparison: pd.DataFrame,
+    baseline: str,
+    title: str = "neighbourhood-sim sweep",
+) -> str:
+    """A report of a collected sweep: jobs, effects against the baseline job, costs."""
+    from sim.experiment.collect import label
+
+    tidy = tidy.assign(label=label(tidy))
+    wide = (
+        tidy.pivot_table(index=["label", "replication"], columns="metric", values="value")
+        .reset_index()
+        .rename(columns={"label": "scenario"})
+    )
+    eff = headline(comparison, baseline)
+    jobs = (
+        tidy.groupby("label")
+        .agg(scenario=("scenario", "first"), replications=("replication", "nunique"))
+        .reset_index()
+    )
+    parts = [
+        f"<h1>{html.escape(title)}</h1>",
+        f"<p class='note'>{len(jobs)} jobs; baseline job: {html.escape(baseline)}. "
+        "Effects are paired differences by replication with 95% CIs.</p>",
+        "<h2>Jobs</h2>" + _table(jobs),
+        "<h2>Effects against the baseline job</h2>"
+        + _table(
+            eff[["scenario", "effect", "estimate", "ci_low", "ci_high", "relative_change"]],
+            {"relative_change": "+.1%"},
+        ),
+        _img(plots.effects(eff)),
+        "<h2>Costs</h2>",
+        _img(plots.costs_by_holder(wide)),
+    ]
+    return (
+        f"<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>"
+        f"<title>{html.escape(title)}</title><style>{CSS}</style></head>"
+        f"<body>{''.join(parts)}</body></html>"
+    )
+
+
 def write(path, results: dict[str, RunResult], baseline: str | None = None, **kwargs) -> None:
     """Build the report and write it atomically to ``path``."""
     from pathlib import Path
