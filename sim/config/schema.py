@@ -493,6 +493,15 @@ class Config:
 
     def check(self, path: str) -> list[ConfigProblem]:
         problems = []
+        if self.mdt.enabled and self.mdt.crisis_rate_ratio > self.demand.thinning_headroom:
+            problems.append(
+                ConfigProblem(
+                    "mdt.crisis_rate_ratio",
+                    self.mdt.crisis_rate_ratio,
+                    f"at most demand.thinning_headroom ({self.demand.thinning_headroom}): crises "
+                    "are thinned from a stream generated at that headroom",
+                )
+            )
         init = self.initial_state
         if init.acute_occupied > self.beds.acute:
             problems.append(

@@ -133,6 +133,26 @@ class RunResult:
         """Plain-language notes a user should see (e.g. patients left inside)."""
         notes = []
         n = len(self.replications)
+        kpis = self.kpis
+        days = self.config.run.measured_days
+        queues = {
+            "in_ae": "patients in A&E (clinicians or triage cannot keep up)",
+            "boarding": "patients waiting for an acute bed",
+            "delayed": "delayed patients waiting for assessment or a place",
+        }
+        for level, what in queues.items():
+            growth = float(kpis[f"{level}_trend_per_day"].mean())
+            end = float(kpis[f"{level}_at_end"].mean())
+            if level == "in_ae":  # A&E's own queue: not those boarding for a bed
+                growth -= float(kpis["boarding_trend_per_day"].mean())
+                end -= float(kpis["boarding_at_end"].mean())
+            if growth * days > max(20.0, 0.5 * end) and end > 20:
+                notes.append(
+                    f"overload: {what} grew by {growth:.1f} a day to {end:.0f} at the end; "
+                    "demand exceeds capacity, so totals depend on the run length"
+                )
+        if float(kpis["crises"].sum()) == 0 and self.config.demand.mode == "crises":
+            notes.append("no demand: no crises arose (check population and crisis rates)")
         totals: dict[str, float] = {}
         for r in self.replications:
             for k, v in r.in_system.items():

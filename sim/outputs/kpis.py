@@ -42,7 +42,7 @@ class KpiWindow:
         self.days = self.T - self.W
         self.years = self.days / 365.0
         self.start_h = self.W * 24.0
-        _, self._area, self._peak = rec.census()
+        self._census_value, self._area, self._peak = rec.census()
         self._col = {n: i for i, n in enumerate(rec.level_names)}
         self._counts = rec.count_arrays()
         self.rec = rec
@@ -65,6 +65,13 @@ class KpiWindow:
         if self.T <= self.W:
             return float("nan")
         return float(self._peak[self.W + 1 : self.T + 1, self._col[level]].max())
+
+    def trend_per_day(self, level: str) -> float:
+        """Least-squares slope of the midnight census over the period (per day)."""
+        values = self._census_value[self.W : self.T + 1, self._col[level]]
+        if values.size < 3:
+            return 0.0
+        return float(np.polyfit(np.arange(values.size), values, 1)[0])
 
     def utilisation(self, busy: str, capacity: str) -> float:
         """Busy time / staffed (or available) time over the period."""
@@ -163,6 +170,10 @@ def compute_kpis(model: CareSystemModel, info: RunInfo) -> dict[str, float]:
     for where, n in inside.items():
         k[f"end_{where}"] = float(n)
     k["delayed_at_end"] = float(rec.levels["delayed"].value)
+    # queues that grow through the run signal demand above capacity
+    for level in ("in_ae", "boarding", "delayed"):
+        k[f"{level}_trend_per_day"] = win.trend_per_day(level)
+        k[f"{level}_at_end"] = float(rec.levels[level].value)
     # money: every line, holder and budget (sim/costs.py)
     from sim.costs import cost_kpis
 

@@ -133,6 +133,12 @@ KPIS: dict[str, tuple[str, str]] = {
     "patients_in_system_end": ("count", "Patients still inside at the end (created - exited)."),
     "end_*": ("count", "Patients still inside at the end, by where they are."),
     "delayed_at_end": ("count", "Patients still delayed at the end of the run."),
+    "*_trend_per_day": (
+        "patients per day",
+        "Slope of the midnight census of a queue (in_ae, boarding, delayed) "
+        "over the measured period: clearly positive = overload.",
+    ),
+    "*_at_end": ("patients", "Patients in a queue (in_ae, boarding) at the end of the run."),
     "events": ("count", "SimPy events scheduled in this replication."),
 }
 
