@@ -6,12 +6,19 @@ triage nurses and clinicians on duty follow hourly rotas (weekday and optional
 weekend). The decision is to admit or to discharge. An admitted patient stays in
 the department - *boarding* - until an acute bed is free; the time in department
 is measured from arrival to leaving A&E, against the 4-hour standard.
+
+Most attenders go home from A&E, so the department is written for speed: a
+visit is a chain of event callbacks (triage, assessment, decision) rather than a
+SimPy process, and a process is started only for patients A&E decides to admit.
+The queueing is the same first-come-first-served multi-server queue either way.
 """
 
 from __future__ import annotations
 
-from collections.abc import Generator, Iterable
+from collections.abc import Callable, Generator, Iterable
 from typing import TYPE_CHECKING, Any
+
+from simpy.events import Event
 
 from sim.components import Component
 from sim.core.distributions import sampler
@@ -105,18 +112,41 @@ class EmergencyDepartment(Component):
         self.in_ae.add(1, t)
         rec.log(t, p.id, p.person, "ae_arrival")
 
-    def assess(self, p: Patient) -> Generator[Any, Any, bool]:
-        """Triage, clinician assessment and decision; returns True to admit."""
+    def visit(self, p: Patient, decided: Callable[[Patient, bool], None]) -> None:
+        """Start ``p``'s visit now; at the decision call ``decided(p, admit)``.
+
+        The visit is a chain of callbacks: queue for triage, be triaged, queue for
+        a clinician, be assessed, wait for investigations and the decision.
+        """
+        self.arrive(p)
+
+        def after_decision(_: Event) -> None:
+            decided(p, self.decides_admit(p))
+
+        def after_assessment() -> None:
+            self.env.timeout(p.decision_h).callbacks.append(after_decision)
+
+        def after_triage() -> None:
+            self._serve(self.clinicians, p.assess_h, after_assessment)
+
+        self._serve(self.triage, p.triage_h, after_triage)
+
+    def _serve(self, pool: ServerPool, hours: float, then: Callable[[], None]) -> None:
+        """Queue for ``pool``, hold a server for ``hours``, release it, then ``then()``."""
         env = self.env
-        triage, clinicians = self.triage, self.clinicians
-        yield triage.acquire()
-        yield env.timeout(p.triage_h)
-        triage.release()
-        yield clinicians.acquire()
-        yield env.timeout(p.assess_h)
-        clinicians.release()
-        yield env.timeout(p.decision_h)
-        return self.decides_admit(p)
+
+        def done(_: Event) -> None:
+            pool.release()
+            then()
+
+        def start(_: Event | None = None) -> None:
+            env.timeout(hours).callbacks.append(done)
+
+        granted = pool.acquire()
+        if granted.callbacks is None:  # a server is free now
+            start()
+        else:
+            granted.callbacks.append(start)
 
     def depart(self, p: Patient, outcome: str) -> None:
         """The patient leaves A&E (home, to a ward, or elsewhere)."""

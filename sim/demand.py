@@ -23,13 +23,14 @@ time-varying), for textbook queueing checks.
 
 from __future__ import annotations
 
-from collections.abc import Generator, Iterable
+from collections.abc import Callable, Generator, Iterable
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
+from simpy.events import Event
 
 from sim.components import Component
-from sim.patient import per_stratum
+from sim.patient import Patient, per_stratum
 
 if TYPE_CHECKING:
     from sim.model import CareSystemModel
@@ -102,6 +103,7 @@ class CrisisDemand(Component):
         return (self.generate(),)
 
     def generate(self) -> Generator[Any, Any, None]:
+        """Each midnight, schedule the day's crises as events (one each, no process)."""
         model = self.model
         env = self.env
         factory = model.factory
@@ -109,20 +111,29 @@ class CrisisDemand(Component):
         base_accept = 1.0 / self.headroom
         days = model.cfg.run.total_days
         handle = model.handle_admission if self.direct else model.handle_crisis
+        dynamic = bool(hooks.crisis_rate)
+        # candidates above the ceiling are thinned away whatever the hooks say
+        ceiling = base_accept * (hooks.rate_ceiling if dynamic else 1.0)
+
+        def arrive(p: Patient, u: float) -> Callable[[Event], None]:
+            def happen(_: Event) -> None:
+                # interventions' multipliers are read when the crisis happens
+                if dynamic and u >= base_accept * hooks.rate_multiplier(p):
+                    return
+                handle(p)
+
+            return happen
+
         for day in range(days):
             times, strata, u_accept = self.day_candidates(day)
             rows = factory.draw_rows(strata)
-            times_l, strata_l, u_l = times.tolist(), strata.tolist(), u_accept.tolist()
-            dynamic = bool(hooks.crisis_rate)
-            # candidates above the ceiling are thinned away whatever the hooks say
-            ceiling = base_accept * (hooks.rate_ceiling if dynamic else 1.0)
-            for i, t in enumerate(times_l):
-                if u_l[i] >= ceiling:
+            now = env.now
+            for i, (t, s, u) in enumerate(
+                zip(times.tolist(), strata.tolist(), u_accept.tolist(), strict=True)
+            ):
+                if u >= ceiling:
                     continue
-                p = factory.make(model.next_id(), -1, strata_l[i], t, rows[i])
+                p = factory.make(model.next_id(), -1, s, t, rows[i])
                 p.person = p.id
-                if dynamic and u_l[i] >= base_accept * hooks.rate_multiplier(p):
-                    continue
-                if t > env.now:
-                    yield env.timeout(t - env.now)
-                handle(p)
+                env.timeout(t - now).callbacks.append(arrive(p, u))
+            yield env.timeout(24.0)

@@ -189,7 +189,7 @@ class CareSystemModel:
 
     def handle_attendance(self, p: Patient) -> None:
         if self.ae.enabled:
-            self.env.process(self.attendance(p))
+            self.ae.visit(p, self.decided)
         elif p.readmission or self.ae.decides_admit(p):
             self.env.process(self.admission(p))
         else:
@@ -200,20 +200,20 @@ class CareSystemModel:
         self.enter(p)
         self.env.process(self.admission(p))
 
-    def attendance(self, p: Patient) -> Generator[Any, Any, None]:
-        ae = self.ae
-        ae.arrive(p)
-        admit = yield from ae.assess(p)
-        if admit:
-            for hook in self.hooks.before_admission:
-                avoided = yield from hook(p)
-                if avoided:
-                    ae.depart(p, "admission_avoided")
-                    return
+    def decided(self, p: Patient, admit: bool) -> None:
+        """A&E's decision: home now, or on to admission (a process from here on)."""
         if not admit:
-            ae.depart(p, "home")
+            self.ae.depart(p, "home")
             self.exit(p, "ae_discharged")
             return
+        self.env.process(self.after_decision_to_admit(p))
+
+    def after_decision_to_admit(self, p: Patient) -> Generator[Any, Any, None]:
+        for hook in self.hooks.before_admission:
+            avoided = yield from hook(p)
+            if avoided:
+                self.ae.depart(p, "admission_avoided")
+                return
         yield from self.admission(p, from_ae=True)
 
     def admission(self, p: Patient, from_ae: bool = False) -> Generator[Any, Any, None]:
