@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any, ClassVar
 
 import numpy as np
 
@@ -49,22 +50,51 @@ class Patient:
     attributes; the fields below are the state every component may read.
     """
 
-    def __init__(
-        self, pid: int, person: int, stratum: int, info: tuple[int, int, int, bool, bool], t: float
-    ) -> None:
-        self.id = pid
-        self.person = person
-        self.stratum = stratum
-        self.neighbourhood, self.age, self.frailty, self.care_home, self.older = info
-        self.arrival = t
-        self.readmission = False
-        self.pathway = -1
-        self.los_multiplier = 1.0
-        self.readmit_ratio = 1.0
-        self.t_bed = -1.0
-        self.t_fit = -1.0
-        self.delay_hours = 0.0
-        self.flags: set[str] = set()
+    #: state every episode starts with (flags, a set, is added per patient)
+    DEFAULTS: ClassVar[dict[str, Any]] = {
+        "readmission": False,
+        "pathway": -1,
+        "los_multiplier": 1.0,
+        "readmit_ratio": 1.0,
+        "t_bed": -1.0,
+        "t_fit": -1.0,
+        "delay_hours": 0.0,
+    }
+
+    id: int
+    person: int
+    stratum: int
+    neighbourhood: int
+    age: int
+    frailty: int
+    care_home: bool
+    older: bool
+    arrival: float
+    flags: set[str]
+
+    @classmethod
+    def create(
+        cls,
+        pid: int,
+        person: int,
+        stratum: int,
+        info: tuple[int, int, int, bool, bool],
+        t: float,
+        draws: dict[str, float] | None = None,
+    ) -> Patient:
+        """A new patient; ``info`` is (neighbourhood, age, frailty, care_home, older).
+
+        Built by filling the instance dictionary in one go: patients are created
+        by the hundred thousand, so this is on the hot path.
+        """
+        d = draws if draws is not None else {}
+        d.update(cls.DEFAULTS)
+        d["id"], d["person"], d["stratum"], d["arrival"] = pid, person, stratum, t
+        (d["neighbourhood"], d["age"], d["frailty"], d["care_home"], d["older"]) = info
+        d["flags"] = set()
+        p = cls.__new__(cls)
+        p.__dict__ = d
+        return p
 
     def __repr__(self) -> str:
         return f"Patient(id={self.id}, stratum={self.stratum}, arrival={self.arrival:.2f})"
@@ -143,9 +173,8 @@ class PatientFactory:
         self, pid: int, person: int, stratum: int, t: float, row: tuple[float, ...]
     ) -> Patient:
         """Create a patient with a row of draws from :meth:`draw_rows`."""
-        p = Patient(pid, person, stratum, self.info[stratum], t)
-        p.__dict__.update(zip(self.names, row, strict=True))
-        return p
+        draws = dict(zip(self.names, row, strict=True))
+        return Patient.create(pid, person, stratum, self.info[stratum], t, draws)
 
     def make_one(self, pid: int, person: int, stratum: int, t: float) -> Patient:
         """Create a patient from a pre-drawn block (for sources of few patients).
