@@ -124,6 +124,21 @@ class ServiceHours:
         self.extended = WorkingCalendar(clock, self.full.mask | self.partial_mask)
         self.weekend_share = cal.weekend_share
         self.clock = clock
+        # hours from the start of each hour-of-week until the staffing class
+        # (full / weekend share / closed) next changes; inf if it never does
+        kind = self.full.mask.astype(int) * 2 + self.partial_mask.astype(int)
+        change = [math.inf] * HOURS_PER_WEEK
+        for h in range(HOURS_PER_WEEK):
+            for k in range(1, HOURS_PER_WEEK + 1):
+                if kind[(h + k) % HOURS_PER_WEEK] != kind[h]:
+                    change[h] = k
+                    break
+        self._change = change
+
+    def hours_to_change(self, t: float) -> float:
+        """Hours from ``t`` until staffing can next change (inf if never)."""
+        k = self._change[self.clock.hour_of_week(t)]
+        return k - (t - math.floor(t)) if k < math.inf else math.inf
 
     def staff_share(self, t: float, weekend_share: float | None = None) -> float:
         """Share of staff on duty at ``t`` (1 on working days, the share at weekends)."""

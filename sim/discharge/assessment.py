@@ -30,9 +30,13 @@ class AssessmentTeam:
         self.assessors = ServerPool(env, 0)
 
     def roster(self) -> Generator[Any, Any, None]:
-        """SimPy process: set the number of assessors on duty every hour."""
+        """SimPy process: set the number of assessors on duty when it can change.
+
+        It wakes at each change of working hours and at least daily (so a change
+        of ``weekend_share``, made at a midnight, is picked up in time).
+        """
         env = self.env
         while True:
             share = self.hours.staff_share(env.now, self.weekend_share)
             self.assessors.set_capacity(round(self.staff * share))
-            yield env.timeout(1.0)
+            yield env.timeout(min(self.hours.hours_to_change(env.now), 24.0))

@@ -99,13 +99,19 @@ class DischargeTeam(Component):
         a = self.cfg.assessment.duration_hours
         from sim.core.distributions import sampler
 
-        # one mean-one stay variate serves whichever service the patient goes to
+        # a stay in each service is drawn up front (CRN), whichever is used
+        stays = [
+            Draw(
+                f"stay_h_{svc.pathway}", f"discharge.stay.{svc.name}", svc.unit, svc.mean_stay_hours
+            )
+            for svc in self.services.values()
+        ]
         return [
             Draw("u_pathway", "discharge.pathway"),
             Draw("u_joint", "discharge.joint_funding"),
             Draw("assessment_h", "discharge.assessment", sampler(a), a.mean),
-            Draw("u_stay", "discharge.stay"),
             Draw("u_weekend", "discharge.weekend"),
+            *stays,
         ]
 
     def processes(self) -> Iterable[Generator[Any, Any, Any]]:
@@ -199,7 +205,7 @@ class DischargeTeam(Component):
         env = self.env
         svc.occupied.add(1, env.now)
         svc.patients.add(1, env.now)
-        stay = float(svc.unit.from_uniform(np.array([p.u_stay]))[0]) * svc.mean_stay_hours
+        stay = getattr(p, f"stay_h_{svc.pathway}")
         if back_in is not None and back_in < stay:
             stay = back_in  # readmitted from the service: the place is freed
         yield env.timeout(stay)

@@ -82,7 +82,7 @@ class Treat(Component):
         env = self.env
         while True:
             self.staff.set_capacity(round(self.cfg.staff * self.hours.staff_share(env.now)))
-            yield env.timeout(1.0)
+            yield env.timeout(min(self.hours.hours_to_change(env.now), 24.0))
 
     def assess(self, p: Patient) -> Generator[Any, Any, bool]:
         """Assess an eligible would-be admission; True if they went home instead."""

@@ -1,0 +1,248 @@
+"""All six performance measurements in one command, as Markdown and CSV.
+
+Run:  python -m benchmarks.run_all [--repeats 3] [--reps 4] [--out benchmarks/results]
+
+1. One replication-year of ``integrated`` (median of repeats), seconds.
+2. Model cost per SimPy event / bare SimPy loop cost per event, same run.
+3. Against Ciw on the same queueing network with blocking after service (acute
+   beds feeding a downstream service with no waiting room): wall-time ratio and
+   the answers side by side.
+4. Scaling with registered population and horizon (1x, 2x, 4x), and memory with
+   1 million registered residents (peak RSS of the process and tracemalloc peak
+   of the model run itself).
+5. Speed-up of two workers over one on replications.
+6. 8 scenarios x N replications x 1 year on all cores (``--reps``), with the time
+   projected to 50 replications.
+
+Every figure that compares two things is a ratio measured in the same run;
+absolute times drift between machines. Needs the ``benchmark`` extra (Ciw).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+
+ONE_MODEL = r"""
+import json, resource, sys, time, tracemalloc
+from sim.config.loading import compose_dict, from_mapping
+from sim.model import CareSystemModel
+scenario, scale, years = sys.argv[1], float(sys.argv[2]), float(sys.argv[3])
+data = compose_dict(scenario, [f"run.years={years}", "run.warmup_days=0"])
+for nb in data["population"]["neighbourhoods"]:
+    nb["registered"] = int(nb["registered"] * scale)
+cfg = from_mapping(data)
+trace = len(sys.argv) > 4
+if trace:
+    tracemalloc.start()
+t = time.perf_counter()
+info = CareSystemModel(cfg, 0).run()
+wall = time.perf_counter() - t
+peak = tracemalloc.get_traced_memory()[1] / 2**20 if trace else float("nan")
+print(json.dumps({"wall": wall, "events": info.events, "traced_mb": peak,
+                  "rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+"""
+
+BARE = r"""
+import json, time, simpy
+env = simpy.Environment()
+def proc(env):
+    for _ in range(5000):
+        yield env.timeout(1.0)
+for _ in range(200):
+    env.process(proc(env))
+t = time.perf_counter(); env.run(); wall = time.perf_counter() - t
+print(json.dumps({"wall": wall, "events": 200 * 5000}))
+"""
+
+
+def _sub(code: str, *args: str) -> dict:
+    out = subprocess.run(
+        [sys.executable, "-c", code, *map(str, args)],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=ROOT,
+    )
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+# --------------------------------------------------------------------------- Ciw
+BLOCKING = dict(
+    arrivals_per_day=8.0, beds=12, stay_days=1.0, places=6, place_days=0.6, days=2000, warmup=100
+)
+
+
+def _blocking_overrides(b: dict) -> list[str]:
+    every = "{days: [Mon, Tue, Wed, Thu, Fri, Sat, Sun], start_hour: 0, end_hour: 24}"
+    all_p1 = "{p0: 0, p1: 1, p2: 0, p3: 0}"
+    return [
+        "demand.mode=direct_admissions",
+        f"demand.direct_admissions_per_day={b['arrivals_per_day']}",
+        "demand.time_varying=false",
+        "community.enabled=false",
+        "ae.enabled=false",
+        "readmission.enabled=false",
+        f"beds.acute={b['beds']}",
+        "acute.los_distribution=exponential",
+        "acute.los_mean_days={age_0_64: %g, age_65_74: %g, age_75_84: %g, age_85_plus: %g}"
+        % ((b["stay_days"],) * 4),
+        "acute.los_frailty_multiplier={fit: 1, mild: 1, moderate: 1, severe: 1}",
+        "acute.death_probability={age_0_64: 0, age_65_74: 0, age_75_84: 0, age_85_plus: 0}",
+        *(
+            f"discharge.pathways.{g}={all_p1}"
+            for g in ("under_65", "fit", "mild", "moderate", "severe", "care_home")
+        ),
+        f"discharge.review={every}",
+        f"discharge.calendar={every}",
+        f"discharge.assessment.calendar={every}",
+        "discharge.assessment.staff=1000",
+        "discharge.assessment.duration_hours={mean: 0, distribution: fixed}",
+        f"discharge.reablement.capacity={b['places']}",
+        f"discharge.reablement.stay_days={{mean: {b['place_days']}, distribution: exponential}}",
+        f"discharge.reablement.admits={every}",
+        "discharge.reablement.initial_occupancy=0",
+        "discharge.joint_funded_share=0",
+        f"run.years={(b['days'] - b['warmup']) / 365}",
+        f"run.warmup_days={b['warmup']}",
+    ]
+
+
+def ours_blocking(b: dict, reps: int) -> tuple[float, dict[str, float]]:
+    from sim.config import load_config
+    from sim.experiment import run_replication
+
+    cfg = load_config("baseline", _blocking_overrides(b))
+    t = time.perf_counter()
+    ks = [run_replication(cfg, r).kpis for r in range(reps)]
+    wall = time.perf_counter() - t
+    return wall, {
+        "mean_beds_occupied": float(np.mean([k["mean_beds_occupied"] for k in ks])),
+        "mean_blocked": float(np.mean([k["mean_delayed_patients"] for k in ks])),
+        "throughput_per_day": float(np.mean([k["bed_admissions"] for k in ks]))
+        / (b["days"] - b["warmup"]),
+    }
+
+
+def ciw_blocking(b: dict, reps: int) -> tuple[float, dict[str, float]]:
+    import ciw
+
+    lam, mu1, mu2 = b["arrivals_per_day"], 1 / b["stay_days"], 1 / b["place_days"]
+    net = ciw.create_network(
+        arrival_distributions=[ciw.dists.Exponential(rate=lam), None],
+        service_distributions=[ciw.dists.Exponential(rate=mu1), ciw.dists.Exponential(rate=mu2)],
+        routing=[[0.0, 1.0], [0.0, 0.0]],
+        number_of_servers=[b["beds"], b["places"]],
+        queue_capacities=[float("inf"), 0],
+    )
+    lo, hi = b["warmup"], b["days"]
+    occ, blocked, through = [], [], []
+    t = time.perf_counter()
+    for r in range(reps):
+        ciw.seed(r)
+        q = ciw.Simulation(net)
+        q.simulate_until_max_time(hi)
+        recs = [x for x in q.get_all_records() if x.node == 1]
+        busy = sum(max(0.0, min(x.exit_date, hi) - max(x.service_start_date, lo)) for x in recs)
+        blk = sum(max(0.0, min(x.exit_date, hi) - max(x.service_end_date, lo)) for x in recs)
+        occ.append(busy / (hi - lo))
+        blocked.append(blk / (hi - lo))
+        through.append(sum(1 for x in recs if lo <= x.service_start_date < hi) / (hi - lo))
+    wall = time.perf_counter() - t
+    return wall, {
+        "mean_beds_occupied": float(np.mean(occ)),
+        "mean_blocked": float(np.mean(blocked)),
+        "throughput_per_day": float(np.mean(through)),
+    }
+
+
+# --------------------------------------------------------------------------- main
+def main(argv: list[str] | None = None) -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--repeats", type=int, default=3)
+    ap.add_argument("--reps", type=int, default=4, help="replications per scenario in (6)")
+    ap.add_argument("--out", default="benchmarks/results")
+    args = ap.parse_args(argv)
+    rows: list[tuple[str, str, str]] = []
+    med = statistics.median
+
+    # 1 + 2: integrated replication-year, interleaved with the bare loop
+    runs = [(_sub(ONE_MODEL, "integrated", 1, 1), _sub(BARE)) for _ in range(args.repeats)]
+    year_s = med(m["wall"] for m, _ in runs)
+    ratio = med((m["wall"] / m["events"]) / (b["wall"] / b["events"]) for m, b in runs)
+    rows += [
+        ("1", "integrated, one replication-year (median, s)", f"{year_s:.2f}"),
+        ("2", "model cost per event / bare SimPy cost per event", f"{ratio:.2f}"),
+    ]
+    print(rows[-2:], file=sys.stderr)
+
+    # 3: Ciw on the same blocking network
+    b = BLOCKING
+    ours_wall, ours = ours_blocking(b, 5)
+    ciw_wall, theirs = ciw_blocking(b, 5)
+    rows.append(
+        ("3", "Ciw wall time / ours (blocking network, 5 reps)", f"{ciw_wall / ours_wall:.2f}")
+    )
+    for key in ours:
+        rows.append(("3", f"  {key}: ours vs Ciw", f"{ours[key]:.3f} vs {theirs[key]:.3f}"))
+    print(rows[-4:], file=sys.stderr)
+
+    # 4: scaling and memory
+    base_pop = _sub(ONE_MODEL, "baseline", 1, 0.5)["wall"]
+    for f in (2, 4):
+        w = _sub(ONE_MODEL, "baseline", f, 0.5)["wall"]
+        rows.append(("4", f"time at {f}x population / 1x", f"{w / base_pop:.2f}"))
+    base_years = _sub(ONE_MODEL, "baseline", 1, 0.5)["wall"]
+    for f in (2, 4):
+        w = _sub(ONE_MODEL, "baseline", 1, 0.5 * f)["wall"]
+        rows.append(("4", f"time at {f}x horizon / 1x", f"{w / base_years:.2f}"))
+    mem = _sub(ONE_MODEL, "baseline", 1_000_000 / 332_272, 0.25, "trace")
+    rows.append(("4", "1M residents: model run tracemalloc peak (MB)", f"{mem['traced_mb']:.0f}"))
+    rows.append(("4", "1M residents: process peak RSS incl. imports (MB)", f"{mem['rss_mb']:.0f}"))
+    print(rows[-6:], file=sys.stderr)
+
+    # 5: two workers vs one
+    from sim.config import load_config
+    from sim.experiment.runner import run_many
+
+    cfg = load_config("baseline", ["run.years=0.5", "run.replications=4"])
+    t = time.perf_counter()
+    run_many([cfg], n_jobs=1, progress=False)
+    one = time.perf_counter() - t
+    t = time.perf_counter()
+    run_many([cfg], n_jobs=2, progress=False)
+    two = time.perf_counter() - t
+    rows.append(("5", "speed-up, 2 workers over 1 (4 replications)", f"{one / two:.2f}"))
+
+    # 6: 8 scenarios x N replications x 1 year
+    from sim.config import available_scenarios
+
+    names = [s for s in available_scenarios() if s != "phased_rollout"][:8]
+    cfgs = [load_config(s, [f"run.replications={args.reps}", "compare=[]"]) for s in names]
+    t = time.perf_counter()
+    run_many(cfgs, n_jobs=-1, progress=False)
+    wall = time.perf_counter() - t
+    rows.append(("6", f"8 scenarios x {args.reps} reps x 1 year, all cores (s)", f"{wall:.0f}"))
+    rows.append(("6", "  projected to 50 replications (s)", f"{wall * 50 / args.reps:.0f}"))
+
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    md = ["| # | measure | value |", "|---|---|---|"] + [f"| {a} | {b} | {c} |" for a, b, c in rows]
+    (out / "all.md").write_text("\n".join(md) + "\n")
+    (out / "all.csv").write_text(
+        "id,measure,value\n" + "\n".join(f'{a},"{b.strip()}","{c}"' for a, b, c in rows) + "\n"
+    )
+    print("\n".join(md))
+
+
+if __name__ == "__main__":
+    main()
