@@ -52,6 +52,8 @@ class EmergencyDepartment(Component):
             care_home=cfg.care_home_admit_probability,
         ).tolist()
         self.target = cfg.four_hour_target_hours
+        #: called with (patient, admit?) when A&E decides; set by the model
+        self.on_decision: Callable[[Patient, bool], None] = lambda p, admit: None
         self.in_ae = self.rec.level("in_ae")
         self.times = self.rec.sample_list("ae_hours")
         self.n_attend = self.rec.counter("ae_attendances")
@@ -112,41 +114,58 @@ class EmergencyDepartment(Component):
         self.in_ae.add(1, t)
         rec.log(t, p.id, p.person, "ae_arrival")
 
-    def visit(self, p: Patient, decided: Callable[[Patient, bool], None]) -> None:
-        """Start ``p``'s visit now; at the decision call ``decided(p, admit)``.
+    def visit(self, p: Patient) -> None:
+        """Start ``p``'s visit now; at the decision, call :attr:`on_decision`.
 
-        The visit is a chain of callbacks: queue for triage, be triaged, queue for
-        a clinician, be assessed, wait for investigations and the decision.
+        The visit is a chain of stages, each a callback of the event that ends
+        the previous one (the patient rides on the event as ``event.p``): queue for
+        triage, be triaged, queue for a clinician, be assessed, wait for
+        investigations and the decision.
         """
         self.arrive(p)
+        self._request(self.triage, p, self._triage_start, self._triage_granted)
 
-        def after_decision(_: Event) -> None:
-            decided(p, self.decides_admit(p))
-
-        def after_assessment() -> None:
-            self.env.timeout(p.decision_h).callbacks.append(after_decision)
-
-        def after_triage() -> None:
-            self._serve(self.clinicians, p.assess_h, after_assessment)
-
-        self._serve(self.triage, p.triage_h, after_triage)
-
-    def _serve(self, pool: ServerPool, hours: float, then: Callable[[], None]) -> None:
-        """Queue for ``pool``, hold a server for ``hours``, release it, then ``then()``."""
-        env = self.env
-
-        def done(_: Event) -> None:
-            pool.release()
-            then()
-
-        def start(_: Event | None = None) -> None:
-            env.timeout(hours).callbacks.append(done)
-
-        granted = pool.acquire()
-        if granted.callbacks is None:  # a server is free now
-            start()
+    def _request(
+        self,
+        pool: ServerPool,
+        p: Patient,
+        start: Callable[[Patient], None],
+        granted: Callable[[Event], None],
+    ) -> None:
+        ev = pool.acquire()
+        if ev.callbacks is None:  # a server is free now
+            start(p)
         else:
-            granted.callbacks.append(start)
+            ev.p = p
+            ev.callbacks.append(granted)
+
+    def _after(self, hours: float, p: Patient, then: Callable[[Event], None]) -> None:
+        ev = self.env.timeout(hours)
+        ev.p = p
+        ev.callbacks.append(then)
+
+    def _triage_granted(self, ev: Event) -> None:
+        self._triage_start(ev.p)
+
+    def _triage_start(self, p: Patient) -> None:
+        self._after(p.triage_h, p, self._triage_done)
+
+    def _triage_done(self, ev: Event) -> None:
+        self.triage.release()
+        self._request(self.clinicians, ev.p, self._assess_start, self._assess_granted)
+
+    def _assess_granted(self, ev: Event) -> None:
+        self._assess_start(ev.p)
+
+    def _assess_start(self, p: Patient) -> None:
+        self._after(p.assess_h, p, self._assess_done)
+
+    def _assess_done(self, ev: Event) -> None:
+        self.clinicians.release()
+        self._after(ev.p.decision_h, ev.p, self._decision_done)
+
+    def _decision_done(self, ev: Event) -> None:
+        self.on_decision(ev.p, self.decides_admit(ev.p))
 
     def depart(self, p: Patient, outcome: str) -> None:
         """The patient leaves A&E (home, to a ward, or elsewhere)."""
