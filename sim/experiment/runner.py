@@ -60,10 +60,6 @@ def run_replication(cfg: Config, replication: int = 0) -> ReplicationResult:
     )
 
 
-def _run_one(args: tuple[Config, int]) -> ReplicationResult:
-    return run_replication(*args)
-
-
 def _cache_path(cache_dir: Path, cfg: Config, replication: int) -> Path:
     from sim.experiment.metadata import config_hash
 

@@ -14,8 +14,7 @@ from __future__ import annotations
 from collections.abc import Generator
 from typing import TYPE_CHECKING, Any
 
-from sim.components import Component
-from sim.interventions.rollout import RolloutSchedule
+from sim.interventions.base import Intervention
 from sim.patient import Draw, Patient
 
 if TYPE_CHECKING:
@@ -24,20 +23,15 @@ if TYPE_CHECKING:
     from sim.outputs.kpis import KpiWindow
 
 
-class CareHomeSupport(Component):
+class CareHomeSupport(Intervention):
     """Care-home programme acting on residents' conveyance and admission."""
 
     name = "care_homes"
 
-    @classmethod
-    def build(cls, model: CareSystemModel) -> CareHomeSupport | None:
-        return cls(model) if model.cfg.care_homes.enabled else None
-
     def __init__(self, model: CareSystemModel) -> None:
         super().__init__(model)
-        cfg = self.cfg = model.cfg.care_homes
+        cfg = self.cfg
         strata = model.strata
-        self.schedule = RolloutSchedule(cfg.rollout, strata.names, model.cfg.run.warmup_days)
         served = [self.schedule.ever_live(int(nb)) for nb in strata.neighbourhood]
         residents = float(
             sum(

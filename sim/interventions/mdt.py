@@ -30,9 +30,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from sim.components import Component
-from sim.config.schema import AGE_BANDS, FRAILTY_BANDS, WEEKDAYS
-from sim.interventions.rollout import RolloutSchedule
+from sim.config.schema import WEEKDAYS
+from sim.interventions.base import Intervention
 from sim.patient import Draw, Patient
 
 if TYPE_CHECKING:
@@ -44,24 +43,17 @@ HOURS_PER_MONTH = 365.25 / 12 * 24
 MEETING_HOUR = 13.0
 
 
-class MDTCaseManagement(Component):
+class MDTCaseManagement(Intervention):
     """Neighbourhood MDTs with finite caseloads, acting on case-managed crises."""
 
     name = "mdt"
 
-    @classmethod
-    def build(cls, model: CareSystemModel) -> MDTCaseManagement | None:
-        return cls(model) if model.cfg.mdt.enabled else None
-
     def __init__(self, model: CareSystemModel) -> None:
         super().__init__(model)
-        cfg = self.cfg = model.cfg.mdt
+        cfg = self.cfg
         strata = model.strata
-        self.schedule = RolloutSchedule(cfg.rollout, strata.names, model.cfg.run.warmup_days)
-        ages = np.isin(strata.age, [AGE_BANDS.index(a) for a in cfg.eligible_ages])
-        frail = np.isin(strata.frailty, [FRAILTY_BANDS.index(f) for f in cfg.eligible_frailty])
         home = ~strata.care_home
-        self.high_risk = ages & frail & home
+        self.high_risk = self.strata_matching(cfg.eligible_ages, cfg.eligible_frailty) & home
         others = home & (strata.age >= 1) & ~self.high_risk
         n_nb = len(strata.names)
         # the flagged pool: true positives and false positives, per stratum

@@ -16,14 +16,10 @@ from __future__ import annotations
 from collections.abc import Generator
 from typing import TYPE_CHECKING, Any
 
-import numpy as np
-
-from sim.components import Component
-from sim.config.schema import AGE_BANDS, FRAILTY_BANDS
 from sim.core.distributions import sampler
 from sim.core.resources import ServerPool
 from sim.discharge.team import PATHWAYS
-from sim.interventions.rollout import RolloutSchedule
+from sim.interventions.base import Intervention
 from sim.patient import Draw, Patient
 
 if TYPE_CHECKING:
@@ -32,23 +28,16 @@ if TYPE_CHECKING:
     from sim.outputs.kpis import KpiWindow
 
 
-class Pace(Component):
+class Pace(Intervention):
     """The PACE early supported discharge team."""
 
     name = "pace"
 
-    @classmethod
-    def build(cls, model: CareSystemModel) -> Pace | None:
-        return cls(model) if model.cfg.pace.enabled else None
-
     def __init__(self, model: CareSystemModel) -> None:
         super().__init__(model)
-        cfg = self.cfg = model.cfg.pace
-        strata = model.strata
-        self.schedule = RolloutSchedule(cfg.rollout, strata.names, model.cfg.run.warmup_days)
-        ages = np.isin(strata.age, [AGE_BANDS.index(a) for a in cfg.eligible_ages])
-        frail = np.isin(strata.frailty, [FRAILTY_BANDS.index(f) for f in cfg.eligible_frailty])
-        self.eligible = (ages & frail & ~strata.care_home).tolist()
+        cfg = self.cfg
+        matching = self.strata_matching(cfg.eligible_ages, cfg.eligible_frailty)
+        self.eligible = (matching & ~model.strata.care_home).tolist()
         self.pathways = {PATHWAYS.index(pw) for pw in cfg.eligible_pathways}
         self.lead = cfg.days_saved * 24.0
         self.slots = ServerPool(self.env, cfg.capacity)

@@ -18,8 +18,7 @@ from __future__ import annotations
 from collections.abc import Generator, Iterable
 from typing import TYPE_CHECKING, Any
 
-from sim.components import Component
-from sim.interventions.rollout import RolloutSchedule
+from sim.interventions.base import Intervention
 from sim.patient import Patient
 
 if TYPE_CHECKING:
@@ -27,21 +26,13 @@ if TYPE_CHECKING:
     from sim.model import CareSystemModel
 
 
-class SevenDayWorking(Component):
+class SevenDayWorking(Intervention):
     """Weekend working of discharge, assessment and downstream services."""
 
     name = "seven_day"
 
-    @classmethod
-    def build(cls, model: CareSystemModel) -> SevenDayWorking | None:
-        return cls(model) if model.cfg.seven_day.enabled else None
-
     def __init__(self, model: CareSystemModel) -> None:
         super().__init__(model)
-        self.cfg = model.cfg.seven_day
-        self.schedule = RolloutSchedule(
-            self.cfg.rollout, model.strata.names, model.cfg.run.warmup_days
-        )
         self.shares = {
             "acute_discharge": self.cfg.acute_discharge_weekend_share,
             "downstream": self.cfg.downstream_weekend_share,

@@ -15,14 +15,10 @@ from __future__ import annotations
 from collections.abc import Generator, Iterable
 from typing import TYPE_CHECKING, Any
 
-import numpy as np
-
-from sim.components import Component
-from sim.config.schema import AGE_BANDS, FRAILTY_BANDS
 from sim.core.calendar import ServiceHours
 from sim.core.distributions import sampler
 from sim.core.resources import ServerPool
-from sim.interventions.rollout import RolloutSchedule
+from sim.interventions.base import Intervention
 from sim.patient import Draw, Patient
 
 if TYPE_CHECKING:
@@ -31,23 +27,15 @@ if TYPE_CHECKING:
     from sim.outputs.kpis import KpiWindow
 
 
-class Treat(Component):
+class Treat(Intervention):
     """The TREAT team and its rapid community support packages."""
 
     name = "treat"
 
-    @classmethod
-    def build(cls, model: CareSystemModel) -> Treat | None:
-        return cls(model) if model.cfg.treat.enabled else None
-
     def __init__(self, model: CareSystemModel) -> None:
         super().__init__(model)
-        cfg = self.cfg = model.cfg.treat
-        strata = model.strata
-        self.schedule = RolloutSchedule(cfg.rollout, strata.names, model.cfg.run.warmup_days)
-        ages = np.isin(strata.age, [AGE_BANDS.index(a) for a in cfg.eligible_ages])
-        frail = np.isin(strata.frailty, [FRAILTY_BANDS.index(f) for f in cfg.eligible_frailty])
-        self.eligible = (ages & frail).tolist()
+        cfg = self.cfg
+        self.eligible = self.strata_matching(cfg.eligible_ages, cfg.eligible_frailty).tolist()
         self.hours = ServiceHours(model.clock, cfg.calendar)
         self.staff = ServerPool(self.env, 0)
         self.staff.track(self.rec.level("busy:treat_staff"), self.rec.level("staffed:treat_staff"))
