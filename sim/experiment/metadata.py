@@ -10,6 +10,7 @@ resumed runs compare against.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -69,13 +70,11 @@ def software_versions() -> dict[str, str]:
 
 def hardware() -> dict[str, Any]:
     cpu = platform.processor() or ""
-    try:
+    with contextlib.suppress(OSError):  # /proc/cpuinfo is Linux-only
         for line in Path("/proc/cpuinfo").read_text().splitlines():
             if line.startswith("model name"):
                 cpu = line.split(":", 1)[1].strip()
                 break
-    except OSError:
-        pass
     try:
         mem_gb = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
     except (ValueError, OSError, AttributeError):
