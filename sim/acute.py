@@ -13,6 +13,8 @@ from __future__ import annotations
 from collections.abc import Generator
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
+
 from sim.components import Component
 from sim.core.distributions import sampler
 from sim.core.resources import ServerPool
@@ -41,20 +43,18 @@ class AcuteBeds(Component):
         self.stays = self.rec.sample_list("los_days")
         self.n_bed_starts = self.rec.counter("bed_admissions")
 
-    def draws(self) -> list[Draw]:
+    def mean_los_hours(self) -> np.ndarray:
+        """Mean acute stay per stratum, in hours (by age, frailty and care home)."""
         c = self.cfg
-        mean_hours = (
-            per_stratum(
-                self.model.strata,
-                c.los_mean_days.as_tuple(),
-                by_frailty=c.los_frailty_multiplier.as_tuple(),
-            )
-            * 24.0
+        strata = self.model.strata
+        days = per_stratum(
+            strata, c.los_mean_days.as_tuple(), by_frailty=c.los_frailty_multiplier.as_tuple()
         )
-        care_home = self.model.strata.care_home
-        mean_hours = mean_hours * (1 + (c.los_care_home_multiplier - 1) * care_home)
+        return days * 24.0 * (1 + (c.los_care_home_multiplier - 1) * strata.care_home)
+
+    def draws(self) -> list[Draw]:
         return [
-            Draw("los_h", "acute.los", sampler(c.los_shape), mean_hours.tolist()),
+            Draw("los_h", "acute.los", sampler(self.cfg.los_shape), self.mean_los_hours()),
             Draw("u_death", "acute.death"),
         ]
 

@@ -44,18 +44,15 @@ class InitialState(Component):
         return (self.populate(),)
 
     def _bed_use_weights(self) -> np.ndarray:
+        """Each stratum's share of bed use: attenders admitted x mean stay."""
         m, cfg, strata = self.model, self.model.cfg, self.model.strata
         admit = per_stratum(
             strata,
             cfg.ae.admit_probability.as_tuple(),
             care_home=cfg.ae.care_home_admit_probability,
         )
-        stay = per_stratum(
-            strata,
-            cfg.acute.los_mean_days.as_tuple(),
-            by_frailty=cfg.acute.los_frailty_multiplier.as_tuple(),
-        )
-        w = m.demand.stratum_rate_per_year * admit * stay
+        attend = 1.0 - (np.asarray(m.community.share) if m.community.enabled else 0.0)
+        w = m.demand.stratum_rate_per_year * attend * admit * m.acute.mean_los_hours()
         return w / w.sum() if w.sum() > 0 else np.full(len(w), 1 / len(w))
 
     def populate(self) -> Generator[Any, Any, None]:
@@ -109,12 +106,5 @@ class InitialState(Component):
         cum = np.cumsum(unit, axis=1)
         pick = (cum < rng.random((len(strata), 1)) * cum[:, -1:]).sum(axis=1)
         chosen = unit[np.arange(len(strata)), np.minimum(pick, unit.shape[1] - 1)]
-        mean_h = (
-            per_stratum(
-                self.model.strata,
-                acute.los_mean_days.as_tuple(),
-                by_frailty=acute.los_frailty_multiplier.as_tuple(),
-            )[strata]
-            * 24.0
-        )
+        mean_h = self.model.acute.mean_los_hours()[strata]
         return (chosen * rng.random(len(strata)) * mean_h).tolist()

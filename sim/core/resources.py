@@ -79,6 +79,14 @@ class ServerPool:
         if self.busy_level is not None:
             self.busy_level.add(-1, self.env.now)
 
+    def cancel(self, ev: Event) -> bool:
+        """Withdraw a waiting request; False if it was already granted (then release)."""
+        try:
+            self.queue.remove(ev)
+        except ValueError:
+            return False
+        return True
+
     def set_capacity(self, capacity: int) -> None:
         """Change the number of servers from now on."""
         if capacity < 0:

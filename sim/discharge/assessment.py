@@ -38,5 +38,6 @@ class AssessmentTeam:
         env = self.env
         while True:
             share = self.hours.staff_share(env.now, self.weekend_share)
-            self.assessors.set_capacity(round(self.staff * share))
+            # half up (not Python's half-to-even): 5 staff at 0.5 -> 3
+            self.assessors.set_capacity(int(self.staff * share + 0.5))
             yield env.timeout(min(self.hours.hours_to_change(env.now), 24.0))

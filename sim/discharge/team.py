@@ -111,6 +111,7 @@ class DischargeTeam(Component):
             Draw("u_joint", "discharge.joint_funding"),
             Draw("assessment_h", "discharge.assessment", sampler(a), a.mean),
             Draw("u_weekend", "discharge.weekend"),
+            Draw("u_weekend_service", "discharge.weekend_service"),
             *stays,
         ]
 
@@ -118,8 +119,9 @@ class DischargeTeam(Component):
         if not self.enabled:
             return ()
         procs: list[Generator[Any, Any, Any]] = [self.assessment.roster()]
-        rng = self.model.streams.get("discharge.initial_occupants")
         for svc in self.services.values():
+            # one stream per service: changing one service leaves the others paired
+            rng = self.model.streams.get(f"discharge.initial_occupants.{svc.name}")
             proc = svc.initial_occupants(rng)
             if proc is not None:
                 procs.append(proc)
@@ -139,11 +141,22 @@ class DischargeTeam(Component):
         return base
 
     def transfer_hours(self, p: Patient, svc: DownstreamService) -> WorkingCalendar:
-        """When patient ``p`` can move to ``svc``: service admits and ward discharges."""
-        u = p.u_weekend
-        svc_weekend = u < self.weekend_share("downstream", p, svc.admits.weekend_share)
-        ward_weekend = u < self.weekend_share("acute_discharge", p, self.hours.weekend_share)
+        """When patient ``p`` can move to ``svc``: service admits and ward discharges.
+
+        The two weekend gates are separate capacities, so each has its own uniform.
+        """
+        svc_weekend = p.u_weekend_service < self.weekend_share(
+            "downstream", p, svc.admits.weekend_share
+        )
+        ward_weekend = p.u_weekend < self.weekend_share(
+            "acute_discharge", p, self.hours.weekend_share
+        )
         return self.transfer_calendar[svc.pathway, svc_weekend, ward_weekend]
+
+    def admission_hours(self, p: Patient, svc: DownstreamService) -> WorkingCalendar:
+        """When ``svc`` admits patient ``p`` from home (no ward discharge involved)."""
+        share = self.weekend_share("downstream", p, svc.admits.weekend_share)
+        return svc.admits.for_patient(p.u_weekend_service, share)
 
     def attribution_of(self, p: Patient, svc: DownstreamService) -> str:
         return "both" if p.u_joint < self.cfg.joint_funded_share else svc.attribution
@@ -190,6 +203,7 @@ class DischargeTeam(Component):
         assessors.release()
         self.delays.change(p, svc.reason, attribution, env.now)
         yield svc.places.acquire()
+        svc.occupied.add(1, env.now)  # the place is reserved from now on
         wait = self.transfer_hours(p, svc).wait_until_open(env.now)
         if wait > 0:
             yield env.timeout(wait)
@@ -201,9 +215,9 @@ class DischargeTeam(Component):
     def downstream_stay(
         self, p: Patient, svc: DownstreamService, back_in: float | None
     ) -> Generator[Any, Any, None]:
-        """The stay in a downstream service whose place ``p`` already holds."""
+        """The stay in a downstream service whose place ``p`` holds (already counted
+        in ``svc.occupied`` from when it was reserved)."""
         env = self.env
-        svc.occupied.add(1, env.now)
         svc.patients.add(1, env.now)
         stay = getattr(p, f"stay_h_{svc.pathway}")
         if back_in is not None and back_in < stay:

@@ -133,10 +133,11 @@ class MDTCaseManagement(Intervention):
             self.waiting_level.add(-1, now)
             self._join(nb, waiting.popleft())
         idx = self.strata_of_nb[nb]
-        pool = np.maximum(self.pool[idx], 0.0)
-        n = min(self.cfg.reviews_per_meeting, int(pool.sum()))
+        whole = np.floor(np.maximum(self.pool[idx], 0.0)).astype(np.int64)
+        n = min(self.cfg.reviews_per_meeting, int(whole.sum()))
         if n > 0:
-            picks = self.rng.choice(idx, size=n, p=pool / pool.sum())
+            # people, not fractions: draw without replacement from whole counts
+            picks = self.rng.choice(np.repeat(idx, whole), size=n, replace=False)
             self.rec.count("mdt_reviews", now, nb, n)
             for s in picks.tolist():
                 self.pool[s] -= 1

@@ -78,26 +78,50 @@ class Pace(Intervention):
         rec.count(f"discharges_{PATHWAYS[pathway]}", env.now, p.neighbourhood)
         self.saved.append((env.now, self.lead))
         model.acute.release(p, "pace")
-        left_bed = env.now
         p.readmit_ratio = self.cfg.readmission_ratio
         back_in = model.readmission.after_discharge(p)
+        back_at = None if back_in is None else env.now + back_in
         self.patients.add(1, env.now)
-        yield env.timeout(p.pace_support_h)
-        if pathway == 1:
-            svc = model.discharge.services[1]
-            t0 = env.now
-            yield svc.places.acquire()  # PACE bridges until reablement starts
-            rec.sample_list("pace_bridging_hours").append((env.now, env.now - t0))
-            self.patients.add(-1, env.now)
-            slots.release()
-            # a readmission due during the reablement stay ends it
-            until_back = None if back_in is None else max(0.0, back_in - (env.now - left_bed))
-            yield from model.discharge.downstream_stay(p, svc, until_back)
+        # support at home; a readmission during it ends PACE's part
+        support = p.pace_support_h
+        if back_at is not None and back_at - env.now < support:
+            yield env.timeout(back_at - env.now)
+            self._finish(p, "pace_readmitted")
             return True
+        yield env.timeout(support)
+        if pathway != 1:
+            self._finish(p, "pace_home")
+            return True
+        # P1: PACE bridges until a reablement place is free and reablement admits
+        svc = model.discharge.services[1]
+        t0 = env.now
+        place = svc.places.acquire()
+        if place.callbacks is not None:  # no place free now
+            if back_at is None:
+                yield place
+            else:
+                yield place | env.timeout(max(0.0, back_at - env.now))
+                if not place.triggered:  # readmitted while waiting
+                    svc.places.cancel(place)
+                    rec.sample_list("pace_bridging_hours").append((env.now, env.now - t0))
+                    self._finish(p, "pace_readmitted")
+                    return True
+        svc.occupied.add(1, env.now)
+        wait = model.discharge.admission_hours(p, svc).wait_until_open(env.now)
+        if wait > 0:
+            yield env.timeout(wait)
+        rec.sample_list("pace_bridging_hours").append((env.now, env.now - t0))
         self.patients.add(-1, env.now)
         slots.release()
-        model.exit(p, "pace_home")
+        until_back = None if back_at is None else max(0.0, back_at - env.now)
+        yield from model.discharge.downstream_stay(p, svc, until_back)
         return True
+
+    def _finish(self, p: Patient, route: str) -> None:
+        """PACE support ends: free the slot; the patient leaves the system."""
+        self.patients.add(-1, self.env.now)
+        self.slots.release()
+        self.model.exit(p, route)
 
     def in_system(self) -> dict[str, int]:
         return {"in_pace": int(self.patients.value)}

@@ -69,7 +69,8 @@ class Treat(Intervention):
     def roster(self) -> Generator[Any, Any, None]:
         env = self.env
         while True:
-            self.staff.set_capacity(round(self.cfg.staff * self.hours.staff_share(env.now)))
+            share = self.hours.staff_share(env.now)
+            self.staff.set_capacity(int(self.cfg.staff * share + 0.5))
             yield env.timeout(min(self.hours.hours_to_change(env.now), 24.0))
 
     def assess(self, p: Patient) -> Generator[Any, Any, bool]:
@@ -88,6 +89,7 @@ class Treat(Intervention):
         if p.u_treat < self.cfg.home_share:
             support = self.support
             if support.busy < support.capacity and not support.queue:
+                support.acquire()  # free now: taken at once, so no one else gets it
                 rec.count("treat_admissions_avoided", env.now, p.neighbourhood)
                 env.process(self._supported_at_home(p))
                 return True
@@ -97,8 +99,8 @@ class Treat(Intervention):
         return False
 
     def _supported_at_home(self, p: Patient) -> Generator[Any, Any, None]:
+        """Hold the support package (already acquired) for the support period."""
         env = self.env
-        yield self.support.acquire()
         self.in_support.add(1, env.now)
         yield env.timeout(p.treat_support_h)
         self.support.release()
