@@ -183,3 +183,25 @@ def test_every_scenario_runs_and_conserves_patients(scenario: str) -> None:
     k = run_replication(load_config(scenario, QUICK), 0).kpis
     assert k["patients_created"] == k["patients_exited"] + k["patients_in_system_end"]
     assert [name for name in k if not documented(name)] == []
+
+
+def test_pace_patients_readmitted_during_support_free_their_place() -> None:
+    """A PACE patient readmitted while supported or bridging leaves PACE at once."""
+    cfg = load_config(
+        "pace",
+        [
+            "run.years=0.3",
+            "run.warmup_days=20",
+            "pace.capacity=40",
+            "readmission.probability={age_0_64: 0.9, age_65_74: 0.9, age_75_84: 0.9, "
+            "age_85_plus: 0.9}",
+            "readmission.mean_days_to_readmission=2",
+        ],
+    )
+    model = CareSystemModel(cfg, 0)
+    model.run()
+    exits = model.recorder.exits
+    assert exits["pace_readmitted"] > 0
+    k = run_replication(cfg, 0).kpis
+    assert k["patients_created"] == k["patients_exited"] + k["patients_in_system_end"]
+    assert k["end_in_pace"] <= 40
