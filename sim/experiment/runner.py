@@ -139,10 +139,14 @@ class RunResult:
         for level, what in queues.items():
             growth = float(kpis[f"{level}_trend_per_day"].mean())
             end = float(kpis[f"{level}_at_end"].mean())
+            mean = float(kpis[f"{level}_mean"].mean())
             if level == "in_ae":  # A&E's own queue: not those boarding for a bed
                 growth -= float(kpis["boarding_trend_per_day"].mean())
                 end -= float(kpis["boarding_at_end"].mean())
-            if growth * days > max(20.0, 0.5 * end) and end > 20:
+                mean -= float(kpis["boarding_mean"].mean())
+            # a queue growing without bound ends far above its average (about twice
+            # it for steady growth); a winter surge at the end of a year does not
+            if growth * days > 0.5 * end and end > max(50.0, 1.5 * mean):
                 notes.append(
                     f"overload: {what} grew by {growth:.1f} a day to {end:.0f} at the end; "
                     "demand exceeds capacity, so totals depend on the run length"

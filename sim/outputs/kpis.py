@@ -174,6 +174,7 @@ def compute_kpis(model: CareSystemModel, info: RunInfo) -> dict[str, float]:
     for level in ("in_ae", "boarding", "delayed"):
         k[f"{level}_trend_per_day"] = win.trend_per_day(level)
         k[f"{level}_at_end"] = float(rec.levels[level].value)
+        k[f"{level}_mean"] = win.mean(level)
     # money: every line, holder and budget (sim/costs.py)
     from sim.costs import cost_kpis
 

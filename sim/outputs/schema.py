@@ -139,6 +139,9 @@ KPIS: dict[str, tuple[str, str]] = {
         "over the measured period: clearly positive = overload.",
     ),
     "*_at_end": ("patients", "Patients in a queue (in_ae, boarding) at the end of the run."),
+    "in_ae_mean": ("patients", "Time-average number of patients in A&E."),
+    "boarding_mean": ("patients", "Time-average number of patients boarding in A&E."),
+    "delayed_mean": ("patients", "Time-average number of delayed patients."),
     "events": ("count", "SimPy events scheduled in this replication."),
 }
 
