@@ -33,6 +33,7 @@ def occupancy(daily: pd.DataFrame, beds: int, title: str = "") -> Figure:
     d = daily[~daily["warmup"]]
     wide = d.pivot(index="date", columns="replication", values="beds_occupied_mean")
     mean, lo, hi = _t_band(wide)
+    lo, hi = np.maximum(lo, 0), np.minimum(hi, beds)  # a mean cannot leave [0, beds]
     dates = pd.to_datetime(wide.index)
     fig = Figure(figsize=(9, 3.6))
     ax = fig.subplots()
@@ -56,6 +57,8 @@ def delayed_by_week(daily: pd.DataFrame, title: str = "") -> Figure:
         "delayed_social_care_mean": "social care",
         "delayed_both_mean": "both",
     }
+    full_weeks = d.groupby("week")["day"].nunique().loc[lambda n: n == 7].index
+    d = d[d["week"].isin(full_weeks)]  # a part-week at the end would look like a drop
     weekly = d.groupby(["replication", "week"])[list(cols)].sum().groupby("week").mean()
     weekly = weekly.rename(columns=cols)
     fig = Figure(figsize=(9, 3.6))
