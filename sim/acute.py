@@ -42,6 +42,10 @@ class AcuteBeds(Component):
         self.bed_waits = self.rec.sample_list("bed_wait_hours")
         self.stays = self.rec.sample_list("los_days")
         self.n_bed_starts = self.rec.counter("bed_admissions")
+        self.n_admissions = self.rec.counter("emergency_admissions")
+        self.n_admissions_older = self.rec.counter("emergency_admissions_65plus")
+        self.n_readmissions = self.rec.counter("readmissions_30d")
+        self.n_admissions_care_home = self.rec.counter("emergency_admissions_care_home")
 
     def mean_los_hours(self) -> np.ndarray:
         """Mean acute stay per stratum, in hours (by age, frailty and care home)."""
@@ -62,13 +66,14 @@ class AcuteBeds(Component):
         """Record the admission and wait for a bed; False if diverted."""
         rec, env = self.rec, self.env
         t = env.now
-        rec.count("emergency_admissions", t, p.neighbourhood)
+        nb = p.neighbourhood
+        self.n_admissions.add(t, nb)
         if p.older:
-            rec.count("emergency_admissions_65plus", t, p.neighbourhood)
+            self.n_admissions_older.add(t, nb)
         if p.readmission:
-            rec.count("readmissions_30d", t, p.neighbourhood)
+            self.n_readmissions.add(t, nb)
         if p.care_home:
-            rec.count("emergency_admissions_care_home", t, p.neighbourhood)
+            self.n_admissions_care_home.add(t, nb)
         if self.divert and self.beds.busy >= self.capacity:
             rec.count("admissions_diverted", t, p.neighbourhood)
             rec.log(t, p.id, p.person, "diverted")

@@ -163,16 +163,14 @@ def _write_comparison(results: dict, baseline: str, outdir: Path, batch: dict) -
     import pandas as pd
 
     from sim.experiment.compare import compare, headline
-    from sim.outputs.writers import atomic_write, parquet_available
+    from sim.outputs.writers import atomic_write, write_table
 
     for name, res in results.items():
         res.save(outdir / "scenarios" / name, overwrite=True, extra_meta=batch)
     kpis = pd.concat([r.kpis for r in results.values()], ignore_index=True)
     tables = {"comparison": compare(kpis, baseline), "effects": headline(compare(kpis, baseline))}
     for name, df in tables.items():
-        atomic_write(outdir / f"{name}.csv", lambda p, df=df: df.to_csv(p, index=False))
-        if parquet_available():
-            atomic_write(outdir / f"{name}.parquet", lambda p, df=df: df.to_parquet(p))
+        write_table(df, outdir, name)
     # written last: its presence marks the comparison as complete
     atomic_write(outdir / "run.json", lambda p: p.write_text(json.dumps(batch, indent=2)))
 

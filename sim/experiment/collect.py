@@ -25,7 +25,7 @@ import pandas as pd
 import yaml
 
 from sim.experiment.compare import compare
-from sim.outputs.writers import atomic_write, parquet_available
+from sim.outputs.writers import atomic_write, write_table
 
 KEYS = ["scenario", "overrides", "replication", "seed"]
 
@@ -84,14 +84,20 @@ def label(df: pd.DataFrame) -> pd.Series:
     return lab.where(lab != "", df["scenario"])
 
 
+def baseline_label(tidy: pd.DataFrame, baseline: str | None = None) -> str:
+    """The reference job: as given, else the baseline scenario with the fewest overrides."""
+    if baseline is not None:
+        return baseline
+    labels = label(tidy)[tidy["scenario"] == "baseline"]
+    if labels.empty:
+        raise ValueError("no baseline job in the sweep: pass --baseline LABEL")
+    return min(labels.unique(), key=len)
+
+
 def sweep_comparison(tidy: pd.DataFrame, baseline: str | None = None) -> pd.DataFrame:
     """Paired comparison of every job with the baseline job, by replication."""
+    baseline = baseline_label(tidy, baseline)
     tidy = tidy.assign(label=label(tidy))
-    if baseline is None:
-        cands = tidy[tidy["scenario"] == "baseline"]
-        if cands.empty:
-            raise ValueError("no baseline job in the sweep: pass --baseline LABEL")
-        baseline = min(cands["label"].unique(), key=len)
     wide = tidy.pivot_table(
         index=["label", "replication", "seed"], columns="metric", values="value"
     ).reset_index()
@@ -110,19 +116,13 @@ def write(
     if report:
         from sim.report.html import build_sweep
 
-        base = comp.loc[comp["diff_mean"].eq(0) & comp["metric"].eq("crises"), "scenario"]
-        text = build_sweep(tidy, comp, baseline or str(base.iloc[0]))
+        text = build_sweep(tidy, comp, baseline_label(tidy, baseline))
         path = sweep_dir / "sweep_report.html"
         atomic_write(path, lambda p: p.write_text(text, encoding="utf-8"))
         out["sweep_report.html"] = path
     for name, df in (("sweep", tidy), ("sweep_comparison", comp)):
-        for ext in ["csv"] + (["parquet"] if parquet_available() else []):
-            path = sweep_dir / f"{name}.{ext}"
-            if ext == "csv":
-                atomic_write(path, lambda p, df=df: df.to_csv(p, index=False))
-            else:
-                atomic_write(path, lambda p, df=df: df.to_parquet(p, index=False))
-            out[f"{name}.{ext}"] = path
+        for path in write_table(df, sweep_dir, name):
+            out[path.name] = path
     return out
 
 

@@ -51,6 +51,24 @@ def atomic_write(path: Path, write: Callable[[Path], None]) -> None:
             tmp_path.unlink()
 
 
+def table_formats() -> list[str]:
+    """File formats a table is written in: CSV, and Parquet when pyarrow is installed."""
+    return ["csv"] + (["parquet"] if parquet_available() else [])
+
+
+def write_table(df: pd.DataFrame, outdir: Path, name: str) -> list[Path]:
+    """Write ``df`` as ``outdir/name.csv`` (and ``.parquet``), each atomically."""
+    paths = []
+    for fmt in table_formats():
+        path = outdir / f"{name}.{fmt}"
+        if fmt == "csv":
+            atomic_write(path, lambda p: df.to_csv(p, index=False))
+        else:
+            atomic_write(path, lambda p: df.to_parquet(p, index=False))
+        paths.append(path)
+    return paths
+
+
 def seeds_frame(result: RunResult) -> pd.DataFrame:
     """How each replication's random streams are seeded."""
     rows = []
@@ -92,7 +110,7 @@ def write_run(
         "events": result.events,
         "seeds": seeds_frame(result),
     }
-    formats = ["csv"] + (["parquet"] if parquet_available() else [])
+    formats = table_formats()
     targets = [
         outdir / f"{name}.{fmt}" for name, df in tables.items() if df is not None for fmt in formats
     ]
@@ -106,15 +124,8 @@ def write_run(
             )
     written: list[Path] = []
     for name, df in tables.items():
-        if df is None:
-            continue
-        for fmt in formats:
-            path = outdir / f"{name}.{fmt}"
-            if fmt == "csv":
-                atomic_write(path, lambda p, df=df: df.to_csv(p, index=False))
-            else:
-                atomic_write(path, lambda p, df=df: df.to_parquet(p, index=False))
-            written.append(path)
+        if df is not None:
+            written += write_table(df, outdir, name)
     cfg_text = yaml.safe_dump(to_dict(result.config), sort_keys=False)
     atomic_write(outdir / "config.yaml", lambda p: p.write_text(cfg_text))
     written.append(outdir / "config.yaml")
