@@ -45,10 +45,16 @@ class DownstreamService:
         self.admits = admits
         self.mean_stay_hours = cfg.stay_days.mean * 24.0
         self.unit = sampler(cfg.stay_days)
+        #: the patient attribute holding the uniform for a stay here
+        self.u_stay = f"u_stay_{pathway}"
         self.reason = cfg.delay_reason or f"awaiting {name.replace('_', ' ')}"
         self.attribution = cfg.attribution
         self.occupied: Level = rec.level(f"service:{name}")
         self.patients: Level = rec.level(f"service_patients:{name}")
+
+    def stay_hours(self, u: float) -> float:
+        """Length of a stay in hours, from the patient's uniform for it."""
+        return self.unit.one(u) * self.mean_stay_hours
 
     def initial_occupants(self, rng: np.random.Generator) -> Generator[Any, Any, None] | None:
         """Process holding the places taken at time 0, each for a residual stay."""

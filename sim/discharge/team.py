@@ -99,13 +99,9 @@ class DischargeTeam(Component):
         a = self.cfg.assessment.duration_hours
         from sim.core.distributions import sampler
 
-        # a stay in each service is drawn up front (CRN), whichever is used
-        stays = [
-            Draw(
-                f"stay_h_{svc.pathway}", f"discharge.stay.{svc.name}", svc.unit, svc.mean_stay_hours
-            )
-            for svc in self.services.values()
-        ]
+        # a stay in each service is drawn up front (CRN), whichever is used; as a
+        # uniform, converted to hours only for the patients who go there
+        stays = [Draw(svc.u_stay, f"discharge.stay.{svc.name}") for svc in self.services.values()]
         return [
             Draw("u_pathway", "discharge.pathway"),
             Draw("u_joint", "discharge.joint_funding"),
@@ -219,7 +215,7 @@ class DischargeTeam(Component):
         in ``svc.occupied`` from when it was reserved)."""
         env = self.env
         svc.patients.add(1, env.now)
-        stay = getattr(p, f"stay_h_{svc.pathway}")
+        stay = svc.stay_hours(getattr(p, svc.u_stay))
         if back_in is not None and back_in < stay:
             stay = back_in  # readmitted from the service: the place is freed
         yield env.timeout(stay)

@@ -40,14 +40,16 @@ class Pace(Intervention):
         self.eligible = (matching & ~model.strata.care_home).tolist()
         self.pathways = {PATHWAYS.index(pw) for pw in cfg.eligible_pathways}
         self.lead = cfg.days_saved * 24.0
+        self.support_unit = sampler(cfg.support_days)
+        self.support_mean_h = cfg.support_days.mean * 24.0
         self.slots = ServerPool(self.env, cfg.capacity)
         self.slots.track(self.rec.level("busy:pace"), self.rec.level("staffed:pace"))
         self.patients = self.rec.level("pace_patients")
         self.saved = self.rec.sample_list("pace_hours_saved")
 
     def draws(self) -> list[Draw]:
-        s = self.cfg.support_days
-        return [Draw("pace_support_h", "pace.support", sampler(s), s.mean * 24.0)]
+        # a uniform, converted to hours only for patients PACE takes home
+        return [Draw("u_pace_support", "pace.support")]
 
     def install(self, hooks: Hooks) -> None:
         hooks.early_discharge.append(self)
@@ -83,7 +85,7 @@ class Pace(Intervention):
         back_at = None if back_in is None else env.now + back_in
         self.patients.add(1, env.now)
         # support at home; a readmission during it ends PACE's part
-        support = p.pace_support_h
+        support = self.support_unit.one(p.u_pace_support) * self.support_mean_h
         if back_at is not None and back_at - env.now < support:
             yield env.timeout(back_at - env.now)
             self._finish(p, "pace_readmitted")

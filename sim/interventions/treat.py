@@ -40,6 +40,7 @@ class Treat(Intervention):
         self.staff = ServerPool(self.env, 0)
         self.staff.track(self.rec.level("busy:treat_staff"), self.rec.level("staffed:treat_staff"))
         self.support = ServerPool(self.env, cfg.support_slots)
+        self.support_unit = sampler(cfg.support_days)
         self.support.track(
             self.rec.level("busy:treat_support"), self.rec.level("staffed:treat_support")
         )
@@ -52,12 +53,8 @@ class Treat(Intervention):
             Draw(
                 "treat_h", "treat.assessment", sampler(c.assessment_hours), c.assessment_hours.mean
             ),
-            Draw(
-                "treat_support_h",
-                "treat.support",
-                sampler(c.support_days),
-                c.support_days.mean * 24.0,
-            ),
+            # a uniform, converted to hours only for patients TREAT sends home
+            Draw("u_treat_support", "treat.support"),
         ]
 
     def install(self, hooks: Hooks) -> None:
@@ -102,7 +99,8 @@ class Treat(Intervention):
         """Hold the support package (already acquired) for the support period."""
         env = self.env
         self.in_support.add(1, env.now)
-        yield env.timeout(p.treat_support_h)
+        c = self.cfg.support_days
+        yield env.timeout(self.support_unit.one(p.u_treat_support) * c.mean * 24.0)
         self.support.release()
         self.in_support.add(-1, env.now)
         self.model.exit(p, "treat_home_with_support")
