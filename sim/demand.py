@@ -23,14 +23,14 @@ time-varying), for textbook queueing checks.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Generator, Iterable
+from collections.abc import Generator, Iterable
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from simpy.events import Event
+from simpy.events import Event, Timeout
 
 from sim.components import Component
-from sim.patient import Patient, per_stratum
+from sim.patient import per_stratum
 
 if TYPE_CHECKING:
     from sim.model import CareSystemModel
@@ -108,32 +108,36 @@ class CrisisDemand(Component):
         env = self.env
         factory = model.factory
         hooks = model.hooks
-        base_accept = 1.0 / self.headroom
-        days = model.cfg.run.total_days
-        handle = model.handle_admission if self.direct else model.handle_crisis
-        dynamic = bool(hooks.crisis_rate)
+        self._base_accept = 1.0 / self.headroom
+        self._handle = model.handle_admission if self.direct else model.handle_crisis
+        self._dynamic = bool(hooks.crisis_rate)
         # candidates above the ceiling are thinned away whatever the hooks say
-        ceiling = base_accept * (hooks.rate_ceiling if dynamic else 1.0)
-
-        def arrive(p: Patient, u: float) -> Callable[[Event], None]:
-            def happen(_: Event) -> None:
-                # interventions' multipliers are read when the crisis happens
-                if dynamic and u >= base_accept * hooks.rate_multiplier(p):
-                    return
-                handle(p)
-
-            return happen
-
-        for day in range(days):
+        ceiling = self._base_accept * (hooks.rate_ceiling if self._dynamic else 1.0)
+        next_id = model.next_id
+        happen = self._happen
+        for day in range(model.cfg.run.total_days):
             times, strata, u_accept = self.day_candidates(day)
-            rows = factory.draw_rows(strata)
+            keep = np.flatnonzero(u_accept < ceiling)
+            rows = factory.draw_rows(strata, keep)
             now = env.now
-            for i, (t, s, u) in enumerate(
-                zip(times.tolist(), strata.tolist(), u_accept.tolist(), strict=True)
+            for t, s, u, row in zip(
+                times[keep].tolist(),
+                strata[keep].tolist(),
+                u_accept[keep].tolist(),
+                rows,
+                strict=True,
             ):
-                if u >= ceiling:
-                    continue
-                p = factory.make(model.next_id(), -1, s, t, rows[i])
-                p.person = p.id
-                env.timeout(t - now).callbacks.append(arrive(p, u))
+                pid = next_id()
+                ev = Timeout(env, t - now)
+                ev.p = factory.make(pid, pid, s, t, row)  # the patient rides on the event
+                ev.u = u
+                ev.callbacks.append(happen)
             yield env.timeout(24.0)
+
+    def _happen(self, ev: Event) -> None:
+        """A candidate crisis's time has come: thin it, else hand it to the model."""
+        p = ev.p
+        # interventions' multipliers are read when the crisis happens
+        if self._dynamic and ev.u >= self._base_accept * self.model.hooks.rate_multiplier(p):
+            return
+        self._handle(p)

@@ -159,13 +159,21 @@ class PatientFactory:
             cols.append(d.sampler.from_uniform(u) if d.sampler is not None else u)
         return cols
 
-    def draw_rows(self, strata: np.ndarray) -> list[tuple[float, ...]]:
-        """One row of draws, scaled for each patient's stratum, per patient-to-be."""
-        if len(strata) == 0:
-            for d in self.draws:  # keep every stream's position consistent
-                self.streams.get(self.prefix + d.stream).random(0)
-            return []
+    def draw_rows(
+        self, strata: np.ndarray, keep: np.ndarray | None = None
+    ) -> list[tuple[float, ...]]:
+        """One row of draws, scaled for each patient's stratum, per patient-to-be.
+
+        Every candidate in ``strata`` consumes its draws (so each keeps its place
+        in every stream); rows are made only for the candidates in ``keep``
+        (indices), or for all of them.
+        """
         cols = self._unit_columns(len(strata))
+        if keep is not None:
+            strata = strata[keep]
+            cols = [c[keep] for c in cols]
+        if len(strata) == 0:
+            return []
         scaled = [c * sc[strata] for c, sc in zip(cols, self._scale, strict=True)]
         return list(zip(*(c.tolist() for c in scaled), strict=True))
 
