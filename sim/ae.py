@@ -18,7 +18,7 @@ from __future__ import annotations
 from collections.abc import Callable, Generator, Iterable
 from typing import TYPE_CHECKING, Any
 
-from simpy.events import Event
+from simpy.events import Event, Timeout
 
 from sim.components import Component
 from sim.core.distributions import sampler
@@ -52,6 +52,7 @@ class EmergencyDepartment(Component):
             care_home=cfg.care_home_admit_probability,
         ).tolist()
         self.target = cfg.four_hour_target_hours
+        self.by_ambulance = model.community.by_ambulance
         #: called with (patient, admit?) when A&E decides; set by the model
         self.on_decision: Callable[[Patient, bool], None] = lambda p, admit: None
         self.in_ae = self.rec.level("in_ae")
@@ -103,69 +104,59 @@ class EmergencyDepartment(Component):
         return p.readmission or p.u_admit < self.admit_p[p.stratum]
 
     def arrive(self, p: Patient) -> None:
-        rec, t = self.rec, self.env.now
-        self.n_attend.add(t, p.neighbourhood)
+        t, nb = self.env.now, p.neighbourhood
+        self.n_attend.add(t, nb)
         if p.older:
-            self.n_attend_older.add(t, p.neighbourhood)
-        if self.model.community.by_ambulance(p):
-            self.n_ambulance.add(t, p.neighbourhood)
+            self.n_attend_older.add(t, nb)
+        if self.by_ambulance(p):
+            self.n_ambulance.add(t, nb)
         if p.care_home:
-            self.n_care_home.add(t, p.neighbourhood)
+            self.n_care_home.add(t, nb)
         self.in_ae.add(1, t)
-        rec.log(t, p.id, p.person, "ae_arrival")
+        self.rec.log(t, p.id, p.person, "ae_arrival")
+
+    # The visit is a chain of stages, each a callback of the event that ends the
+    # previous one; the patient rides on the event as ``event.p``. A stage that
+    # needs a server starts at once if one is free, else when one is handed over.
 
     def visit(self, p: Patient) -> None:
-        """Start ``p``'s visit now; at the decision, call :attr:`on_decision`.
-
-        The visit is a chain of stages, each a callback of the event that ends
-        the previous one (the patient rides on the event as ``event.p``): queue for
-        triage, be triaged, queue for a clinician, be assessed, wait for
-        investigations and the decision.
-        """
+        """Start ``p``'s visit now; at the decision, call :attr:`on_decision`."""
         self.arrive(p)
-        self._request(self.triage, p, self._triage_start, self._triage_granted)
-
-    def _request(
-        self,
-        pool: ServerPool,
-        p: Patient,
-        start: Callable[[Patient], None],
-        granted: Callable[[Event], None],
-    ) -> None:
-        ev = pool.acquire()
-        if ev.callbacks is None:  # a server is free now
-            start(p)
+        granted = self.triage.acquire()
+        if granted.callbacks is None:  # a nurse is free now
+            self._after(p.triage_h, p, self._triage_done)
         else:
-            ev.p = p
-            ev.callbacks.append(granted)
+            granted.p = p
+            granted.callbacks.append(self._triage_granted)
 
     def _after(self, hours: float, p: Patient, then: Callable[[Event], None]) -> None:
-        ev = self.env.timeout(hours)
+        ev = Timeout(self.env, hours)
         ev.p = p
         ev.callbacks.append(then)
 
     def _triage_granted(self, ev: Event) -> None:
-        self._triage_start(ev.p)
-
-    def _triage_start(self, p: Patient) -> None:
-        self._after(p.triage_h, p, self._triage_done)
+        self._after(ev.p.triage_h, ev.p, self._triage_done)
 
     def _triage_done(self, ev: Event) -> None:
+        p = ev.p
         self.triage.release()
-        self._request(self.clinicians, ev.p, self._assess_start, self._assess_granted)
+        granted = self.clinicians.acquire()
+        if granted.callbacks is None:  # a clinician is free now
+            self._after(p.assess_h, p, self._assess_done)
+        else:
+            granted.p = p
+            granted.callbacks.append(self._assess_granted)
 
     def _assess_granted(self, ev: Event) -> None:
-        self._assess_start(ev.p)
-
-    def _assess_start(self, p: Patient) -> None:
-        self._after(p.assess_h, p, self._assess_done)
+        self._after(ev.p.assess_h, ev.p, self._assess_done)
 
     def _assess_done(self, ev: Event) -> None:
         self.clinicians.release()
         self._after(ev.p.decision_h, ev.p, self._decision_done)
 
     def _decision_done(self, ev: Event) -> None:
-        self.on_decision(ev.p, self.decides_admit(ev.p))
+        p = ev.p
+        self.on_decision(p, self.decides_admit(p))
 
     def depart(self, p: Patient, outcome: str) -> None:
         """The patient leaves A&E (home, to a ward, or elsewhere)."""
