@@ -30,20 +30,23 @@ class CommunityResponse(Component):
             model.strata, cfg.managed_share.as_tuple(), care_home=cfg.care_home_managed_share
         ).tolist()
         self.ambulance = per_stratum(model.strata, cfg.ambulance_share.as_tuple()).tolist()
+        self.hooks = model.hooks
+        self.n_managed = self.rec.counter("community_managed")
 
     def draws(self) -> list[Draw]:
         return [Draw("u_community", "community.managed"), Draw("u_ambulance", "ae.ambulance")]
 
     def manages(self, p: Patient) -> bool:
         """True if the crisis is resolved in the community (and records it)."""
-        forced = self.model.hooks.community_override(p) if self.model.hooks.community else None
+        hooks = self.hooks
+        forced = hooks.community_override(p) if hooks.community else None
         managed = (
             forced
             if forced is not None
             else (self.enabled and p.u_community < self.share[p.stratum])
         )
         if managed:
-            self.rec.count("community_managed", p.arrival, p.neighbourhood)
+            self.n_managed.add(p.arrival, p.neighbourhood)
             self.rec.exit("community_managed")
             self.rec.log(p.arrival, p.id, p.person, "community_managed")
         return managed

@@ -42,6 +42,8 @@ class DelayTracker:
         for r in reasons:
             self.by_reason.setdefault(r, rec.level(f"delayed_reason:{reason_key(r)}"))
         self._current: dict[int, tuple[str, str, float]] = {}
+        self.n_delayed = rec.counter("delayed_patients")
+        self.n_delayed_by_attr = {a: rec.counter(f"delayed_patients_{a}") for a in ATTRIBUTIONS}
 
     def start(self, p: Patient, reason: str, attribution: str, t: float) -> None:
         """Patient ``p`` becomes delayed (if not already delayed)."""
@@ -54,8 +56,8 @@ class DelayTracker:
         self.by_reason[reason].add(1, t)
         if "delayed" not in p.flags:
             p.flags.add("delayed")
-            self.rec.count("delayed_patients", t, p.neighbourhood)
-            self.rec.count(f"delayed_patients_{attribution}", t, p.neighbourhood)
+            self.n_delayed.add(t, p.neighbourhood)
+            self.n_delayed_by_attr[attribution].add(t, p.neighbourhood)
         self.rec.log(t, p.id, p.person, "delay_start", f"{attribution}: {reason}")
 
     def change(self, p: Patient, reason: str, attribution: str, t: float) -> None:

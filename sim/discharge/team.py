@@ -78,6 +78,8 @@ class DischargeTeam(Component):
         self.awaiting_review = self.rec.level("awaiting_review")
         self.awaiting_discharge = self.rec.level("awaiting_discharge")
         self.cum_pathway = self._pathway_table()
+        #: discharges counted by pathway (P0-P3), also by interventions
+        self.n_discharges = [self.rec.counter(f"discharges_{pw}") for pw in PATHWAYS]
 
     def _pathway_table(self) -> list[tuple[float, float, float]]:
         strata = self.model.strata
@@ -176,7 +178,7 @@ class DischargeTeam(Component):
             if done:
                 return
         pathway = p.pathway = self.pathway_of(p)
-        self.rec.count(f"discharges_{PATHWAYS[pathway]}", env.now, p.neighbourhood)
+        self.n_discharges[pathway].add(env.now, p.neighbourhood)
         if pathway == 0:
             share = self.weekend_share("acute_discharge", p, self.hours.weekend_share)
             wait = self.hours.for_patient(p.u_weekend, share).wait_until_open(env.now)

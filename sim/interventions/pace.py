@@ -77,7 +77,7 @@ class Pace(Intervention):
         yield slots.acquire()
         pathway = p.pathway = model.discharge.pathway_of(p)
         rec.count("pace_patients", env.now, p.neighbourhood)
-        rec.count(f"discharges_{PATHWAYS[pathway]}", env.now, p.neighbourhood)
+        model.discharge.n_discharges[pathway].add(env.now, p.neighbourhood)
         self.saved.append((env.now, self.lead))
         model.acute.release(p, "pace")
         p.readmit_ratio = self.cfg.readmission_ratio
