@@ -66,10 +66,12 @@ class DelayTracker:
         if (old_reason, old_attr) == (reason, attribution):
             return
         self._current[p.id] = (reason, attribution, since)
-        self.by_attr[old_attr].add(-1, t)
-        self.by_attr[attribution].add(1, t)
-        self.by_reason[old_reason].add(-1, t)
-        self.by_reason[reason].add(1, t)
+        if old_attr != attribution:
+            self.by_attr[old_attr].add(-1, t)
+            self.by_attr[attribution].add(1, t)
+        if old_reason != reason:
+            self.by_reason[old_reason].add(-1, t)
+            self.by_reason[reason].add(1, t)
         self.rec.log(t, p.id, p.person, "delay_reason", f"{attribution}: {reason}")
 
     def stop(self, p: Patient, t: float) -> None:
