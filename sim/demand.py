@@ -36,6 +36,9 @@ if TYPE_CHECKING:
     from sim.model import CareSystemModel
 
 HOURS_PER_YEAR = 365.0 * 24.0
+#: crises are drawn and scheduled in blocks of days with about this many candidates
+#: (fewer numpy calls when demand is thin; few pending events when it is heavy)
+CANDIDATES_PER_BLOCK = 400
 
 
 def _normalised(values: Iterable[float]) -> np.ndarray:
@@ -89,11 +92,20 @@ class CrisisDemand(Component):
         factor = self.weekly[clock.weekday(day)] * self.monthly[clock.month(day)]
         return self.rate_per_hour * factor * self.hourly
 
-    def day_candidates(self, day: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Candidate crises of one day: times (h), strata and thinning uniforms."""
-        counts = self.rng_count.poisson(self.expected_per_day(day) * self.headroom)
+    def candidates(
+        self, first_day: int, n_days: int = 1
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Candidate crises of ``n_days`` days from ``first_day``: times (h), strata
+        and thinning uniforms, in time order.
+
+        Each stream is consumed in time order, so drawing several days at once
+        gives the same numbers as drawing them day by day, with fewer calls.
+        """
+        means = [self.expected_per_day(d) for d in range(first_day, first_day + n_days)]
+        counts = self.rng_count.poisson(np.concatenate(means) * self.headroom)
         n = int(counts.sum())
-        times = day * 24.0 + np.repeat(np.arange(24.0), counts) + self.rng_time.random(n)
+        hours = first_day * 24.0 + np.arange(24.0 * n_days)  # start of each hour
+        times = np.repeat(hours, counts) + self.rng_time.random(n)
         times.sort()
         strata = np.searchsorted(self.cum_weights, self.rng_stratum.random(n), side="right")
         strata = np.minimum(strata, len(self.cum_weights) - 1)
@@ -103,7 +115,7 @@ class CrisisDemand(Component):
         return (self.generate(),)
 
     def generate(self) -> Generator[Any, Any, None]:
-        """Each midnight, schedule the day's crises as events (one each, no process)."""
+        """Schedule the crises of each block of days as events (one each, no process)."""
         model = self.model
         env = self.env
         factory = model.factory
@@ -115,8 +127,12 @@ class CrisisDemand(Component):
         ceiling = self._base_accept * (hooks.rate_ceiling if self._dynamic else 1.0)
         next_id = model.next_id
         happen = self._happen
-        for day in range(model.cfg.run.total_days):
-            times, strata, u_accept = self.day_candidates(day)
+        days = model.cfg.run.total_days
+        per_day = 24.0 * self.rate_per_hour * self.headroom
+        block = int(min(28, max(1, CANDIDATES_PER_BLOCK // max(per_day, 1.0))))
+        for first in range(0, days, block):
+            n_days = min(block, days - first)
+            times, strata, u_accept = self.candidates(first, n_days)
             keep = np.flatnonzero(u_accept < ceiling)
             rows = factory.draw_rows(strata, keep)
             now = env.now
@@ -132,7 +148,7 @@ class CrisisDemand(Component):
                 ev.p = factory.make(pid, pid, s, t, row)  # the patient rides on the event
                 ev.u = u
                 ev.callbacks.append(happen)
-            yield env.timeout(24.0)
+            yield env.timeout(24.0 * n_days)
 
     def _happen(self, ev: Event) -> None:
         """A candidate crisis's time has come: thin it, else hand it to the model."""
