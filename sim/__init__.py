@@ -11,9 +11,38 @@ Plain Python API::
     result.summary()
 """
 
-from sim.api import run, save
-from sim.config import Config, ConfigError, available_scenarios, load_config
-from sim.experiment.runner import RunResult, run_replication
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from sim.api import run, save
+    from sim.config import Config, ConfigError, available_scenarios, load_config
+    from sim.experiment.runner import RunResult, run_replication
+
+# The API is imported on first use, so that ``import sim.model`` (a worker, a
+# benchmark) does not pay for pandas and the experiment tools it does not need.
+_HOME = {
+    "run": "sim.api",
+    "save": "sim.api",
+    "Config": "sim.config",
+    "ConfigError": "sim.config",
+    "available_scenarios": "sim.config",
+    "load_config": "sim.config",
+    "RunResult": "sim.experiment.runner",
+    "run_replication": "sim.experiment.runner",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _HOME.get(name)
+    if module is None:
+        raise AttributeError(f"module 'sim' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
 
 __all__ = [
     "Config",
