@@ -49,3 +49,14 @@ def test_direct_admissions_rate() -> None:
     k = run_replication(cfg, 0).kpis
     assert abs(poisson_z(k["emergency_admissions"], 20 * 365)) < 4
     assert k["ae_attendances"] == 0
+
+
+def test_drawing_days_in_blocks_gives_the_same_candidates() -> None:
+    """Candidates drawn a block of days at a time equal those drawn day by day, so
+    the block size (a speed setting) never changes results."""
+    cfg = load_config("baseline", ["run.years=0.1", "run.warmup_days=0"])
+    block = CareSystemModel(cfg, 3).demand.candidates(0, 10)
+    daily_model = CareSystemModel(cfg, 3).demand
+    days = [daily_model.candidates(d, 1) for d in range(10)]
+    for i in range(3):
+        np.testing.assert_array_equal(block[i], np.concatenate([d[i] for d in days]))
