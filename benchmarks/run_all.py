@@ -34,6 +34,16 @@ ROOT = Path(__file__).resolve().parents[1]
 
 ONE_MODEL = r"""
 import json, resource, sys, time, tracemalloc
+def peak_rss_mb():
+    # VmHWM is this program's own peak: ru_maxrss would include the parent's
+    # memory, inherited by the fork that started this process
+    try:
+        for line in open("/proc/self/status"):
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 from sim.config.loading import compose_dict, from_mapping
 from sim.model import CareSystemModel
 scenario, scale, years = sys.argv[1], float(sys.argv[2]), float(sys.argv[3])
@@ -50,7 +60,7 @@ d["assessment"]["staff"] = round(d["assessment"]["staff"] * scale)
 for svc in ("reablement", "intermediate_care", "care_home"):
     d[svc]["capacity"] = round(d[svc]["capacity"] * scale)
 cfg = from_mapping(data)
-rss_imports = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+rss_imports = peak_rss_mb()
 trace = len(sys.argv) > 4
 if trace:
     tracemalloc.start()
@@ -59,7 +69,7 @@ info = CareSystemModel(cfg, 0).run()
 wall = time.perf_counter() - t
 peak = tracemalloc.get_traced_memory()[1] / 2**20 if trace else float("nan")
 print(json.dumps({"wall": wall, "events": info.events, "traced_mb": peak,
-                  "rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+                  "rss_mb": peak_rss_mb(),
                   "rss_imports_mb": rss_imports}))
 """
 
