@@ -38,11 +38,12 @@ def peak_rss_mb():
     # VmHWM is this program's own peak: ru_maxrss would include the parent's
     # memory, inherited by the fork that started this process
     try:
-        for line in open("/proc/self/status"):
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) / 1024
-    except OSError:
-        pass
+        with open("/proc/self/status") as f:
+            hwm = [line for line in f if line.startswith("VmHWM:")]
+    except OSError:  # not Linux
+        hwm = []
+    if hwm:
+        return int(hwm[0].split()[1]) / 1024
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 from sim.config.loading import compose_dict, from_mapping
 from sim.model import CareSystemModel

@@ -122,12 +122,24 @@ class EmergencyDepartment(Component):
     def visit(self, p: Patient) -> None:
         """Start ``p``'s visit now; at the decision, call :attr:`on_decision`."""
         self.arrive(p)
-        granted = self.triage.acquire()
-        if granted.callbacks is None:  # a nurse is free now
-            self._after(p.triage_h, p, self._triage_done)
+        self._stage(self.triage, p, p.triage_h, self._triage_done, self._triage_granted)
+
+    def _stage(
+        self,
+        pool: ServerPool,
+        p: Patient,
+        hours: float,
+        done: Callable[[Event], None],
+        granted: Callable[[Event], None],
+    ) -> None:
+        """Serve ``p`` from ``pool`` for ``hours`` then call ``done``, or queue and
+        call ``granted`` when a server is handed over."""
+        ev = pool.acquire()
+        if ev.callbacks is None:  # a server is free now
+            self._after(hours, p, done)
         else:
-            granted.p = p
-            granted.callbacks.append(self._triage_granted)
+            ev.p = p
+            ev.callbacks.append(granted)
 
     def _after(self, hours: float, p: Patient, then: Callable[[Event], None]) -> None:
         ev = Timeout(self.env, hours)
@@ -140,12 +152,7 @@ class EmergencyDepartment(Component):
     def _triage_done(self, ev: Event) -> None:
         p = ev.p
         self.triage.release()
-        granted = self.clinicians.acquire()
-        if granted.callbacks is None:  # a clinician is free now
-            self._after(p.assess_h, p, self._assess_done)
-        else:
-            granted.p = p
-            granted.callbacks.append(self._assess_granted)
+        self._stage(self.clinicians, p, p.assess_h, self._assess_done, self._assess_granted)
 
     def _assess_granted(self, ev: Event) -> None:
         self._after(ev.p.assess_h, ev.p, self._assess_done)

@@ -41,6 +41,7 @@ class Treat(Intervention):
         self.staff.track(self.rec.level("busy:treat_staff"), self.rec.level("staffed:treat_staff"))
         self.support = ServerPool(self.env, cfg.support_slots)
         self.support_unit = sampler(cfg.support_days)
+        self.support_mean_h = cfg.support_days.mean * 24.0
         self.support.track(
             self.rec.level("busy:treat_support"), self.rec.level("staffed:treat_support")
         )
@@ -99,8 +100,7 @@ class Treat(Intervention):
         """Hold the support package (already acquired) for the support period."""
         env = self.env
         self.in_support.add(1, env.now)
-        c = self.cfg.support_days
-        yield env.timeout(self.support_unit.one(p.u_treat_support) * c.mean * 24.0)
+        yield env.timeout(self.support_unit.one(p.u_treat_support) * self.support_mean_h)
         self.support.release()
         self.in_support.add(-1, env.now)
         self.model.exit(p, "treat_home_with_support")
