@@ -8,8 +8,8 @@ the department - *boarding* - until an acute bed is free; the time in department
 is measured from arrival to leaving A&E, against the 4-hour standard.
 
 Most attenders go home from A&E, so the department is written for speed: a
-visit is a chain of event callbacks (triage, assessment, decision) rather than a
-SimPy process, and a process is started only for patients A&E decides to admit.
+visit is a chain of scheduled callbacks (triage, assessment, decision) rather
+than a SimPy process, and a process is started only for patients A&E decides to admit.
 The queueing is the same first-come-first-served multi-server queue either way.
 """
 
@@ -18,11 +18,10 @@ from __future__ import annotations
 from collections.abc import Callable, Generator, Iterable
 from typing import TYPE_CHECKING, Any
 
-from simpy.events import Event, Timeout
-
 from sim.components import Component
+from sim.core.calls import Call, call_in
 from sim.core.distributions import sampler
-from sim.core.resources import ServerPool
+from sim.core.resources import ServicePool
 from sim.patient import Draw, Patient, per_stratum
 
 if TYPE_CHECKING:
@@ -44,8 +43,8 @@ class EmergencyDepartment(Component):
             tuple(cfg.triage_rota),
             tuple(cfg.clinician_rota_weekend or cfg.clinician_rota),
         )
-        self.triage = ServerPool(self.env, cfg.triage_rota[0])
-        self.clinicians = ServerPool(self.env, cfg.clinician_rota[0])
+        self.triage = ServicePool(self.env, cfg.triage_rota[0])
+        self.clinicians = ServicePool(self.env, cfg.clinician_rota[0])
         self.admit_p = per_stratum(
             model.strata,
             cfg.admit_probability.as_tuple(),
@@ -115,54 +114,27 @@ class EmergencyDepartment(Component):
         self.in_ae.add(1, t)
         self.rec.log(t, p.id, p.person, "ae_arrival")
 
-    # The visit is a chain of stages, each a callback of the event that ends the
-    # previous one; the patient rides on the event as ``event.p``. A stage that
-    # needs a server starts at once if one is free, else when one is handed over.
+    # The visit is a chain of stages, each a callback of the call that ends the
+    # previous one; the patient rides on the call as ``call.p``. The triage and
+    # clinician pools start a waiting patient's service when a server is free.
 
     def visit(self, p: Patient) -> None:
         """Start ``p``'s visit now; at the decision, call :attr:`on_decision`."""
         self.arrive(p)
-        self._stage(self.triage, p, p.triage_h, self._triage_done, self._triage_granted)
+        self.triage.serve(p, p.triage_h, self._triage_done)
 
-    def _stage(
-        self,
-        pool: ServerPool,
-        p: Patient,
-        hours: float,
-        done: Callable[[Event], None],
-        granted: Callable[[Event], None],
-    ) -> None:
-        """Serve ``p`` from ``pool`` for ``hours`` then call ``done``, or queue and
-        call ``granted`` when a server is handed over."""
-        ev = pool.acquire()
-        if ev.callbacks is None:  # a server is free now
-            self._after(hours, p, done)
-        else:
-            ev.p = p
-            ev.callbacks.append(granted)
-
-    def _after(self, hours: float, p: Patient, then: Callable[[Event], None]) -> None:
-        ev = Timeout(self.env, hours)
-        ev.p = p
-        ev.callbacks.append(then)
-
-    def _triage_granted(self, ev: Event) -> None:
-        self._after(ev.p.triage_h, ev.p, self._triage_done)
-
-    def _triage_done(self, ev: Event) -> None:
-        p = ev.p
+    def _triage_done(self, call: Call) -> None:
+        p = call.p
         self.triage.release()
-        self._stage(self.clinicians, p, p.assess_h, self._assess_done, self._assess_granted)
+        self.clinicians.serve(p, p.assess_h, self._assess_done)
 
-    def _assess_granted(self, ev: Event) -> None:
-        self._after(ev.p.assess_h, ev.p, self._assess_done)
-
-    def _assess_done(self, ev: Event) -> None:
+    def _assess_done(self, call: Call) -> None:
+        p = call.p
         self.clinicians.release()
-        self._after(ev.p.decision_h, ev.p, self._decision_done)
+        call_in(self.env, p.decision_h, self._decision_done, p)
 
-    def _decision_done(self, ev: Event) -> None:
-        p = ev.p
+    def _decision_done(self, call: Call) -> None:
+        p = call.p
         self.on_decision(p, self.decides_admit(p))
 
     def depart(self, p: Patient, outcome: str) -> None:

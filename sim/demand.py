@@ -27,9 +27,9 @@ from collections.abc import Generator, Iterable
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from simpy.events import Event, Timeout
 
 from sim.components import Component
+from sim.core.calls import Call, call_in
 from sim.patient import per_stratum
 
 if TYPE_CHECKING:
@@ -115,7 +115,7 @@ class CrisisDemand(Component):
         return (self.generate(),)
 
     def generate(self) -> Generator[Any, Any, None]:
-        """Schedule the crises of each block of days as events (one each, no process)."""
+        """Schedule the crises of each block of days as calls (one each, no process)."""
         model = self.model
         env = self.env
         factory = model.factory
@@ -144,16 +144,14 @@ class CrisisDemand(Component):
                 strict=True,
             ):
                 pid = next_id()
-                ev = Timeout(env, t - now)
-                ev.p = factory.make(pid, pid, s, t, row)  # the patient rides on the event
-                ev.u = u
-                ev.callbacks.append(happen)
+                # the patient and its thinning uniform ride on the call
+                call_in(env, t - now, happen, factory.make(pid, pid, s, t, row), u)
             yield env.timeout(24.0 * n_days)
 
-    def _happen(self, ev: Event) -> None:
+    def _happen(self, call: Call) -> None:
         """A candidate crisis's time has come: thin it, else hand it to the model."""
-        p = ev.p
+        p = call.p
         # interventions' multipliers are read when the crisis happens
-        if self._dynamic and ev.u >= self._base_accept * self.model.hooks.rate_multiplier(p):
+        if self._dynamic and call.u >= self._base_accept * self.model.hooks.rate_multiplier(p):
             return
         self._handle(p)

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import datetime as dt
 
+import numpy as np
 import pytest
 import simpy
 
 from sim.config.schema import Calendar
 from sim.core.calendar import Clock, WorkingCalendar
-from sim.core.resources import ServerPool
+from sim.core.resources import ServerPool, ServicePool
 
 
 def _customer(env, pool, name, hold, log):
@@ -60,6 +61,50 @@ def test_zero_capacity_never_serves() -> None:
     assert log == [] and pool.waiting == 1
     with pytest.raises(ValueError):
         ServerPool(env, -1)
+
+
+def _random_rota_run(pool_cls: type, seed: int) -> list[tuple[float, int, str]]:
+    """Poisson arrivals, random holds and an hourly rota; log of starts and ends."""
+    env = simpy.Environment()
+    pool = pool_cls(env, 2)
+    rng = np.random.default_rng(seed)
+    arrivals = np.cumsum(rng.exponential(0.3, 400)).tolist()
+    holds = rng.exponential(0.8, 400).tolist()
+    rota = rng.integers(0, 5, 200).tolist()
+    log: list[tuple[float, int, str]] = []
+
+    def staff():
+        for n in rota:
+            pool.set_capacity(n)
+            yield env.timeout(1.0)
+
+    def done(call):
+        log.append((env.now, call.p, "end"))
+        pool.release()
+
+    def arrive(i):
+        yield env.timeout(arrivals[i])
+        if pool_cls is ServicePool:
+            pool.serve(i, holds[i], done)
+            return
+        yield pool.acquire()
+        log.append((env.now, i, "start"))
+        yield env.timeout(holds[i])
+        log.append((env.now, i, "end"))
+        pool.release()
+
+    env.process(staff())
+    for i in range(len(arrivals)):
+        env.process(arrive(i))
+    env.run(until=200)
+    return [x for x in log if x[2] == "end"]
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_service_pool_serves_as_the_request_pool_does(seed: int) -> None:
+    """The callback pool (no request events) finishes every customer at exactly the
+    time the process-style pool does, under a changing rota with queues."""
+    assert _random_rota_run(ServicePool, seed) == _random_rota_run(ServerPool, seed)
 
 
 def test_calendar_wait_until_open() -> None:
