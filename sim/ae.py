@@ -19,7 +19,7 @@ from collections.abc import Callable, Generator, Iterable
 from typing import TYPE_CHECKING, Any
 
 from sim.components import Component
-from sim.core.calls import Call, call_in
+from sim.core.calls import Call
 from sim.core.distributions import sampler
 from sim.core.resources import ServicePool
 from sim.patient import Draw, Patient, per_stratum
@@ -131,7 +131,7 @@ class EmergencyDepartment(Component):
     def _assess_done(self, call: Call) -> None:
         p = call.p
         self.clinicians.release()
-        call_in(self.env, p.decision_h, self._decision_done, p)
+        Call(self.env, p.decision_h, self._decision_done, p)
 
     def _decision_done(self, call: Call) -> None:
         p = call.p

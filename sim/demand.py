@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from sim.components import Component
-from sim.core.calls import Call, call_in
+from sim.core.calls import Call
 from sim.patient import per_stratum
 
 if TYPE_CHECKING:
@@ -145,7 +145,7 @@ class CrisisDemand(Component):
             ):
                 pid = next_id()
                 # the patient and its thinning uniform ride on the call
-                call_in(env, t - now, happen, factory.make(pid, pid, s, t, row), u)
+                Call(env, t - now, happen, factory.make(pid, pid, s, t, row), u)
             yield env.timeout(24.0 * n_days)
 
     def _happen(self, call: Call) -> None:

@@ -25,36 +25,26 @@ from simpy.core import NORMAL
 
 
 class Call:
-    """``then(call)`` to run at a scheduled time, about patient ``p``.
+    """Run ``then(call)`` after ``delay`` hours; the call is about patient ``p``.
 
-    ``u`` is a spare slot for one number the callback needs (the demand's
-    thinning uniform).
+    Like a ``simpy.Timeout``, a Call is scheduled when it is made. ``u`` is a
+    spare slot for one number the callback needs (the demand's thinning uniform).
     """
 
     __slots__ = ("callbacks", "p", "u")
     #: SimPy's step checks that an event did not fail after running its callbacks
     _ok = True
 
-    def __init__(self, then: Callable[[Call], None], p: Any, u: float = 0.0) -> None:
+    def __init__(
+        self,
+        env: simpy.Environment,
+        delay: float,
+        then: Callable[[Call], None],
+        p: Any,
+        u: float = 0.0,
+    ) -> None:
         self.callbacks: list[Callable[[Call], None]] | None = [then]
         self.p = p
         self.u = u
-
-
-def call_in(
-    env: simpy.Environment,
-    delay: float,
-    then: Callable[[Call], None],
-    p: Any,
-    u: float = 0.0,
-) -> Call:
-    """Schedule ``then(call)`` after ``delay`` hours."""
-    call = Call(then, p, u)
-    schedule(env, call, delay)
-    return call
-
-
-def schedule(env: simpy.Environment, call: Call, delay: float) -> None:
-    """Put ``call`` on the event queue ``delay`` hours from now, as
-    ``Environment.schedule`` puts a Timeout made now."""
-    heappush(env._queue, (env._now + delay, NORMAL, next(env._eid), call))
+        # where Environment.schedule would put a Timeout made now
+        heappush(env._queue, (env._now + delay, NORMAL, next(env._eid), self))

@@ -73,9 +73,23 @@ class UnitSampler:
         converting it here on use is cheaper than converting every patient's:
         the gamma inverse CDF is an iterative solve (~0.5 us a value).
         """
-        if self.family == "gamma":
+        fam = self.family
+        # the same formulas as from_uniform, on one float (numpy's log1p and
+        # exp are the C library's, so the values are equal to the last bit)
+        if fam == "exponential":
+            return -math.log1p(-u)
+        if fam == "lognormal":
+            return math.exp(self.mu + self.sigma * float(special.ndtri(u)))
+        if fam == "gamma":
             return float(special.gammaincinv(self.shape, u)) / self.shape
-        return float(self.from_uniform(np.array([u]))[0])
+        if fam == "mixed_exponential":
+            p = self.p_short
+            if u < p:
+                return -math.log1p(-min(u / p, 1.0 - 1e-16)) * self.mean_short
+            return -math.log1p(-min((u - p) / (1.0 - p), 1.0 - 1e-16)) * self.mean_long
+        if fam == "fixed":
+            return 1.0
+        raise ValueError(f"unknown distribution {fam!r}")
 
 
 def sampler(spec: Duration) -> UnitSampler:

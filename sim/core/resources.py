@@ -26,7 +26,7 @@ from typing import Any
 import simpy
 from simpy.events import Event
 
-from sim.core.calls import Call, call_in, schedule
+from sim.core.calls import Call
 from sim.core.level import Level
 
 
@@ -48,7 +48,8 @@ class ServerPool:
         self.env = env
         self.capacity = capacity
         self.busy = 0
-        self.queue: deque[Any] = deque()  # requests (Events), or Calls in a ServicePool
+        # requests (Events), or in a ServicePool (patient, hours, callback)
+        self.queue: deque[Any] = deque()
         self.busy_level: Level | None = None
         self.capacity_level: Level | None = None
         granted = Event(env)
@@ -132,9 +133,10 @@ class ServicePool(ServerPool):
             self.busy += 1
             if self.busy_level is not None:
                 self.busy_level.add(1, self.env.now)
-            call_in(self.env, hours, then, p)
+            Call(self.env, hours, then, p)
         else:
-            self.queue.append(Call(then, p, hours))
+            self.queue.append((p, hours, then))
 
-    def _hand_over(self, waiter: Call) -> None:
-        schedule(self.env, waiter, waiter.u)  # ``u`` holds the service hours
+    def _hand_over(self, waiter: tuple[Any, float, Callable[[Call], None]]) -> None:
+        p, hours, then = waiter
+        Call(self.env, hours, then, p)
