@@ -27,6 +27,7 @@ import numpy as np
 
 from sim.components import Component
 from sim.core.calendar import ServiceHours, WorkingCalendar
+from sim.core.calls import Call
 from sim.discharge.assessment import AssessmentTeam
 from sim.discharge.dtoc import AWAITING_ASSESSMENT, DelayTracker
 from sim.discharge.services import DownstreamService
@@ -197,7 +198,8 @@ class DischargeTeam(Component):
         self.delays.start(p, AWAITING_ASSESSMENT, assess_attr, env.now)
         assessors = self.assessment.assessors
         yield assessors.acquire()
-        yield env.timeout(p.assessment_h)
+        if p.assessment_h > 0:
+            yield env.timeout(p.assessment_h)
         assessors.release()
         self.delays.change(p, svc.reason, attribution, env.now)
         yield svc.places.acquire()
@@ -208,20 +210,24 @@ class DischargeTeam(Component):
         self.delays.stop(p, env.now)
         acute.release(p, f"to_{svc.name}")
         back_in = model.readmission.after_discharge(p)
-        yield from self.downstream_stay(p, svc, back_in)
+        self.start_downstream_stay(p, svc, back_in)
 
-    def downstream_stay(
+    def start_downstream_stay(
         self, p: Patient, svc: DownstreamService, back_in: float | None
-    ) -> Generator[Any, Any, None]:
-        """The stay in a downstream service whose place ``p`` holds (already counted
-        in ``svc.occupied`` from when it was reserved)."""
-        env = self.env
-        svc.patients.add(1, env.now)
+    ) -> None:
+        """Start ``p``'s stay in ``svc``, in the place ``p`` holds (already counted
+        in ``svc.occupied`` from when it was reserved); it ends without a process."""
+        svc.patients.add(1, self.env.now)
         stay = svc.stay_hours(getattr(p, svc.u_stay))
         if back_in is not None and back_in < stay:
             stay = back_in  # readmitted from the service: the place is freed
-        yield env.timeout(stay)
+        Call(self.env, stay, self._end_downstream_stay, p)
+
+    def _end_downstream_stay(self, call: Call) -> None:
+        p = call.p
+        svc = self.services[p.pathway]
+        now = self.env.now
         svc.places.release()
-        svc.occupied.add(-1, env.now)
-        svc.patients.add(-1, env.now)
+        svc.occupied.add(-1, now)
+        svc.patients.add(-1, now)
         self.model.exit(p, f"left_{svc.name}")

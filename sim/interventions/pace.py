@@ -116,7 +116,7 @@ class Pace(Intervention):
         self.patients.add(-1, env.now)
         slots.release()
         until_back = None if back_at is None else max(0.0, back_at - env.now)
-        yield from model.discharge.downstream_stay(p, svc, until_back)
+        model.discharge.start_downstream_stay(p, svc, until_back)
         return True
 
     def _finish(self, p: Patient, route: str) -> None:
