@@ -6,7 +6,9 @@ Run:  python -m benchmarks.run_all [--repeats 3] [--reps 4] [--out benchmarks/re
 2. Model cost per SimPy event / bare SimPy loop cost per event, same run.
 3. Against Ciw on the same queueing network with blocking after service (acute
    beds feeding a downstream service with no waiting room): wall-time ratio and
-   the answers side by side.
+   the answers side by side. For reference, the same network written the usual
+   way in plain SimPy (``simpy.Resource``, a process per patient) is timed too:
+   it shows what SimPy itself allows against Ciw.
 4. Scaling with registered population and horizon (1x, 2x, 4x), and memory with
    1 million registered residents (peak RSS of the process and tracemalloc peak
    of the model run itself).
@@ -26,7 +28,9 @@ import statistics
 import subprocess
 import sys
 import time
+from collections.abc import Generator
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -139,7 +143,7 @@ def _blocking_overrides(b: dict) -> list[str]:
     ]
 
 
-def ours_blocking(b: dict, reps: int) -> tuple[float, dict[str, float]]:
+def ours_blocking(b: dict, reps: int) -> tuple[float, dict[str, list[float]]]:
     from sim.config import load_config
     from sim.experiment import run_replication
 
@@ -147,15 +151,15 @@ def ours_blocking(b: dict, reps: int) -> tuple[float, dict[str, float]]:
     t = time.perf_counter()
     ks = [run_replication(cfg, r).kpis for r in range(reps)]
     wall = time.perf_counter() - t
+    days = b["days"] - b["warmup"]
     return wall, {
-        "mean_beds_occupied": float(np.mean([k["mean_beds_occupied"] for k in ks])),
-        "mean_blocked": float(np.mean([k["mean_delayed_patients"] for k in ks])),
-        "throughput_per_day": float(np.mean([k["bed_admissions"] for k in ks]))
-        / (b["days"] - b["warmup"]),
+        "mean_beds_occupied": [k["mean_beds_occupied"] for k in ks],
+        "mean_blocked": [k["mean_delayed_patients"] for k in ks],
+        "throughput_per_day": [k["bed_admissions"] / days for k in ks],
     }
 
 
-def ciw_blocking(b: dict, reps: int) -> tuple[float, dict[str, float]]:
+def ciw_blocking(b: dict, reps: int) -> tuple[float, dict[str, list[float]]]:
     import ciw
 
     lam, mu1, mu2 = b["arrivals_per_day"], 1 / b["stay_days"], 1 / b["place_days"]
@@ -180,11 +184,68 @@ def ciw_blocking(b: dict, reps: int) -> tuple[float, dict[str, float]]:
         blocked.append(blk / (hi - lo))
         through.append(sum(1 for x in recs if lo <= x.service_start_date < hi) / (hi - lo))
     wall = time.perf_counter() - t
-    return wall, {
-        "mean_beds_occupied": float(np.mean(occ)),
-        "mean_blocked": float(np.mean(blocked)),
-        "throughput_per_day": float(np.mean(through)),
-    }
+    return wall, {"mean_beds_occupied": occ, "mean_blocked": blocked, "throughput_per_day": through}
+
+
+def _plain_simpy_rep(b: dict, seed: int) -> tuple[float, float, float]:
+    """One replication of the network written the usual way in SimPy:
+    ``simpy.Resource`` for beds and places, one process per patient, who holds
+    the bed until a place is granted. Returns occupancy, blocked, throughput."""
+    import random
+
+    import simpy
+
+    lo, hi = b["warmup"], b["days"]
+    rnd = random.Random(seed)
+    env = simpy.Environment()
+    beds, places = simpy.Resource(env, b["beds"]), simpy.Resource(env, b["places"])
+    stays: list[list[float]] = []  # per patient: bed start, fit, bed end
+
+    def patient(rec: list[float]) -> Generator[simpy.Event, Any, None]:
+        bed = beds.request()
+        yield bed
+        rec[0] = env.now
+        yield env.timeout(rnd.expovariate(1 / b["stay_days"]))
+        rec[1] = env.now
+        place = places.request()
+        yield place
+        rec[2] = env.now
+        beds.release(bed)
+        yield env.timeout(rnd.expovariate(1 / b["place_days"]))
+        places.release(place)
+
+    def arrivals() -> Generator[simpy.Event, Any, None]:
+        while True:
+            yield env.timeout(rnd.expovariate(b["arrivals_per_day"]))
+            rec = [hi, hi, hi]  # times not reached by the end count up to it
+            stays.append(rec)
+            env.process(patient(rec))
+
+    env.process(arrivals())
+    env.run(until=hi)
+    start, fit, end = np.array(stays).T
+    busy = np.clip(end - np.maximum(start, lo), 0, None).sum()
+    blocked = np.clip(end - np.maximum(fit, lo), 0, None).sum()
+    through = np.count_nonzero((start >= lo) & (start < hi))
+    return busy / (hi - lo), blocked / (hi - lo), through / (hi - lo)
+
+
+def simpy_blocking(b: dict, reps: int) -> tuple[float, dict[str, list[float]]]:
+    """The same network in plain SimPy: a reference for what SimPy itself costs."""
+    t = time.perf_counter()
+    res = [_plain_simpy_rep(b, r) for r in range(reps)]
+    wall = time.perf_counter() - t
+    occ, blocked, through = (list(col) for col in zip(*res, strict=True))
+    return wall, {"mean_beds_occupied": occ, "mean_blocked": blocked, "throughput_per_day": through}
+
+
+def _mean_ci(values: list[float]) -> str:
+    """Mean +/- half-width of its 95% confidence interval over replications."""
+    from scipy import stats
+
+    x = np.asarray(values, dtype=float)
+    half = stats.t.ppf(0.975, len(x) - 1) * x.std(ddof=1) / np.sqrt(len(x))
+    return f"{x.mean():.3f} +/- {half:.3f}"
 
 
 # --------------------------------------------------------------------------- main
@@ -210,14 +271,28 @@ def main(argv: list[str] | None = None) -> None:
 
     # 3: Ciw on the same blocking network
     b = BLOCKING
-    ours_wall, ours = ours_blocking(b, 5)
-    ciw_wall, theirs = ciw_blocking(b, 5)
+    ours_wall, ours = ours_blocking(b, 10)
+    ciw_wall, theirs = ciw_blocking(b, 10)
+    plain_wall, plain = simpy_blocking(b, 10)
     rows.append(
-        ("3", "Ciw wall time / ours (blocking network, 5 reps)", f"{ciw_wall / ours_wall:.2f}")
+        ("3", "Ciw wall time / ours (blocking network, 10 reps)", f"{ciw_wall / ours_wall:.2f}")
+    )
+    rows.append(
+        (
+            "3",
+            "  Ciw wall time / plain SimPy model of the same network (reference)",
+            f"{ciw_wall / plain_wall:.2f}",
+        )
     )
     for key in ours:
-        rows.append(("3", f"  {key}: ours vs Ciw", f"{ours[key]:.3f} vs {theirs[key]:.3f}"))
-    print(rows[-4:], file=sys.stderr)
+        rows.append(
+            (
+                "3",
+                f"  {key} (95% CI): ours / Ciw / plain SimPy",
+                " / ".join(_mean_ci(v[key]) for v in (ours, theirs, plain)),
+            )
+        )
+    print(rows[-5:], file=sys.stderr)
 
     # 4: scaling and memory
     base_pop = _sub(ONE_MODEL, "baseline", 1, 0.5)["wall"]
