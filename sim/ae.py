@@ -9,8 +9,8 @@ is measured from arrival to leaving A&E, against the 4-hour standard.
 
 Most attenders go home from A&E, so the department is written for speed: a
 visit is a chain of scheduled callbacks (triage, assessment, decision) rather
-than a SimPy process, and a process is started only for patients A&E decides to admit.
-The queueing is the same first-come-first-served multi-server queue either way.
+than a SimPy process, and a process is started only for patients A&E decides
+to admit. The queueing is the same first-come-first-served multi-server queue either way.
 """
 
 from __future__ import annotations

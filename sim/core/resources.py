@@ -6,9 +6,9 @@ behaviour of ``simpy.Resource``, built for speed. SimPy's resource makes a
 through the event queue. Here, a patient who finds a free server gets an event
 that is *already processed*, which SimPy resumes at once without queueing
 anything, and a release hands the server straight to the next waiter. Only
-patients who actually wait cost an event (and none at all in a
-:class:`ServicePool`, for steps written as callbacks). The queueing behaviour is unchanged:
-FIFO, ``capacity`` servers, and tests check it against Erlang's formulas.
+patients who actually wait cost an event, and none at all in a
+:class:`ServicePool`, for steps written as callbacks. The queueing behaviour is
+unchanged: FIFO, ``capacity`` servers, and tests check it against Erlang's formulas.
 
 The number of servers can change while the model runs (:meth:`set_capacity`),
 which is how rotas work: raising capacity starts waiting patients at once;

@@ -198,7 +198,7 @@ class DischargeTeam(Component):
         self.delays.start(p, AWAITING_ASSESSMENT, assess_attr, env.now)
         assessors = self.assessment.assessors
         yield assessors.acquire()
-        if p.assessment_h > 0:
+        if p.assessment_h > 0:  # zero when assessment takes no time: no timeout
             yield env.timeout(p.assessment_h)
         assessors.release()
         self.delays.change(p, svc.reason, attribution, env.now)
@@ -225,7 +225,7 @@ class DischargeTeam(Component):
 
     def _end_downstream_stay(self, call: Call) -> None:
         p = call.p
-        svc = self.services[p.pathway]
+        svc = self.services[p.pathway]  # the service of the patient's pathway
         now = self.env.now
         svc.places.release()
         svc.occupied.add(-1, now)
