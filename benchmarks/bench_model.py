@@ -16,8 +16,28 @@ import subprocess
 import sys
 from pathlib import Path
 
-BARE = r"""
-import json, resource, time, simpy
+ROOT = Path(__file__).resolve().parents[1]
+
+#: code defining ``peak_rss_mb()``, for the start of every measured program
+PEAK_RSS = r"""
+import resource
+def peak_rss_mb():
+    # VmHWM is this program's own peak: ru_maxrss would include the parent's
+    # memory, inherited by the fork that started this process
+    try:
+        with open("/proc/self/status") as f:
+            hwm = [line for line in f if line.startswith("VmHWM:")]
+    except OSError:  # not Linux
+        hwm = []
+    if hwm:
+        return int(hwm[0].split()[1]) / 1024
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+"""
+
+BARE = (
+    PEAK_RSS
+    + r"""
+import json, time, simpy
 N_PROC, N_STEPS = 200, 5000
 env = simpy.Environment()
 def proc(env):
@@ -27,12 +47,14 @@ for _ in range(N_PROC):
     env.process(proc(env))
 t = time.perf_counter(); env.run(); wall = time.perf_counter() - t
 events = N_PROC * N_STEPS
-print(json.dumps({"wall": wall, "events": events,
-                  "max_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+print(json.dumps({"wall": wall, "events": events, "max_rss_mb": peak_rss_mb()}))
 """
+)
 
-MODEL = r"""
-import json, resource, sys, time
+MODEL = (
+    PEAK_RSS
+    + r"""
+import json, sys, time
 from sim.config import load_config
 from sim.model import CareSystemModel
 cfg = load_config(sys.argv[1], sys.argv[2:])
@@ -41,13 +63,20 @@ model = CareSystemModel(cfg, 0)
 info = model.run()
 wall = time.perf_counter() - t
 print(json.dumps({"wall": wall, "events": info.events, "sim_days": cfg.run.total_days,
-                  "max_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+                  "max_rss_mb": peak_rss_mb()}))
 """
+)
 
 
-def _measure(code: str, *args: str) -> dict:
+def measure(code: str, *args: object) -> dict:
+    """Run ``code`` in a fresh Python (so its peak memory is its own); its last
+    line of output, as JSON."""
     out = subprocess.run(
-        [sys.executable, "-c", code, *args], capture_output=True, text=True, check=True
+        [sys.executable, "-c", code, *map(str, args)],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=ROOT,
     )
     return json.loads(out.stdout.strip().splitlines()[-1])
 
@@ -61,8 +90,8 @@ def main(argv: list[str] | None = None) -> None:
 
     rows = []
     for i in range(args.repeats):  # interleave so drift hits both alike
-        bare = _measure(BARE)
-        model = _measure(MODEL, args.scenario, "run.years=1", "run.warmup_days=0")
+        bare = measure(BARE)
+        model = measure(MODEL, args.scenario, "run.years=1", "run.warmup_days=0")
         rows.append((bare, model))
         print(
             f"repeat {i + 1}: model {model['wall']:.2f} s, bare loop {bare['wall']:.2f} s",

@@ -23,9 +23,7 @@ absolute times drift between machines. Needs the ``benchmark`` extra (Ciw).
 from __future__ import annotations
 
 import argparse
-import json
 import statistics
-import subprocess
 import sys
 import time
 from collections.abc import Generator
@@ -34,21 +32,12 @@ from typing import Any
 
 import numpy as np
 
-ROOT = Path(__file__).resolve().parents[1]
+from benchmarks.bench_model import BARE, PEAK_RSS, measure
 
-ONE_MODEL = r"""
-import json, resource, sys, time, tracemalloc
-def peak_rss_mb():
-    # VmHWM is this program's own peak: ru_maxrss would include the parent's
-    # memory, inherited by the fork that started this process
-    try:
-        with open("/proc/self/status") as f:
-            hwm = [line for line in f if line.startswith("VmHWM:")]
-    except OSError:  # not Linux
-        hwm = []
-    if hwm:
-        return int(hwm[0].split()[1]) / 1024
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+ONE_MODEL = (
+    PEAK_RSS
+    + r"""
+import json, sys, time, tracemalloc
 from sim.config.loading import compose_dict, from_mapping
 from sim.model import CareSystemModel
 scenario, scale, years = sys.argv[1], float(sys.argv[2]), float(sys.argv[3])
@@ -77,30 +66,7 @@ print(json.dumps({"wall": wall, "events": info.events, "traced_mb": peak,
                   "rss_mb": peak_rss_mb(),
                   "rss_imports_mb": rss_imports}))
 """
-
-BARE = r"""
-import json, time, simpy
-env = simpy.Environment()
-def proc(env):
-    for _ in range(5000):
-        yield env.timeout(1.0)
-for _ in range(200):
-    env.process(proc(env))
-t = time.perf_counter(); env.run(); wall = time.perf_counter() - t
-print(json.dumps({"wall": wall, "events": 200 * 5000}))
-"""
-
-
-def _sub(code: str, *args: str) -> dict:
-    out = subprocess.run(
-        [sys.executable, "-c", code, *map(str, args)],
-        capture_output=True,
-        text=True,
-        check=True,
-        cwd=ROOT,
-    )
-    return json.loads(out.stdout.strip().splitlines()[-1])
-
+)
 
 # --------------------------------------------------------------------------- Ciw
 BLOCKING = dict(
@@ -241,11 +207,10 @@ def simpy_blocking(b: dict, reps: int) -> tuple[float, dict[str, list[float]]]:
 
 def _mean_ci(values: list[float]) -> str:
     """Mean +/- half-width of its 95% confidence interval over replications."""
-    from scipy import stats
+    from sim.experiment.stats import mean_ci
 
-    x = np.asarray(values, dtype=float)
-    half = stats.t.ppf(0.975, len(x) - 1) * x.std(ddof=1) / np.sqrt(len(x))
-    return f"{x.mean():.3f} +/- {half:.3f}"
+    mean, _, lo, hi = mean_ci(np.asarray(values))
+    return f"{mean:.3f} +/- {(hi - lo) / 2:.3f}"
 
 
 # --------------------------------------------------------------------------- main
@@ -260,7 +225,7 @@ def main(argv: list[str] | None = None) -> None:
     med = statistics.median
 
     # 1 + 2: integrated replication-year, interleaved with the bare loop
-    runs = [(_sub(ONE_MODEL, "integrated", 1, 1), _sub(BARE)) for _ in range(args.repeats)]
+    runs = [(measure(ONE_MODEL, "integrated", 1, 1), measure(BARE)) for _ in range(args.repeats)]
     year_s = med(m["wall"] for m, _ in runs)
     ratio = med((m["wall"] / m["events"]) / (b["wall"] / b["events"]) for m, b in runs)
     rows += [
@@ -299,19 +264,22 @@ def main(argv: list[str] | None = None) -> None:
     def scaling_ratio(scale: float, years: float) -> float:
         ratios = []
         for _ in range(args.repeats):
-            base = _sub(ONE_MODEL, "baseline", 1, 0.5)["wall"]
-            ratios.append(_sub(ONE_MODEL, "baseline", scale, years)["wall"] / base)
+            base = measure(ONE_MODEL, "baseline", 1, 0.5)["wall"]
+            ratios.append(measure(ONE_MODEL, "baseline", scale, years)["wall"] / base)
         return med(ratios)
 
     for f in (2, 4):
         rows.append(("4", f"time at {f}x population / 1x", f"{scaling_ratio(f, 0.5):.2f}"))
     for f in (2, 4):
         rows.append(("4", f"time at {f}x horizon / 1x", f"{scaling_ratio(1, 0.5 * f):.2f}"))
-    big = 1_000_000 / 332_272
-    mem = _sub(ONE_MODEL, "baseline", big, 1.0, "trace")
+    from sim.config import load_config
+
+    registered = sum(nb.registered for nb in load_config("baseline").population.neighbourhoods)
+    big = 1_000_000 / registered
+    mem = measure(ONE_MODEL, "baseline", big, 1.0, "trace")
     rows.append(("4", "1M residents: model run tracemalloc peak (MB)", f"{mem['traced_mb']:.0f}"))
     # peak RSS from a run without tracemalloc, whose own bookkeeping is large
-    rss = _sub(ONE_MODEL, "baseline", big, 1.0)
+    rss = measure(ONE_MODEL, "baseline", big, 1.0)
     rows.append(("4", "1M residents: process peak RSS (MB)", f"{rss['rss_mb']:.0f}"))
     rows.append(
         ("4", "  of which after imports, before the model (MB)", f"{rss['rss_imports_mb']:.0f}")

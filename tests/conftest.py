@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+from pathlib import Path
+
 import pytest
 
 from sim.config import load_config
@@ -22,6 +27,24 @@ TEXTBOOK = [
     "acute.los_care_home_multiplier=1",
     "acute.death_probability={age_0_64: 0, age_65_74: 0, age_75_84: 0, age_85_plus: 0}",
 ]
+
+#: A tiny run for tests of the command line (outputs, not results).
+TINY = ["run.replications=2", "run.years=0.03", "run.warmup_days=2"]
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def nsim(*args: str, cwd: Path) -> subprocess.CompletedProcess:
+    """Run the ``nsim`` command (as ``python -m sim.cli``) in ``cwd``."""
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    return subprocess.run(
+        [sys.executable, "-m", "sim.cli", *args],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+
 
 #: A short run of the whole default system (for tests that need every stage).
 SHORT = ["run.years=0.25", "run.warmup_days=30", "run.replications=2"]

@@ -2,22 +2,13 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pandas as pd
 
 import sim
-
-TINY = ["run.replications=2", "run.years=0.03", "run.warmup_days=2"]
-
-
-def _nsim(*args: str, cwd: Path) -> subprocess.CompletedProcess:
-    cmd = [sys.executable, "-m", "sim.cli", *args]
-    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
-    return subprocess.run(cmd, cwd=cwd, capture_output=True, text=True, env=env, timeout=300)
+from tests.conftest import TINY
+from tests.conftest import nsim as _nsim
 
 
 def test_nsim_runs_and_writes_outputs(tmp_path: Path) -> None:

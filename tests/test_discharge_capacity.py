@@ -7,7 +7,10 @@ due to the capacity change alone.
 
 from __future__ import annotations
 
+from functools import cache
+
 import numpy as np
+import pandas as pd
 
 from sim.config import load_config
 from sim.experiment import run
@@ -16,8 +19,14 @@ from sim.experiment.stats import mean_ci
 BASE = ["run.years=0.5", "run.warmup_days=60", "run.replications=5"]
 
 
+@cache
+def _baseline_kpis() -> pd.DataFrame:
+    """The baseline runs once for all the paired comparisons."""
+    return run(load_config("baseline", BASE)).kpis
+
+
 def _paired(metric: str, change: list[str]) -> tuple[np.ndarray, np.ndarray]:
-    base = run(load_config("baseline", BASE)).kpis
+    base = _baseline_kpis()
     less = run(load_config("baseline", [*BASE, *change])).kpis
     assert (base["crises"] == less["crises"]).all()  # same demand: common random numbers
     return base[metric].to_numpy(), less[metric].to_numpy()

@@ -19,6 +19,7 @@ from sim.config import available_scenarios, load_config
 from sim.experiment import run, run_replication
 from sim.experiment.stats import mean_ci
 from sim.model import CareSystemModel
+from sim.outputs.kpis import compute_kpis
 
 PAIRED = ["run.years=0.5", "run.warmup_days=60", "run.replications=5"]
 QUICK = ["run.years=0.1", "run.warmup_days=20", "run.replications=1"]
@@ -199,9 +200,9 @@ def test_pace_patients_readmitted_during_support_free_their_place() -> None:
         ],
     )
     model = CareSystemModel(cfg, 0)
-    model.run()
+    info = model.run()
     exits = model.recorder.exits
     assert exits["pace_readmitted"] > 0
-    k = run_replication(cfg, 0).kpis
+    k = compute_kpis(model, info)
     assert k["patients_created"] == k["patients_exited"] + k["patients_in_system_end"]
     assert k["end_in_pace"] <= 40

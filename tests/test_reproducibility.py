@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import pandas as pd
 import pandas.testing as pdt
 
 from sim.config import load_config
@@ -12,15 +11,11 @@ from sim.experiment import run
 QUICK = ["run.years=0.05", "run.warmup_days=5", "run.replications=2"]
 
 
-def _kpis(res) -> pd.DataFrame:
-    return res.kpis
-
-
 def test_same_seed_gives_identical_outputs() -> None:
     """Two runs of one config agree on every KPI and every daily value."""
     cfg = load_config("baseline", QUICK)
     a, b = run(cfg), run(cfg)
-    pdt.assert_frame_equal(_kpis(a), _kpis(b))
+    pdt.assert_frame_equal(a.kpis, b.kpis)
     pdt.assert_frame_equal(a.daily, b.daily)
     pdt.assert_frame_equal(a.neighbourhoods, b.neighbourhoods)
 
@@ -45,8 +40,8 @@ def test_parallel_equals_serial_byte_for_byte(tmp_path) -> None:
 
 def test_different_seeds_and_replications_differ() -> None:
     """Another seed, or another replication, draws other numbers."""
-    a = _kpis(run(load_config("baseline", QUICK)))
-    b = _kpis(run(load_config("baseline", [*QUICK, "run.seed=7"])))
+    a = run(load_config("baseline", QUICK)).kpis
+    b = run(load_config("baseline", [*QUICK, "run.seed=7"])).kpis
     assert (a["ae_attendances"] != b["ae_attendances"]).all()
     assert a["ae_attendances"].iloc[0] != a["ae_attendances"].iloc[1]
 

@@ -3,10 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
-from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -14,21 +10,8 @@ import pytest
 import sim.experiment.runner as runner
 from sim.config import load_config
 from sim.experiment.collect import collect, write
-
-ROOT = Path(__file__).resolve().parents[1]
-TINY = ["run.replications=2", "run.years=0.03", "run.warmup_days=2"]
-
-
-def _nsim(*args: str, cwd: Path) -> subprocess.CompletedProcess:
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    return subprocess.run(
-        [sys.executable, "-m", "sim.cli", *args],
-        cwd=cwd,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
+from tests.conftest import TINY
+from tests.conftest import nsim as _nsim
 
 
 def test_interrupted_batch_redoes_only_what_did_not_finish(tmp_path, monkeypatch) -> None:
