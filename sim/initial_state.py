@@ -79,14 +79,15 @@ class InitialState(Component):
         residual_h = self._residual_stays(strata, rng)
         u_path = rng.random(n)
         for i, s in enumerate(strata.tolist()):
-            p = factory.make(model.next_id(), -1, s, 0.0, rows[i])
-            p.person = p.id
+            pid = model.next_id()
+            p = factory.make(pid, pid, s, 0.0, rows[i])
             model.enter(p)
             model.acute.occupy(p)
             if i < n_delayed:
                 c0 = discharge.cum_pathway[s][0]
                 p.u_pathway = c0 + u_path[i] * (1 - c0)  # a pathway other than P0
-                self.env.process(model.inpatient(p, already_fit=True))
+                # already declared fit: straight to the discharge flow
+                self.env.process(discharge.leave_hospital(p, reviewed=True))
             else:
                 p.los_h = residual_h[i]
                 self.env.process(model.inpatient(p))

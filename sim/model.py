@@ -248,11 +248,8 @@ class CareSystemModel:
             return
         yield from self.inpatient(p)
 
-    def inpatient(self, p: Patient, already_fit: bool = False) -> Generator[Any, Any, None]:
+    def inpatient(self, p: Patient) -> Generator[Any, Any, None]:
         """From having a bed to leaving it: acute stay, then the discharge flow."""
-        if already_fit:
-            yield from self.discharge.leave_hospital(p, reviewed=True)
-            return
         status = yield from self.acute.stay(p)
         if status == "left_early":
             return

@@ -140,6 +140,17 @@ class ServiceHours:
         k = self._change[self.clock.hour_of_week(t)]
         return k - (t - math.floor(t)) if k < math.inf else math.inf
 
+    def on_duty(self, staff: int, t: float, weekend_share: float | None = None) -> int:
+        """Staff on duty at ``t``, of ``staff`` on a working day; rounded half up
+        (not Python's half-to-even): 5 staff at a 0.5 weekend share -> 3."""
+        return int(staff * self.staff_share(t, weekend_share) + 0.5)
+
+    def next_check(self, t: float) -> float:
+        """Hours from ``t`` until a roster should look again: the next change of
+        working hours, and at least daily (a weekend share set at a midnight,
+        as seven-day working does, is then picked up in time)."""
+        return min(self.hours_to_change(t), 24.0)
+
     def staff_share(self, t: float, weekend_share: float | None = None) -> float:
         """Share of staff on duty at ``t`` (1 on working days, the share at weekends)."""
         h = self.clock.hour_of_week(t)

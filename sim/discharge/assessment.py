@@ -30,14 +30,8 @@ class AssessmentTeam:
         self.assessors = ServerPool(env, 0)
 
     def roster(self) -> Generator[Any, Any, None]:
-        """SimPy process: set the number of assessors on duty when it can change.
-
-        It wakes at each change of working hours and at least daily (so a change
-        of ``weekend_share``, made at a midnight, is picked up in time).
-        """
-        env = self.env
+        """SimPy process: set the number of assessors on duty when it can change."""
+        env, hours = self.env, self.hours
         while True:
-            share = self.hours.staff_share(env.now, self.weekend_share)
-            # half up (not Python's half-to-even): 5 staff at 0.5 -> 3
-            self.assessors.set_capacity(int(self.staff * share + 0.5))
-            yield env.timeout(min(self.hours.hours_to_change(env.now), 24.0))
+            self.assessors.set_capacity(hours.on_duty(self.staff, env.now, self.weekend_share))
+            yield env.timeout(hours.next_check(env.now))

@@ -65,11 +65,10 @@ class Treat(Intervention):
         return (self.roster(),)
 
     def roster(self) -> Generator[Any, Any, None]:
-        env = self.env
+        env, hours = self.env, self.hours
         while True:
-            share = self.hours.staff_share(env.now)
-            self.staff.set_capacity(int(self.cfg.staff * share + 0.5))
-            yield env.timeout(min(self.hours.hours_to_change(env.now), 24.0))
+            self.staff.set_capacity(hours.on_duty(self.cfg.staff, env.now))
+            yield env.timeout(hours.next_check(env.now))
 
     def assess(self, p: Patient) -> Generator[Any, Any, bool]:
         """Assess an eligible would-be admission; True if they went home instead."""
