@@ -21,9 +21,12 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sim.config.errors import ConfigError
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 
 def _compared_overrides(task_overrides: list[str]) -> list[str]:
@@ -73,8 +76,9 @@ def _task(cfg: Any) -> None:
     main = results[config.name]
     if method:
         batch["replications_method"] = method
+    effects = None
     if others:
-        _write_comparison(results, config.name, outdir, batch)
+        effects = _write_comparison(results, config.name, outdir, batch)
     else:
         main.save(outdir, overwrite=True, extra_meta=batch)
     print(f"\nScenario: {config.name} - {config.description}")
@@ -82,14 +86,11 @@ def _task(cfg: Any) -> None:
     print(kpi_table(main.summary()))
     for note in main.warnings():
         print(f"note: {note}")
-    if others:
-        import pandas as pd
+    if effects is not None:
+        from sim.experiment.compare import effects_table
 
-        from sim.experiment.compare import compare, effects_table, headline
-
-        kpis = pd.concat([r.kpis for r in results.values()], ignore_index=True)
         print(f"\nEffects against {config.name!r} (paired by replication; mean and 95% CI):\n")
-        print(effects_table(headline(compare(kpis, config.name), config.name)))
+        print(effects_table(effects))
     if config.report:
         from sim.report.html import write as write_report
 
@@ -104,15 +105,11 @@ def _replications_by_precision(config, others: list, cache: Path) -> tuple:
     """Choose the number of replications with the sequential algorithm (reusing runs)."""
     import dataclasses
 
-    from sim.experiment.replications import sequential
-    from sim.experiment.runner import _run_cached
+    from sim.experiment.replications import sequential_for_config
 
     prec = config.run.until_precision
-    res = sequential(
-        lambda r: _run_cached((config, r, cache)).kpis,
-        prec.metrics,
-        prec.target,
-        max_replications=prec.max_replications,
+    res = sequential_for_config(
+        config, prec.metrics, prec.target, cache, max_replications=prec.max_replications
     )
     n = res.n_solution or res.replications_run
     verdict = "met" if res.met else "NOT met"
@@ -157,7 +154,8 @@ def _already_done(outdir: Path, batch_hash: str, overwrite: bool) -> bool:
     return False
 
 
-def _write_comparison(results: dict, baseline: str, outdir: Path, batch: dict) -> None:
+def _write_comparison(results: dict, baseline: str, outdir: Path, batch: dict) -> pd.DataFrame:
+    """Write every scenario's outputs and the paired comparison; return the effects."""
     import json
 
     import pandas as pd
@@ -168,11 +166,13 @@ def _write_comparison(results: dict, baseline: str, outdir: Path, batch: dict) -
     for name, res in results.items():
         res.save(outdir / "scenarios" / name, overwrite=True, extra_meta=batch)
     kpis = pd.concat([r.kpis for r in results.values()], ignore_index=True)
-    tables = {"comparison": compare(kpis, baseline), "effects": headline(compare(kpis, baseline))}
-    for name, df in tables.items():
-        write_table(df, outdir, name)
+    comparison = compare(kpis, baseline)
+    effects = headline(comparison, baseline)
+    write_table(comparison, outdir, "comparison")
+    write_table(effects, outdir, "effects")
     # written last: its presence marks the comparison as complete
     atomic_write(outdir / "run.json", lambda p: p.write_text(json.dumps(batch, indent=2)))
+    return effects
 
 
 def main() -> None:

@@ -38,6 +38,16 @@ def test_nsim_compares_scenarios_as_paired_differences(tmp_path: Path) -> None:
     assert {"diff_mean", "diff_ci_low", "diff_ci_high", "relative_change"} <= set(comp.columns)
 
 
+def test_nsim_effects_are_against_the_chosen_baseline(tmp_path: Path) -> None:
+    """With another scenario as the baseline, effects.csv holds the compared
+    scenarios' effects against it, not the baseline against itself."""
+    out = tmp_path / "cmp"
+    res = _nsim(*TINY, f"hydra.run.dir={out}", "scenario=treat", "compare=[pace]", cwd=tmp_path)
+    assert res.returncode == 0, res.stderr
+    effects = pd.read_csv(out / "effects.csv")
+    assert set(effects["scenario"]) == {"pace"}
+
+
 def test_nsim_bad_value_exits_cleanly(tmp_path: Path) -> None:
     res = _nsim("beds.acute=-3", f"hydra.run.dir={tmp_path / 'o'}", cwd=tmp_path)
     assert res.returncode == 2

@@ -35,6 +35,24 @@ def test_interrupted_batch_redoes_only_what_did_not_finish(tmp_path, monkeypatch
     assert not list(tmp_path.rglob("*.tmp"))
 
 
+def test_more_replications_reuse_the_ones_already_run(tmp_path, monkeypatch) -> None:
+    """A replication does not depend on how many run: raising the number (as the
+    precision rule does after choosing it) runs only the new ones."""
+    few = load_config("baseline", TINY)
+    runner.run_many([few], cache_dir=tmp_path)
+    calls: list[int] = []
+    real = runner.run_replication
+
+    def counting(c, r):
+        calls.append(r)
+        return real(c, r)
+
+    monkeypatch.setattr(runner, "run_replication", counting)
+    more = load_config("baseline", [*TINY, "run.replications=3"])
+    runner.run_many([more], cache_dir=tmp_path)
+    assert calls == [2]
+
+
 def test_nsim_rerun_skips_and_never_overwrites_silently(tmp_path) -> None:
     out = tmp_path / "run"
     args = [*TINY, "compare=[]", f"hydra.run.dir={out}"]

@@ -27,8 +27,6 @@ import yaml
 from sim.experiment.compare import compare
 from sim.outputs.writers import atomic_write, write_table
 
-KEYS = ["scenario", "overrides", "replication", "seed"]
-
 
 def _job_overrides(job: Path) -> str:
     path = job / ".hydra" / "overrides.yaml"

@@ -24,15 +24,22 @@ from sim.config.build import to_dict
 from sim.config.schema import Config
 
 #: settings that do not change results (excluded from the configuration hash)
-_NOT_RESULTS = {("run", "n_jobs"), ("run", "overwrite"), ("run", "progress")}
+_NOT_RESULTS = {("run", "n_jobs"), ("run", "overwrite")}
+#: settings that change how many replications run, not what one of them gives
+_HOW_MANY = {("run", "replications"), ("run", "until_precision")}
 
 
-def config_hash(*cfgs: Config) -> str:
-    """Stable hash of the result-relevant content of one or more configurations."""
+def config_hash(*cfgs: Config, per_replication: bool = False) -> str:
+    """Stable hash of the result-relevant content of one or more configurations.
+
+    ``per_replication``: hash only what one replication's results depend on (so
+    a run with more replications can reuse the ones already made).
+    """
+    skip = _NOT_RESULTS | _HOW_MANY if per_replication else _NOT_RESULTS
     data = []
     for cfg in cfgs:
         d = to_dict(cfg)
-        for block, key in _NOT_RESULTS:
+        for block, key in skip:
             d.get(block, {}).pop(key, None)
         data.append(d)
     return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()[:16]

@@ -18,6 +18,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -150,9 +151,14 @@ def sequential(
 
 
 def sequential_for_config(
-    cfg: Config, metrics: Sequence[str], target: float = 0.05, **kwargs
+    cfg: Config,
+    metrics: Sequence[str],
+    target: float = 0.05,
+    cache_dir: Path | None = None,
+    **kwargs,
 ) -> SequentialResult:
-    """Run the sequential algorithm on a configuration's replications."""
-    from sim.experiment.runner import run_replication
+    """Run the sequential algorithm on a configuration's replications (kept in
+    ``cache_dir``, if given, for a later run of the chosen number to reuse)."""
+    from sim.experiment.runner import _run_cached
 
-    return sequential(lambda r: run_replication(cfg, r).kpis, metrics, target, **kwargs)
+    return sequential(lambda r: _run_cached((cfg, r, cache_dir)).kpis, metrics, target, **kwargs)

@@ -63,7 +63,8 @@ def run_replication(cfg: Config, replication: int = 0) -> ReplicationResult:
 def _cache_path(cache_dir: Path, cfg: Config, replication: int) -> Path:
     from sim.experiment.metadata import config_hash
 
-    return cache_dir / f"{cfg.name}-{config_hash(cfg)}" / f"rep_{replication:05d}.pkl"
+    key = config_hash(cfg, per_replication=True)
+    return cache_dir / f"{cfg.name}-{key}" / f"rep_{replication:05d}.pkl"
 
 
 def _run_cached(args: tuple[Config, int, Path | None]) -> ReplicationResult:
