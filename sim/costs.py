@@ -19,17 +19,17 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, get_args
 
 import numpy as np
 import pandas as pd
 
-from sim.config.schema import NHS_HOLDERS, Config, CostLine
+from sim.config.schema import NHS_HOLDERS, Config, CostLine, Holder
 
 if TYPE_CHECKING:
     from sim.outputs.kpis import KpiWindow
 
-HOLDERS = ("acute_trust", "community_health", "social_care")
+HOLDERS: tuple[str, ...] = get_args(Holder)
 
 
 def quantities(cfg: Config, k: dict[str, float], window: KpiWindow) -> dict[str, float]:

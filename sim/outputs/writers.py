@@ -10,6 +10,7 @@ neighbourhood-sim[parquet]``).
 from __future__ import annotations
 
 import datetime as _dt
+import functools
 import json
 import os
 import tempfile
@@ -34,6 +35,15 @@ def parquet_available() -> bool:
     return True
 
 
+@functools.cache
+def _umask() -> int:
+    """The process umask, read once: reading it means setting it, which other
+    threads writing files must not catch half-done on every write."""
+    umask = os.umask(0)
+    os.umask(umask)
+    return umask
+
+
 def atomic_write(path: Path, write: Callable[[Path], None]) -> None:
     """Call ``write(tmp)`` then rename ``tmp`` to ``path`` (same folder, atomic)."""
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -42,9 +52,8 @@ def atomic_write(path: Path, write: Callable[[Path], None]) -> None:
     tmp_path = Path(tmp)
     try:
         write(tmp_path)
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp_path, 0o666 & ~umask)  # mkstemp creates 0600; outputs are shared files
+        # mkstemp creates 0600; outputs are shared files
+        os.chmod(tmp_path, 0o666 & ~_umask())
         os.replace(tmp_path, path)
     finally:
         if tmp_path.exists():
