@@ -7,21 +7,27 @@ weekend). The decision is to admit or to discharge. An admitted patient stays in
 the department - *boarding* - until an acute bed is free; the time in department
 is measured from arrival to leaving A&E, against the 4-hour standard.
 
-Most attenders go home from A&E, so the department is written for speed: a
-visit is a chain of scheduled callbacks (triage, assessment, decision) rather
-than a SimPy process, and a process is started only for patients A&E decides
-to admit. The queueing is the same first-come-first-served multi-server queue either way.
+Most attenders go home from A&E, so the department is written for speed. Staff
+follow a rota fixed in advance and each queue is first come, first served, so
+when a patient starts triage is known the moment they arrive, and when they see
+a clinician the moment triage ends (:class:`~sim.core.resources.RotaQueue`).
+A visit therefore costs one scheduled call (the end of triage); the decision
+is one more, for patients A&E admits. For those who go home, the departure is
+booked in advance: the count in A&E falls, and the time in department and the
+exit are recorded, at the time they happen. The queueing is the same
+multi-server queue with hourly staffing that an event-by-event model gives.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Generator, Iterable
+import math
+from collections.abc import Callable, Generator, Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from sim.components import Component
 from sim.core.calls import Call
 from sim.core.distributions import sampler
-from sim.core.resources import ServicePool
+from sim.core.resources import HOURS_PER_WEEK, RotaQueue
 from sim.patient import Draw, Patient, per_stratum
 
 if TYPE_CHECKING:
@@ -38,13 +44,11 @@ class EmergencyDepartment(Component):
         cfg = model.cfg.ae
         self.cfg = cfg
         self.enabled = cfg.enabled
-        self.weekday_rota = (tuple(cfg.triage_rota), tuple(cfg.clinician_rota))
-        self.weekend_rota = (
-            tuple(cfg.triage_rota),
-            tuple(cfg.clinician_rota_weekend or cfg.clinician_rota),
+        #: staff on duty in each hour of the week, counted from hour 0 of the run
+        self.triage_staff = self._weekly(cfg.triage_rota, cfg.triage_rota)
+        self.clinician_staff = self._weekly(
+            cfg.clinician_rota, cfg.clinician_rota_weekend or cfg.clinician_rota
         )
-        self.triage = ServicePool(self.env, cfg.triage_rota[0])
-        self.clinicians = ServicePool(self.env, cfg.clinician_rota[0])
         self.admit_p = per_stratum(
             model.strata,
             cfg.admit_probability.as_tuple(),
@@ -52,18 +56,28 @@ class EmergencyDepartment(Component):
         ).tolist()
         self.target = cfg.four_hour_target_hours
         self.by_ambulance = model.community.by_ambulance
-        #: called with (patient, admit?) when A&E decides; set by the model
-        self.on_decision: Callable[[Patient, bool], None] = lambda p, admit: None
-        self.in_ae = self.rec.level("in_ae")
+        #: called with the patient when A&E decides to admit; set by the model
+        self.on_admit: Callable[[Patient], None] = lambda p: None
+        self.horizon = model.cfg.run.total_days * 24.0
+        self.in_ae = self.rec.deferred_level("in_ae")
         self.times = self.rec.sample_list("ae_hours")
         self.n_attend = self.rec.counter("ae_attendances")
         self.n_attend_older = self.rec.counter("ae_attendances_65plus")
         self.n_ambulance = self.rec.counter("ae_ambulance_arrivals")
         self.n_care_home = self.rec.counter("ae_attendances_care_home")
-        self.triage.track(self.rec.level("busy:ae_triage"), self.rec.level("staffed:ae_triage"))
-        self.clinicians.track(
-            self.rec.level("busy:ae_clinicians"), self.rec.level("staffed:ae_clinicians")
-        )
+        rec = self.rec
+        self.triage = RotaQueue(self.triage_staff, rec.deferred_level("busy:ae_triage"))
+        self.staffed_triage = rec.level("staffed:ae_triage", self.triage_staff[0])
+        self.clinicians = RotaQueue(self.clinician_staff, rec.deferred_level("busy:ae_clinicians"))
+        self.staffed_clinicians = rec.level("staffed:ae_clinicians", self.clinician_staff[0])
+
+    def _weekly(self, weekday: Sequence[int], weekend: Sequence[int]) -> list[int]:
+        """An hourly rota for the week that starts with the run."""
+        weekday_of = self.model.clock.weekday
+        return [
+            (weekend if weekday_of(h // 24) >= 5 else weekday)[h % 24]
+            for h in range(HOURS_PER_WEEK)
+        ]
 
     def draws(self) -> list[Draw]:
         c = self.cfg
@@ -88,15 +102,20 @@ class EmergencyDepartment(Component):
         return (self.rota(),) if self.enabled else ()
 
     def rota(self) -> Generator[Any, Any, None]:
-        """Set staff numbers at the start of every hour."""
-        clock = self.model.clock
+        """Record the staff on duty at the start of every hour (for utilisation).
+
+        The queues read the rota themselves; this only keeps the staffed levels.
+        """
+        env = self.env
         hour = 0
         while True:
-            weekend = clock.weekday(hour // 24) >= 5
-            triage, clinicians = self.weekend_rota if weekend else self.weekday_rota
-            self.triage.set_capacity(triage[hour % 24])
-            self.clinicians.set_capacity(clinicians[hour % 24])
-            yield self.env.timeout(1.0)
+            i = hour % HOURS_PER_WEEK
+            for level, staff in (
+                (self.staffed_triage, self.triage_staff[i]),
+                (self.staffed_clinicians, self.clinician_staff[i]),
+            ):
+                level.add(staff - level.value, env.now)
+            yield env.timeout(1.0)
             hour += 1
 
     def decides_admit(self, p: Patient) -> bool:
@@ -114,28 +133,37 @@ class EmergencyDepartment(Component):
         self.in_ae.add(1, t)
         self.rec.log(t, p.id, p.person, "ae_arrival")
 
-    # The visit is a chain of stages, each a callback of the call that ends the
-    # previous one; the patient rides on the call as ``call.p``. The triage and
-    # clinician pools start a waiting patient's service when a server is free.
+    # A visit is worked out stage by stage: the triage queue gives the start of
+    # triage on arrival, and at the end of triage (a call, with the patient on
+    # it as ``call.p``) the clinician queue gives the start of assessment.
 
     def visit(self, p: Patient) -> None:
-        """Start ``p``'s visit now; at the decision, call :attr:`on_decision`."""
+        """Start ``p``'s visit now; at a decision to admit, call :attr:`on_admit`."""
         self.arrive(p)
-        self.triage.serve(p, p.triage_h, self._triage_done)
+        start = self.triage.start(self.env.now, p.triage_h)
+        if start < math.inf:
+            Call.at(self.env, start + p.triage_h, self._triage_done, p)
 
     def _triage_done(self, call: Call) -> None:
         p = call.p
-        self.triage.release()
-        self.clinicians.serve(p, p.assess_h, self._assess_done)
-
-    def _assess_done(self, call: Call) -> None:
-        p = call.p
-        self.clinicians.release()
-        Call(self.env, p.decision_h, self._decision_done, p)
+        start = self.clinicians.start(self.env.now, p.assess_h)
+        if start == math.inf:
+            return  # no clinician is ever on duty: the patient stays
+        decision = start + p.assess_h + p.decision_h
+        if self.decides_admit(p):
+            Call.at(self.env, decision, self._decision_done, p)
+        elif decision < self.horizon:  # else still in A&E when the run ends
+            self._home(p, decision)
 
     def _decision_done(self, call: Call) -> None:
-        p = call.p
-        self.on_decision(p, self.decides_admit(p))
+        self.on_admit(call.p)
+
+    def _home(self, p: Patient, t: float) -> None:
+        """``p`` will be discharged home from A&E at ``t``: book it now."""
+        self.in_ae.book_exit(t)
+        self.times.append((t, t - p.arrival))
+        self.rec.log(t, p.id, p.person, "ae_departure", "home")
+        self.model.exit(p, "ae_discharged", t)
 
     def depart(self, p: Patient, outcome: str) -> None:
         """The patient leaves A&E (home, to a ward, or elsewhere)."""

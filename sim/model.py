@@ -140,7 +140,7 @@ class CareSystemModel:
         )
         for c in self.components:
             c.install(self.hooks)
-        self.ae.on_decision = self.decided
+        self.ae.on_admit = self.decided_to_admit
         self._check_calendars()
         self._started = False
 
@@ -198,9 +198,10 @@ class CareSystemModel:
         """Count a patient into the system (the conservation check's 'created')."""
         self.recorder.created += 1
 
-    def exit(self, p: Patient, route: str) -> None:
+    def exit(self, p: Patient, route: str, t: float | None = None) -> None:
+        """Count ``p`` out of the system by ``route``, now or at a booked time ``t``."""
         self.recorder.exit(route)
-        self.recorder.log(self.env.now, p.id, p.person, "exit", route)
+        self.recorder.log(self.env.now if t is None else t, p.id, p.person, "exit", route)
 
     def handle_crisis(self, p: Patient) -> None:
         """A crisis happens now: community response, else A&E (or straight to a bed)."""
@@ -223,12 +224,8 @@ class CareSystemModel:
         self.enter(p)
         self.env.process(self.admission(p))
 
-    def decided(self, p: Patient, admit: bool) -> None:
-        """A&E's decision: home now, or on to admission (a process from here on)."""
-        if not admit:
-            self.ae.depart(p, "home")
-            self.exit(p, "ae_discharged")
-            return
+    def decided_to_admit(self, p: Patient) -> None:
+        """A&E decided to admit ``p``: on to admission (a process from here on)."""
         self.env.process(self.after_decision_to_admit(p))
 
     def after_decision_to_admit(self, p: Patient) -> Generator[Any, Any, None]:

@@ -10,7 +10,8 @@ import simpy
 
 from sim.config.schema import Calendar
 from sim.core.calendar import Clock, WorkingCalendar
-from sim.core.resources import ServerPool, ServicePool
+from sim.core.level import DeferredLevel, Level
+from sim.core.resources import HOURS_PER_WEEK, RotaQueue, ServerPool
 
 
 def _customer(env, pool, name, hold, log):
@@ -63,47 +64,95 @@ def test_zero_capacity_never_serves() -> None:
         ServerPool(env, -1)
 
 
-def _random_rota_run(pool_cls: type, seed: int) -> list[tuple[float, int, str]]:
-    """Poisson arrivals, random holds and an hourly rota; log of service ends."""
-    env = simpy.Environment()
-    pool = pool_cls(env, 2)
+def _rota_case(seed: int, zero_share: float = 0.3):
+    """Poisson arrivals, random service times and a random weekly rota with gaps."""
     rng = np.random.default_rng(seed)
-    arrivals = np.cumsum(rng.exponential(0.3, 400)).tolist()
-    holds = rng.exponential(0.8, 400).tolist()
-    rota = rng.integers(0, 5, 200).tolist()
-    log: list[tuple[float, int, str]] = []
+    arrivals = np.cumsum(rng.exponential(0.3, 600)).tolist()
+    holds = rng.exponential(0.8, 600).tolist()
+    staff = np.where(rng.random(HOURS_PER_WEEK) < zero_share, 0, rng.integers(1, 5, 168))
+    return arrivals, holds, staff.tolist()
 
-    def staff():
-        for n in rota:
-            pool.set_capacity(n)
+
+def _event_driven(arrivals, holds, staff, until):
+    """The same queue, event by event: a ServerPool set from the rota every hour."""
+    env = simpy.Environment()
+    pool = ServerPool(env, 0)
+    busy, capacity = Level(), Level()
+    pool.track(busy, capacity)
+    starts: dict[int, float] = {}
+
+    def rota():
+        hour = 0
+        while True:
+            pool.set_capacity(staff[hour % HOURS_PER_WEEK])
             yield env.timeout(1.0)
+            hour += 1
 
-    def done(call):
-        log.append((env.now, call.p, "end"))
-        pool.release()
-
-    def arrive(i):
+    def customer(i):
         yield env.timeout(arrivals[i])
-        if pool_cls is ServicePool:
-            pool.serve(i, holds[i], done)
-            return
         yield pool.acquire()
+        starts[i] = env.now
         yield env.timeout(holds[i])
-        log.append((env.now, i, "end"))
         pool.release()
 
-    env.process(staff())
+    env.process(rota())
     for i in range(len(arrivals)):
-        env.process(arrive(i))
-    env.run(until=200)
-    return log
+        env.process(customer(i))
+    env.run(until=until)
+    return starts, busy.area_at(until), busy.peak
 
 
-@pytest.mark.parametrize("seed", [1, 2, 3])
-def test_service_pool_serves_as_the_request_pool_does(seed: int) -> None:
-    """The callback pool (no request events) finishes every customer at exactly the
-    time the process-style pool does, under a changing rota with queues."""
-    assert _random_rota_run(ServicePool, seed) == _random_rota_run(ServerPool, seed)
+@pytest.mark.parametrize("seed", [1, 2, 3, 4])
+def test_rota_queue_starts_customers_when_the_event_driven_pool_does(seed: int) -> None:
+    """Worked out on arrival, every start time (and the busy time and peak) equals
+    the event-by-event queue's, with queues, rota changes and hours with no staff."""
+    arrivals, holds, staff = _rota_case(seed)
+    until = 250.0
+    starts, area, peak = _event_driven(arrivals, holds, staff, until)
+    busy = DeferredLevel()
+    queue = RotaQueue(staff, busy)
+    solved = {i: queue.start(t, h) for i, (t, h) in enumerate(zip(arrivals, holds, strict=True))}
+    assert {i: s for i, s in solved.items() if s < until} == starts
+    assert len(starts) > 400 and any(
+        s > t + 0.5 for s, t in zip(solved.values(), arrivals, strict=True)
+    )
+    busy.settle(until)
+    assert busy.area_at(until) == pytest.approx(area, rel=1e-12)
+    assert busy.peak == peak
+
+
+def test_rota_queue_never_serves_without_staff() -> None:
+    """A rota with nobody on duty never starts anyone; a negative or short rota is refused."""
+    queue = RotaQueue([0] * HOURS_PER_WEEK)
+    assert queue.start(3.0, 1.0) == float("inf")
+    with pytest.raises(ValueError):
+        RotaQueue([1] * 24)
+    with pytest.raises(ValueError):
+        RotaQueue([-1] + [1] * 167)
+
+
+def test_deferred_level_equals_the_same_changes_made_in_time_order() -> None:
+    """Changes booked out of order, read at midnights, give the values, integrals and
+    peaks of a plain level changed one by one in time order."""
+    rng = np.random.default_rng(7)
+    booked = DeferredLevel()
+    changes = []
+    for start in np.sort(rng.uniform(0, 96, 300)).tolist():
+        end = start + rng.exponential(3.0)
+        booked.book(start, end)
+        changes += [(end, 0, -1.0), (start, 1, 1.0)]
+    plain = Level()
+    readings_booked, readings_plain = [], []
+    for midnight in (24.0, 48.0, 72.0, 96.0):
+        booked.settle(midnight)
+        for t, _, d in sorted(c for c in changes if c[0] < midnight):
+            plain.add(d, t)
+        changes = [c for c in changes if c[0] >= midnight]
+        readings_booked.append((booked.value, booked.area_at(midnight), booked.peak))
+        readings_plain.append((plain.value, plain.area_at(midnight), plain.peak))
+        booked.reset_peak()
+        plain.reset_peak()
+    assert readings_booked == readings_plain
 
 
 def test_calendar_wait_until_open() -> None:

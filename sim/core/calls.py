@@ -48,3 +48,13 @@ class Call:
         self.u = u
         # where Environment.schedule would put a Timeout made now
         heappush(env._queue, (env._now + delay, NORMAL, next(env._eid), self))
+
+    @classmethod
+    def at(cls, env: simpy.Environment, t: float, then: Callable[[Call], None], p: Any) -> Call:
+        """A call at time ``t`` exactly (now or later), for times worked out in advance."""
+        call = cls.__new__(cls)
+        call.callbacks = [then]
+        call.p = p
+        call.u = 0.0
+        heappush(env._queue, (t, NORMAL, next(env._eid), call))
+        return call

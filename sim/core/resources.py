@@ -6,28 +6,32 @@ behaviour of ``simpy.Resource``, built for speed. SimPy's resource makes a
 through the event queue. Here, a patient who finds a free server gets an event
 that is *already processed*, which SimPy resumes at once without queueing
 anything, and a release hands the server straight to the next waiter. Only
-patients who actually wait cost an event, and none at all in a
-:class:`ServicePool`, for steps written as callbacks. The queueing behaviour is
-unchanged: FIFO, ``capacity`` servers, and tests check it against Erlang's formulas.
+patients who actually wait cost an event. The queueing behaviour is unchanged:
+FIFO, ``capacity`` servers, and tests check it against Erlang's formulas.
 
 The number of servers can change while the model runs (:meth:`set_capacity`),
 which is how rotas work: raising capacity starts waiting patients at once;
 lowering it never interrupts work in progress - staff finish their current
 patient and new patients wait until the number busy falls below the new
 capacity (a non-preemptive shift change).
+
+A :class:`RotaQueue` is the same queue for staff whose rota is fixed in advance
+(A&E's triage nurses and clinicians): it works out each customer's start time
+when they join, so it needs no events at all.
 """
 
 from __future__ import annotations
 
+import math
 from collections import deque
-from collections.abc import Callable
-from typing import Any
+from heapq import heappop, heappush
 
 import simpy
 from simpy.events import Event
 
-from sim.core.calls import Call
-from sim.core.level import Level
+from sim.core.level import DeferredLevel, Level
+
+HOURS_PER_WEEK = 168
 
 
 class ServerPool:
@@ -48,8 +52,7 @@ class ServerPool:
         self.env = env
         self.capacity = capacity
         self.busy = 0
-        # requests (Events), or in a ServicePool (patient, hours, callback)
-        self.queue: deque[Any] = deque()
+        self.queue: deque[Event] = deque()  # waiting requests
         self.busy_level: Level | None = None
         self.capacity_level: Level | None = None
         granted = Event(env)
@@ -78,7 +81,7 @@ class ServerPool:
     def release(self) -> None:
         """Free one server; the longest waiter (if any) takes it."""
         if self.queue and self.busy <= self.capacity:
-            self._hand_over(self.queue.popleft())  # the server passes straight on
+            self.queue.popleft().succeed()  # the server passes straight on
             return
         self.busy -= 1
         if self.busy_level is not None:
@@ -104,39 +107,67 @@ class ServerPool:
             self.busy += 1
             if self.busy_level is not None:
                 self.busy_level.add(1, self.env.now)
-            self._hand_over(queue.popleft())
-
-    def _hand_over(self, waiter: Any) -> None:
-        """A server is now the waiter's: its request succeeds."""
-        waiter.succeed()
+            queue.popleft().succeed()
 
     @property
     def waiting(self) -> int:
         return len(self.queue)
 
 
-class ServicePool(ServerPool):
-    """A :class:`ServerPool` for steps written as callbacks rather than processes.
+class RotaQueue:
+    """A first-come-first-served queue whose staff follow a weekly rota, solved on arrival.
 
-    :meth:`serve` holds a server for a known time and then calls back, without
-    an event for the request: a patient who finds a server free has the end of
-    service scheduled at once; one who waits has it scheduled by the release
-    that hands the server over. The callback must :meth:`release` the server.
-    Same FIFO queue, same capacity rules, two fewer events per patient who waits.
+    With first-come-first-served service and a rota known in advance, when a
+    customer starts depends only on the customers before them, so it can be
+    worked out the moment they join: the earliest time, from their arrival and
+    not before the previous customer's start, at which fewer customers are in
+    service than staff are on duty. That time can only be an arrival, the end
+    of a service or the start of an hour. The answer is the one a
+    :class:`ServerPool` driven hour by hour from the same rota gives (tests
+    check it), without a single event: a rota change never interrupts a
+    service, and extra staff start waiting customers at once.
+
+    Args:
+        staff: Staff on duty in each hour of the week, from hour 0 of the run.
+        busy: Level of customers in service, updated by booked changes.
     """
 
-    __slots__ = ()
+    __slots__ = ("_ends", "_last_start", "busy", "staff")
 
-    def serve(self, p: Any, hours: float, then: Callable[[Call], None]) -> None:
-        """Serve ``p`` for ``hours`` as soon as a server is free, then call ``then``."""
-        if self.busy < self.capacity and not self.queue:
-            self.busy += 1
-            if self.busy_level is not None:
-                self.busy_level.add(1, self.env.now)
-            Call(self.env, hours, then, p)
-        else:
-            self.queue.append((p, hours, then))
+    def __init__(self, staff: list[int], busy: DeferredLevel | None = None) -> None:
+        if len(staff) != HOURS_PER_WEEK or min(staff) < 0:
+            raise ValueError(f"staff must be {HOURS_PER_WEEK} numbers >= 0")
+        self.staff = staff
+        self.busy = busy
+        self._ends: list[float] = []  # heap: when customers in service finish
+        # nobody is ever served when nobody is ever on duty
+        self._last_start = 0.0 if max(staff) > 0 else math.inf
 
-    def _hand_over(self, waiter: tuple[Any, float, Callable[[Call], None]]) -> None:
-        p, hours, then = waiter
-        Call(self.env, hours, then, p)
+    def start(self, t: float, hours: float) -> float:
+        """When a customer who joins at ``t`` and needs ``hours`` starts service."""
+        ends = self._ends
+        s = t if t > self._last_start else self._last_start
+        if s == math.inf:
+            return s
+        while ends and ends[0] <= s:
+            heappop(ends)
+        if len(ends) >= self.staff[int(s) % HOURS_PER_WEEK]:
+            s = self._wait(s)
+        self._last_start = s
+        end = s + hours
+        heappush(ends, end)
+        if self.busy is not None:
+            self.busy.book(s, end)
+        return s
+
+    def _wait(self, s: float) -> float:
+        """The first chance after ``s`` with a member of staff free."""
+        ends, staff = self._ends, self.staff
+        while True:
+            # the next chance: a service ends or a new hour's staff come on
+            nxt = float(int(s) + 1)
+            s = ends[0] if ends and ends[0] < nxt else nxt
+            while ends and ends[0] <= s:
+                heappop(ends)
+            if len(ends) < staff[int(s) % HOURS_PER_WEEK]:
+                return s

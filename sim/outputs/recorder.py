@@ -20,12 +20,13 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Generator
+from operator import itemgetter
 from typing import Any
 
 import numpy as np
 import simpy
 
-from sim.core.level import Level
+from sim.core.level import DeferredLevel, Level
 
 HOURS_PER_DAY = 24.0
 
@@ -76,6 +77,7 @@ class Recorder:
         self.census_area: list[list[float]] = []
         self.census_peak: list[list[float]] = []
         self._level_names: list[str] = []
+        self._deferred: list[DeferredLevel] = []
 
     # ------------------------------------------------------------------ registration
     def level(self, name: str, initial: float = 0.0) -> Level:
@@ -84,6 +86,16 @@ class Recorder:
         if lv is None:
             lv = self.levels[name] = Level(initial, self.env.now)
             self._level_names.append(name)
+        return lv
+
+    def deferred_level(self, name: str) -> DeferredLevel:
+        """Register a level that also takes changes booked for later times."""
+        if name in self.levels:
+            raise ValueError(f"level {name!r} is already registered")
+        lv = DeferredLevel(0.0, self.env.now)
+        self.levels[name] = lv
+        self._level_names.append(name)
+        self._deferred.append(lv)
         return lv
 
     def counter(self, name: str) -> DailyCount:
@@ -118,6 +130,8 @@ class Recorder:
 
     def snapshot(self, t: float) -> None:
         """Read every level at time ``t`` (a midnight) and start a new daily peak."""
+        for lv in self._deferred:
+            lv.settle(t)
         levels = [self.levels[n] for n in self._level_names]
         self.census_value.append([lv.value for lv in levels])
         self.census_area.append([lv.area_at(t) for lv in levels])
@@ -132,8 +146,18 @@ class Recorder:
             yield self.env.timeout(HOURS_PER_DAY)
 
     def finish(self) -> None:
-        """Take the closing snapshot at the end of the horizon."""
+        """Take the closing snapshot at the end of the horizon.
+
+        Samples and log entries booked for a later time (see
+        :class:`~sim.core.level.DeferredLevel`) were appended early; a stable sort
+        by time puts every list in the order the events happened.
+        """
         self.snapshot(self.days * HOURS_PER_DAY)
+        by_time = itemgetter(0)
+        for samples in self.samples.values():
+            samples.sort(key=by_time)
+        if self.events is not None:
+            self.events.sort(key=by_time)
 
     # ------------------------------------------------------------------ views
     def count_arrays(self) -> dict[str, np.ndarray]:
