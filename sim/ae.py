@@ -13,9 +13,11 @@ when a patient starts triage is known the moment they arrive, and when they see
 a clinician the moment triage ends (:class:`~sim.core.resources.RotaQueue`).
 A visit therefore costs one scheduled call (the end of triage); the decision
 is one more, for patients A&E admits. For those who go home, the departure is
-booked in advance: the count in A&E falls, and the time in department and the
-exit are recorded, at the time they happen. The queueing is the same
-multi-server queue with hourly staffing that an event-by-event model gives.
+booked in advance: the time in department and the exit are recorded with the
+time they happen, and the A&E levels (patients in A&E, staff busy) apply their
+booked changes at each midnight, so the daily census and the end-of-run figures
+are those of an event-by-event model. The queueing is the same multi-server
+queue with hourly staffing.
 """
 
 from __future__ import annotations
@@ -58,7 +60,7 @@ class EmergencyDepartment(Component):
         self.by_ambulance = model.community.by_ambulance
         #: called with the patient when A&E decides to admit; set by the model
         self.on_admit: Callable[[Patient], None] = lambda p: None
-        self.horizon = model.cfg.run.total_days * 24.0
+        self.horizon = horizon = model.cfg.run.total_days * 24.0
         self.in_ae = self.rec.deferred_level("in_ae")
         self.times = self.rec.sample_list("ae_hours")
         self.n_attend = self.rec.counter("ae_attendances")
@@ -66,9 +68,11 @@ class EmergencyDepartment(Component):
         self.n_ambulance = self.rec.counter("ae_ambulance_arrivals")
         self.n_care_home = self.rec.counter("ae_attendances_care_home")
         rec = self.rec
-        self.triage = RotaQueue(self.triage_staff, rec.deferred_level("busy:ae_triage"))
+        self.triage = RotaQueue(self.triage_staff, rec.deferred_level("busy:ae_triage"), horizon)
         self.staffed_triage = rec.level("staffed:ae_triage", self.triage_staff[0])
-        self.clinicians = RotaQueue(self.clinician_staff, rec.deferred_level("busy:ae_clinicians"))
+        self.clinicians = RotaQueue(
+            self.clinician_staff, rec.deferred_level("busy:ae_clinicians"), horizon
+        )
         self.staffed_clinicians = rec.level("staffed:ae_clinicians", self.clinician_staff[0])
 
     def _weekly(self, weekday: Sequence[int], weekend: Sequence[int]) -> list[int]:

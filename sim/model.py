@@ -199,7 +199,11 @@ class CareSystemModel:
         self.recorder.created += 1
 
     def exit(self, p: Patient, route: str, t: float | None = None) -> None:
-        """Count ``p`` out of the system by ``route``, now or at a booked time ``t``."""
+        """Count ``p`` out of the system by ``route``.
+
+        A departure booked for a later time ``t`` (A&E's discharges home) is
+        counted when booked, and logged with its time ``t``.
+        """
         self.recorder.exit(route)
         self.recorder.log(self.env.now if t is None else t, p.id, p.person, "exit", route)
 
@@ -263,7 +267,11 @@ class CareSystemModel:
 
     # ------------------------------------------------------------------ accounting
     def in_system(self) -> dict[str, int]:
-        """Patients still inside at the current time, by where they are."""
+        """Patients still inside, by where they are, at the end of a run.
+
+        Read after :meth:`run` (the recorder's ``finish`` has applied A&E's booked
+        departures); in the middle of a run A&E's counts lag until the next midnight.
+        """
         lv = self.recorder.levels
         out = {
             "in_ae": int(lv["in_ae"].value),

@@ -121,6 +121,27 @@ def test_rota_queue_starts_customers_when_the_event_driven_pool_does(seed: int) 
     assert busy.peak == peak
 
 
+def test_rota_queue_frees_staff_on_the_hour_under_the_new_hours_numbers() -> None:
+    """A service ending exactly as staff go from two to one does not hand its
+    member of staff on: the next customer waits for the other service to end."""
+    staff = [0, 2] + [1] * (HOURS_PER_WEEK - 2)
+    queue = RotaQueue(staff)
+    starts = [queue.start(t, h) for t, h in [(0.25, 1.0), (0.5, 1.5), (0.75, 1.0)]]
+    assert starts == [1.0, 1.0, 2.5]
+
+
+def test_rota_queue_stops_at_the_end_of_the_run() -> None:
+    """Nobody starts at or after ``until``: not the customer stuck behind a very long
+    service, nor anyone after them, and nothing is booked for them."""
+    busy = DeferredLevel()
+    queue = RotaQueue([1] * HOURS_PER_WEEK, busy, until=100.0)
+    assert queue.start(0.0, 1e9) == 0.0
+    assert queue.start(1.0, 1.0) == float("inf")
+    assert queue.start(2.0, 1.0) == float("inf")
+    busy.settle(100.0)
+    assert busy.value == 1.0 and busy.area_at(100.0) == 100.0
+
+
 def test_rota_queue_never_serves_without_staff() -> None:
     """A rota with nobody on duty never starts anyone; a negative or short rota is refused."""
     queue = RotaQueue([0] * HOURS_PER_WEEK)

@@ -10,8 +10,10 @@ is about, pushed straight onto SimPy's event queue.
 
 Its place in the queue is exactly that of a ``Timeout`` made at the same moment
 (the same time, priority and event number), so which of two events at the same
-time runs first, and so every result, is unchanged. Nothing can ``yield`` a
-Call: processes keep using ``env.timeout``.
+time runs first, and so every result, is unchanged. :meth:`Call.at` schedules a
+time worked out in advance; it is numbered when made, so among events at exactly
+the same time it runs earlier than a Timeout made later would. Nothing can
+``yield`` a Call: processes keep using ``env.timeout``.
 """
 
 from __future__ import annotations

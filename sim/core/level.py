@@ -66,8 +66,9 @@ class DeferredLevel(Level):
 
     def book(self, start: float, end: float) -> None:
         """One more in the level from ``start`` to ``end``."""
-        self._times += (end, start)  # at a hand-over the earlier booking's end goes first
-        self._deltas += (-1.0, 1.0)
+        # at a hand-over the end goes first: the earlier customer booked it first
+        self._times += (start, end)
+        self._deltas += (1.0, -1.0)
 
     def book_exit(self, end: float) -> None:
         """One fewer in the level from ``end`` (now or later)."""

@@ -127,18 +127,29 @@ class RotaQueue:
     check it), without a single event: a rota change never interrupts a
     service, and extra staff start waiting customers at once.
 
+    One rule is explicit here where an event-driven pool leaves it to the order
+    of simultaneous events: a service that ends exactly on the hour frees its
+    member of staff under the new hour's numbers. This only matters for service
+    times that are whole hours apart (fixed durations).
+
     Args:
         staff: Staff on duty in each hour of the week, from hour 0 of the run.
         busy: Level of customers in service, updated by booked changes.
+        until: End of the run: a customer who would start then or later is not
+            served within it (``start`` returns ``inf`` and books nothing), so
+            an overloaded queue costs no work beyond the run.
     """
 
-    __slots__ = ("_ends", "_last_start", "busy", "staff")
+    __slots__ = ("_ends", "_last_start", "busy", "staff", "until")
 
-    def __init__(self, staff: list[int], busy: DeferredLevel | None = None) -> None:
+    def __init__(
+        self, staff: list[int], busy: DeferredLevel | None = None, until: float = math.inf
+    ) -> None:
         if len(staff) != HOURS_PER_WEEK or min(staff) < 0:
             raise ValueError(f"staff must be {HOURS_PER_WEEK} numbers >= 0")
         self.staff = staff
         self.busy = busy
+        self.until = until
         self._ends: list[float] = []  # heap: when customers in service finish
         # nobody is ever served when nobody is ever on duty
         self._last_start = 0.0 if max(staff) > 0 else math.inf
@@ -153,6 +164,9 @@ class RotaQueue:
             heappop(ends)
         if len(ends) >= self.staff[int(s) % HOURS_PER_WEEK]:
             s = self._wait(s)
+        if s >= self.until:
+            self._last_start = math.inf  # nobody after this one starts in the run either
+            return math.inf
         self._last_start = s
         end = s + hours
         heappush(ends, end)
@@ -161,9 +175,9 @@ class RotaQueue:
         return s
 
     def _wait(self, s: float) -> float:
-        """The first chance after ``s`` with a member of staff free."""
-        ends, staff = self._ends, self.staff
-        while True:
+        """The first chance after ``s`` with a member of staff free (or the end of the run)."""
+        ends, staff, until = self._ends, self.staff, self.until
+        while s < until:
             # the next chance: a service ends or a new hour's staff come on
             nxt = float(int(s) + 1)
             s = ends[0] if ends and ends[0] < nxt else nxt
@@ -171,3 +185,4 @@ class RotaQueue:
                 heappop(ends)
             if len(ends) < staff[int(s) % HOURS_PER_WEEK]:
                 return s
+        return s
