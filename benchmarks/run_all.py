@@ -287,7 +287,6 @@ def main(argv: list[str] | None = None) -> None:
     print(rows[-7:], file=sys.stderr)
 
     # 5: two workers vs one
-    from sim.config import load_config
     from sim.experiment.runner import run_many
 
     n5 = args.parallel_reps

@@ -14,13 +14,8 @@ from tests.conftest import TINY
 from tests.conftest import nsim as _nsim
 
 
-def test_interrupted_batch_redoes_only_what_did_not_finish(tmp_path, monkeypatch) -> None:
-    """A rerun with the same cache computes only the replications that are missing."""
-    cfg = load_config("baseline", [*TINY, "run.replications=3"])
-    first = runner.run_many([cfg], cache_dir=tmp_path)["baseline"]
-    cached = sorted(tmp_path.rglob("rep_*.pkl"))
-    assert len(cached) == 3
-    cached[1].unlink()  # as if the run had been killed before replication 1 finished
+def _count_replications(monkeypatch) -> list[int]:
+    """From now on, the replication numbers the runner actually computes."""
     calls: list[int] = []
     real = runner.run_replication
 
@@ -29,6 +24,17 @@ def test_interrupted_batch_redoes_only_what_did_not_finish(tmp_path, monkeypatch
         return real(c, r)
 
     monkeypatch.setattr(runner, "run_replication", counting)
+    return calls
+
+
+def test_interrupted_batch_redoes_only_what_did_not_finish(tmp_path, monkeypatch) -> None:
+    """A rerun with the same cache computes only the replications that are missing."""
+    cfg = load_config("baseline", [*TINY, "run.replications=3"])
+    first = runner.run_many([cfg], cache_dir=tmp_path)["baseline"]
+    cached = sorted(tmp_path.rglob("rep_*.pkl"))
+    assert len(cached) == 3
+    cached[1].unlink()  # as if the run had been killed before replication 1 finished
+    calls = _count_replications(monkeypatch)
     again = runner.run_many([cfg], cache_dir=tmp_path)["baseline"]
     assert calls == [1]
     pd.testing.assert_frame_equal(first.kpis, again.kpis)
@@ -40,14 +46,7 @@ def test_more_replications_reuse_the_ones_already_run(tmp_path, monkeypatch) -> 
     precision rule does after choosing it) runs only the new ones."""
     few = load_config("baseline", TINY)
     runner.run_many([few], cache_dir=tmp_path)
-    calls: list[int] = []
-    real = runner.run_replication
-
-    def counting(c, r):
-        calls.append(r)
-        return real(c, r)
-
-    monkeypatch.setattr(runner, "run_replication", counting)
+    calls = _count_replications(monkeypatch)
     more = load_config("baseline", [*TINY, "run.replications=3"])
     runner.run_many([more], cache_dir=tmp_path)
     assert calls == [2]

@@ -82,12 +82,8 @@ class DeferredLevel(Level):
         times = np.asarray(self._times)
         deltas = np.asarray(self._deltas)
         due = times < t
-        if not due.all():
-            self._times = times[~due].tolist()
-            self._deltas = deltas[~due].tolist()
-            times, deltas = times[due], deltas[due]
-        else:
-            self._times, self._deltas = [], []
+        self._times, self._deltas = times[~due].tolist(), deltas[~due].tolist()
+        times, deltas = times[due], deltas[due]
         if not len(times):
             return
         order = np.argsort(times, kind="stable")
