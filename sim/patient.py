@@ -15,9 +15,9 @@ and interventions do to the order of events.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
-from typing import Any, ClassVar
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -31,7 +31,9 @@ class Draw:
     """One random attribute of a patient.
 
     Attributes:
-        attr: Attribute name set on the :class:`Patient`.
+        attr: Attribute of the :class:`Patient` it sets: one of
+            :data:`DRAW_FIELDS`, or a new name (an extension's draw, kept in
+            ``Patient.extra_draws``).
         stream: Name of the random stream it is drawn from.
         sampler: Mean-one duration family, or ``None`` to keep the raw uniform.
         scale: Multiplier per stratum (e.g. mean stay in hours), or one number.
@@ -43,38 +45,217 @@ class Draw:
     scale: Sequence[float] | float = 1.0
 
 
-class Patient:
-    """A person in an active episode of care.
+#: The random attributes every patient carries, in the order a row of draws
+#: holds them. Each is declared by the component that reads it (a :class:`Draw`
+#: in its ``draws()``) and drawn from its own stream; one not declared by any
+#: component of the model (an intervention switched off) is NaN.
+DRAW_FIELDS: tuple[str, ...] = (
+    # community response
+    "u_community",  # managed in the community?
+    "u_ambulance",  # arrives at A&E by ambulance?
+    # A&E
+    "triage_h",  # triage, hours
+    "assess_h",  # clinician assessment, hours
+    "decision_h",  # investigations and decision, hours
+    "u_admit",  # admitted?
+    # acute beds
+    "los_h",  # acute stay until medically fit, hours
+    "u_death",  # dies in hospital?
+    # discharge
+    "u_pathway",  # pathway P0-P3
+    "u_joint",  # jointly funded (delay attributed to both)?
+    "assessment_h",  # discharge assessment, hours
+    "u_weekend",  # can leave the ward at a weekend?
+    "u_weekend_service",  # accepted by a downstream service at a weekend?
+    "u_stay_1",  # stay in reablement (uniform, converted on use)
+    "u_stay_2",  # stay in intermediate care (uniform)
+    "u_stay_3",  # stay in a care home (uniform)
+    # readmission
+    "u_readmit",  # readmitted within the window?
+    "u_readmit_time",  # when (uniform)
+    # interventions
+    "u_mdt",  # on an MDT caseload?
+    "u_care_home_cover",  # covered by the care-home programme?
+    "u_care_home_admit",  # admission avoided by the care-home programme?
+    "u_treat",  # sent home by TREAT?
+    "treat_h",  # TREAT assessment, hours
+    "u_treat_support",  # TREAT support at home (uniform)
+    "u_pace_support",  # PACE support at home (uniform)
+)
 
-    The fields below are the state every component may read; the random
-    attributes declared by components (:class:`Draw`) are attributes too. The
-    :class:`PatientFactory` makes a subclass with a slot for each of them, for
-    the model's set of draws, so a patient has no instance dictionary.
-    """
 
-    __slots__ = ()
+@dataclass(frozen=True)
+class StratumInfo:
+    """What a patient's stratum says about them."""
 
-    #: state every episode starts with (flags, a set, is added per patient)
-    DEFAULTS: ClassVar[dict[str, Any]] = {
-        "readmission": False,
-        "pathway": -1,
-        "los_multiplier": 1.0,
-        "readmit_ratio": 1.0,
-        "t_bed": -1.0,
-        "t_fit": -1.0,
-        "delay_hours": 0.0,
-    }
-
-    id: int
-    person: int
-    stratum: int
     neighbourhood: int
     age: int
     frailty: int
     care_home: bool
+    older: bool  # aged 65 or over
+
+
+class Patient:
+    """A person in an active episode of care.
+
+    Every attribute is declared here, so a patient is a fixed record (no
+    instance dictionary) that a type checker, and a compiler, can see through.
+    Random draws are in the order of :data:`DRAW_FIELDS`; draws declared by
+    components outside the model's own (extensions) are in :attr:`extra_draws`.
+    """
+
+    __slots__ = (
+        "age",
+        "arrival",
+        "assess_h",
+        "assessment_h",
+        "care_home",
+        "case_managed",
+        "decision_h",
+        "delay_hours",
+        "ever_delayed",
+        "extra_draws",
+        "frailty",
+        "id",
+        "los_h",
+        "los_multiplier",
+        "neighbourhood",
+        "older",
+        "pathway",
+        "person",
+        "readmission",
+        "readmit_ratio",
+        "stratum",
+        "t_bed",
+        "t_fit",
+        "treat_h",
+        "triage_h",
+        "u_admit",
+        "u_ambulance",
+        "u_care_home_admit",
+        "u_care_home_cover",
+        "u_community",
+        "u_death",
+        "u_joint",
+        "u_mdt",
+        "u_pace_support",
+        "u_pathway",
+        "u_readmit",
+        "u_readmit_time",
+        "u_stay_1",
+        "u_stay_2",
+        "u_stay_3",
+        "u_treat",
+        "u_treat_support",
+        "u_weekend",
+        "u_weekend_service",
+    )
+
+    # who, from the stratum
+    id: int  # episode id
+    person: int  # the person (a readmission is a new episode of the same person)
+    stratum: int
+    neighbourhood: int
+    age: int  # index into AGE_BANDS
+    frailty: int  # index into FRAILTY_BANDS
+    care_home: bool
     older: bool
-    arrival: float
-    flags: set[str]
+    arrival: float  # when the episode started, hours
+    # the episode so far
+    readmission: bool
+    case_managed: bool  # on an MDT caseload when the crisis arose
+    ever_delayed: bool  # has been a delayed transfer of care in this episode
+    pathway: int  # discharge pathway 0-3 once decided, else -1
+    los_multiplier: float  # on the acute stay (TREAT-assessed stays are shorter)
+    readmit_ratio: float  # on the readmission probability (PACE)
+    t_bed: float  # when the patient got an acute bed, else -1
+    t_fit: float  # when declared medically fit, else -1
+    delay_hours: float  # delayed transfer of care so far
+    # random draws, in the order of DRAW_FIELDS
+    u_community: float
+    u_ambulance: float
+    triage_h: float
+    assess_h: float
+    decision_h: float
+    u_admit: float
+    los_h: float
+    u_death: float
+    u_pathway: float
+    u_joint: float
+    assessment_h: float
+    u_weekend: float
+    u_weekend_service: float
+    u_stay_1: float
+    u_stay_2: float
+    u_stay_3: float
+    u_readmit: float
+    u_readmit_time: float
+    u_mdt: float
+    u_care_home_cover: float
+    u_care_home_admit: float
+    u_treat: float
+    treat_h: float
+    u_treat_support: float
+    u_pace_support: float
+    extra_draws: dict[str, float] | None
+
+    def __init__(
+        self,
+        id: int,
+        person: int,
+        stratum: int,
+        arrival: float,
+        info: StratumInfo,
+        row: tuple[float, ...],
+        extra_draws: dict[str, float] | None = None,
+    ) -> None:
+        self.id = id
+        self.person = person
+        self.stratum = stratum
+        self.arrival = arrival
+        self.neighbourhood = info.neighbourhood
+        self.age = info.age
+        self.frailty = info.frailty
+        self.care_home = info.care_home
+        self.older = info.older
+        self.readmission = False
+        self.case_managed = False
+        self.ever_delayed = False
+        self.pathway = -1
+        self.los_multiplier = 1.0
+        self.readmit_ratio = 1.0
+        self.t_bed = -1.0
+        self.t_fit = -1.0
+        self.delay_hours = 0.0
+        # one unpacking, in the order of DRAW_FIELDS (a test checks the order)
+        (
+            self.u_community,
+            self.u_ambulance,
+            self.triage_h,
+            self.assess_h,
+            self.decision_h,
+            self.u_admit,
+            self.los_h,
+            self.u_death,
+            self.u_pathway,
+            self.u_joint,
+            self.assessment_h,
+            self.u_weekend,
+            self.u_weekend_service,
+            self.u_stay_1,
+            self.u_stay_2,
+            self.u_stay_3,
+            self.u_readmit,
+            self.u_readmit_time,
+            self.u_mdt,
+            self.u_care_home_cover,
+            self.u_care_home_admit,
+            self.u_treat,
+            self.treat_h,
+            self.u_treat_support,
+            self.u_pace_support,
+        ) = row
+        self.extra_draws = extra_draws
 
     def __repr__(self) -> str:
         return f"Patient(id={self.id}, stratum={self.stratum}, arrival={self.arrival:.2f})"
@@ -85,12 +266,7 @@ class _Block:
     rows: list[tuple[float, ...]]
     pos: int = 0
 
-    @property
-    def size(self) -> int:
-        return len(self.rows)
 
-
-@dataclass
 class PatientFactory:
     """Creates patients with their random attributes.
 
@@ -102,42 +278,58 @@ class PatientFactory:
             crises, readmissions) use disjoint streams.
     """
 
-    strata: Strata
-    streams: RandomStreams
-    draws: list[Draw]
-    prefix: str = ""
-    block_size: int = 512
-    _block: _Block | None = field(default=None, init=False)
+    block_size = 512
 
-    def __post_init__(self) -> None:
-        self.names = tuple(d.attr for d in self.draws)
-        if len(set(self.names)) != len(self.names):
-            raise ValueError(f"duplicate patient attributes in draws: {self.names}")
+    def __init__(
+        self, strata: Strata, streams: RandomStreams, draws: list[Draw], prefix: str = ""
+    ) -> None:
+        self.strata = strata
+        self.streams = streams
+        self.draws = draws
+        self.prefix = prefix
+        self._block: _Block | None = None
+        names = [d.attr for d in draws]
+        if len(set(names)) != len(names):
+            raise ValueError(f"duplicate patient attributes in draws: {names}")
+        bad = [n for n in names if not n.isidentifier()]
+        if bad:
+            raise ValueError(f"draw attributes must be identifiers, got {bad}")
+        by_name = {d.attr: d for d in draws}
+        #: draws in row order: the declared fields, then the extensions'
+        self._row_draws: list[Draw | None] = [by_name.get(n) for n in DRAW_FIELDS]
+        self.extra_names = tuple(n for n in names if n not in DRAW_FIELDS)
+        self._row_draws += [by_name[n] for n in self.extra_names]
+        self._width = len(DRAW_FIELDS)
         self._scale = [
-            np.full(len(self.strata), float(d.scale))
+            None
+            if d is None
+            else np.full(len(strata), float(d.scale))
             if isinstance(d.scale, (int, float))
             else np.asarray(d.scale, dtype=float)
-            for d in self.draws
+            for d in self._row_draws
         ]
-        self._cls, self._fill = _patient_class(self.names)
-        s = self.strata
         self.info = [
-            (
-                int(s.neighbourhood[i]),
-                int(s.age[i]),
-                int(s.frailty[i]),
-                bool(s.care_home[i]),
-                int(s.age[i]) >= AGE_65_74,
+            StratumInfo(
+                int(strata.neighbourhood[i]),
+                int(strata.age[i]),
+                int(strata.frailty[i]),
+                bool(strata.care_home[i]),
+                int(strata.age[i]) >= AGE_65_74,
             )
-            for i in range(len(s))
+            for i in range(len(strata))
         ]
 
-    def _unit_columns(self, n: int) -> list[np.ndarray]:
-        """``n`` unscaled draws per attribute: uniforms or mean-one variates."""
-        cols = []
+    def _unit_columns(self, n: int) -> list[np.ndarray | None]:
+        """``n`` unscaled draws per attribute: uniforms or mean-one variates
+        (None for a field no component declared)."""
+        cols: list[np.ndarray | None] = []
+        # streams are consumed in the components' order of declaration
+        drawn = {}
         for d in self.draws:
             u = self.streams.get(self.prefix + d.stream).random(n)
-            cols.append(d.sampler.from_uniform(u) if d.sampler is not None else u)
+            drawn[d.attr] = d.sampler.from_uniform(u) if d.sampler is not None else u
+        for d in self._row_draws:
+            cols.append(None if d is None else drawn[d.attr])
         return cols
 
     def draw_rows(
@@ -152,19 +344,28 @@ class PatientFactory:
         cols = self._unit_columns(len(strata))
         if keep is not None:
             strata = strata[keep]
-            cols = [c[keep] for c in cols]
-        if len(strata) == 0:
+        n = len(strata)
+        if n == 0:
             return []
-        scaled = [c * sc[strata] for c, sc in zip(cols, self._scale, strict=True)]
-        return list(zip(*(c.tolist() for c in scaled), strict=True))
+        nan = [math.nan] * n
+        scaled: list[list[float]] = []
+        for c, sc in zip(cols, self._scale, strict=True):
+            if c is None or sc is None:
+                scaled.append(nan)
+            else:
+                kept = c if keep is None else c[keep]
+                scaled.append((kept * sc[strata]).tolist())
+        return list(zip(*scaled, strict=True))
 
     def make(
         self, pid: int, person: int, stratum: int, t: float, row: tuple[float, ...]
     ) -> Patient:
         """Create a patient with a row of draws from :meth:`draw_rows`."""
-        p = object.__new__(self._cls)
-        self._fill(p, pid, person, stratum, t, self.info[stratum], row)
-        return p
+        extra = None
+        if self.extra_names:
+            extra = dict(zip(self.extra_names, row[self._width :], strict=True))
+            row = row[: self._width]
+        return Patient(pid, person, stratum, t, self.info[stratum], row, extra)
 
     def make_one(self, pid: int, person: int, stratum: int, t: float) -> Patient:
         """Create a patient from a pre-drawn block (for sources of few patients).
@@ -173,54 +374,17 @@ class PatientFactory:
         patient's stratum, which is not known in advance.
         """
         blk = self._block
-        if blk is None or blk.pos >= blk.size:
-            cols = self._unit_columns(self.block_size)
-            blk = self._block = _Block(list(zip(*(c.tolist() for c in cols), strict=True)))
+        if blk is None or blk.pos >= len(blk.rows):
+            n = self.block_size
+            cols = [[math.nan] * n if c is None else c.tolist() for c in self._unit_columns(n)]
+            blk = self._block = _Block(list(zip(*cols, strict=True)))
         unit_row = blk.rows[blk.pos]
         blk.pos += 1
-        row = tuple(v * sc[stratum] for v, sc in zip(unit_row, self._scale, strict=True))
+        row = tuple(
+            v if sc is None else v * float(sc[stratum])
+            for v, sc in zip(unit_row, self._scale, strict=True)
+        )
         return self.make(pid, person, stratum, t, row)
-
-
-#: a patient's fields in the order :meth:`PatientFactory.make` fills them
-_FIELDS = ("id", "person", "stratum", "arrival")
-_INFO = ("neighbourhood", "age", "frailty", "care_home", "older")
-
-
-def _patient_class(
-    names: tuple[str, ...],
-) -> tuple[type[Patient], Callable[..., None]]:
-    """A :class:`Patient` subclass with a slot for every field and draw, and a
-    function that fills them all.
-
-    Patients are made by the hundred thousand. The function is a few
-    assignment statements, made from source text the way :mod:`dataclasses`
-    makes ``__init__``: faster than setting attributes in a loop, and with no
-    instance dictionary a patient takes half the memory.
-    """
-    reserved = set(Patient.DEFAULTS) | set(Patient.__annotations__)
-    bad = [n for n in names if not n.isidentifier() or n in reserved]
-    if bad:
-        raise ValueError(f"draw attributes must be new identifiers, got {bad}")
-    defaults = tuple(Patient.DEFAULTS)
-    slots = (*_FIELDS, *_INFO, "flags", *defaults, *names)
-    cls = type("Patient", (Patient,), {"__slots__": slots})
-
-    def targets(attrs: tuple[str, ...]) -> str:
-        return "".join(f"p.{a}, " for a in attrs)
-
-    lines = [
-        "def fill(p, id, person, stratum, arrival, info, row):",
-        f"    {targets(_FIELDS)}= id, person, stratum, arrival",
-        f"    {targets(_INFO)}= info",
-        f"    {targets(defaults)}= DEFAULTS",
-        "    p.flags = set()",
-    ]
-    if names:
-        lines.append(f"    {targets(names)}= row")
-    namespace: dict[str, Any] = {"DEFAULTS": tuple(Patient.DEFAULTS.values())}
-    exec("\n".join(lines) + "\n", namespace)
-    return cls, namespace["fill"]
 
 
 def per_stratum(

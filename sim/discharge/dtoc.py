@@ -54,8 +54,8 @@ class DelayTracker:
         self.total.add(1, t)
         self.by_attr[attribution].add(1, t)
         self.by_reason[reason].add(1, t)
-        if "delayed" not in p.flags:
-            p.flags.add("delayed")
+        if not p.ever_delayed:
+            p.ever_delayed = True
             self.n_delayed.add(t, p.neighbourhood)
             self.n_delayed_by_attr[attribution].add(t, p.neighbourhood)
         self.rec.log(t, p.id, p.person, "delay_start", f"{attribution}: {reason}")

@@ -96,12 +96,12 @@ class MDTCaseManagement(Intervention):
     def rate(self, p: Patient) -> float:
         s = p.stratum
         if p.u_mdt < self.members_l[s] / self.size_l[s]:
-            p.flags.add("case_managed")
+            p.case_managed = True
             return self.cfg.crisis_rate_ratio
         return 1.0
 
     def community(self, p: Patient) -> bool | None:
-        if "case_managed" not in p.flags:
+        if not p.case_managed:
             return None
         self.rec.count("mdt_case_managed_crises", p.arrival, p.neighbourhood)
         base = self.model.community.share[p.stratum] if self.model.community.enabled else 0.0
