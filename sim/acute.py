@@ -92,7 +92,7 @@ class AcuteBeds(Component):
     def occupy(self, p: Patient) -> None:
         """Put ``p`` in a free bed now, without counting an admission (initial state)."""
         granted = self.beds.acquire()
-        assert granted.callbacks is None, "initial state needs free beds"
+        assert granted.processed, "initial state needs free beds"
         now = self.env.now
         self.occupied.add(1, now)
         p.t_bed = now

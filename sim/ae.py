@@ -146,7 +146,7 @@ class EmergencyDepartment(Component):
         self.arrive(p)
         start = self.triage.start(self.env.now, p.triage_h)
         if start < math.inf:
-            Call.at(self.env, start + p.triage_h, self._triage_done, p)
+            Call(self.env, start + p.triage_h, self._triage_done, p)
 
     def _triage_done(self, call: Call) -> None:
         p = call.p
@@ -155,7 +155,7 @@ class EmergencyDepartment(Component):
             return  # no clinician is ever on duty: the patient stays
         decision = start + p.assess_h + p.decision_h
         if self.decides_admit(p):
-            Call.at(self.env, decision, self._decision_done, p)
+            Call(self.env, decision, self._decision_done, p)
         elif decision < self.horizon:  # else still in A&E when the run ends
             self._home(p, decision)
 

@@ -145,7 +145,8 @@ class CrisisDemand(Component):
             ):
                 pid = next_id()
                 # the patient and its thinning uniform ride on the call
-                Call(env, t - now, happen, factory.make(pid, pid, s, t, row), u)
+                # at the time a Timeout of t - now would get (t, or within a bit of it)
+                Call(env, now + (t - now), happen, factory.make(pid, pid, s, t, row), u)
             yield env.timeout(24.0 * n_days)
 
     def _happen(self, call: Call) -> None:

@@ -42,7 +42,7 @@ class Draw:
     attr: str
     stream: str
     sampler: UnitSampler | None = None
-    scale: Sequence[float] | float = 1.0
+    scale: Sequence[float] | np.ndarray | float = 1.0
 
 
 #: The random attributes every patient carries, in the order a row of draws
@@ -324,12 +324,12 @@ class PatientFactory:
         (None for a field no component declared)."""
         cols: list[np.ndarray | None] = []
         # streams are consumed in the components' order of declaration
-        drawn = {}
+        drawn: dict[str, np.ndarray] = {}
         for d in self.draws:
             u = self.streams.get(self.prefix + d.stream).random(n)
             drawn[d.attr] = d.sampler.from_uniform(u) if d.sampler is not None else u
-        for d in self._row_draws:
-            cols.append(None if d is None else drawn[d.attr])
+        for rd in self._row_draws:
+            cols.append(None if rd is None else drawn[rd.attr])
         return cols
 
     def draw_rows(

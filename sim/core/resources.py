@@ -58,7 +58,9 @@ class ServerPool:
         granted = Event(env)
         granted._ok = True
         granted._value = None
-        granted.callbacks = None  # processed: a process yielding it continues at once
+        # processed: a process yielding it continues at once (SimPy's own test
+        # of an event is `callbacks is None`; its type hints leave None out)
+        granted.callbacks = None  # type: ignore[assignment]
         self._granted = granted
 
     def track(self, busy: Level, capacity: Level) -> None:

@@ -221,7 +221,7 @@ class DischargeTeam(Component):
         stay = svc.stay_hours(getattr(p, svc.u_stay))
         if back_in is not None and back_in < stay:
             stay = back_in  # readmitted from the service: the place is freed
-        Call(self.env, stay, self._end_downstream_stay, p)
+        Call(self.env, self.env.now + stay, self._end_downstream_stay, p)
 
     def _end_downstream_stay(self, call: Call) -> None:
         p = call.p

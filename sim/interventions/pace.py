@@ -98,7 +98,7 @@ class Pace(Intervention):
         svc = model.discharge.services[1]
         t0 = env.now
         place = svc.places.acquire()
-        if place.callbacks is not None:  # no place free now
+        if not place.processed:  # no place free now
             if back_at is None:
                 yield place
             else:

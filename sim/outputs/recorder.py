@@ -130,8 +130,8 @@ class Recorder:
 
     def snapshot(self, t: float) -> None:
         """Read every level at time ``t`` (a midnight) and start a new daily peak."""
-        for lv in self._deferred:
-            lv.settle(t)
+        for deferred in self._deferred:
+            deferred.settle(t)
         levels = [self.levels[n] for n in self._level_names]
         self.census_value.append([lv.value for lv in levels])
         self.census_area.append([lv.area_at(t) for lv in levels])
