@@ -12,7 +12,7 @@ A component is a leaf of behaviour - a service of the care system - that
 from __future__ import annotations
 
 from collections.abc import Generator, Iterable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 if TYPE_CHECKING:
     from sim.hooks import Hooks
@@ -24,7 +24,8 @@ if TYPE_CHECKING:
 class Component:
     """Base class of a service component."""
 
-    name = "component"
+    #: the component's config block (interventions) and label
+    name: ClassVar[str] = "component"
 
     def __init__(self, model: CareSystemModel) -> None:
         self.model = model

@@ -25,6 +25,7 @@ from typing import Any
 
 import simpy
 
+from sim import build_info
 from sim.acute import AcuteBeds
 from sim.ae import EmergencyDepartment
 from sim.community import CommunityResponse
@@ -92,6 +93,7 @@ class CareSystemModel:
         replication: int = 0,
         extensions: Sequence[ComponentFactory] | None = None,
     ) -> None:
+        build_info.check()  # a compiled model older than its source is an error
         self.cfg = cfg
         self.replication = replication
         self.env = simpy.Environment()
