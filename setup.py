@@ -38,6 +38,7 @@ COMPILED = [
     "sim/core/calendar.py",
     "sim/core/calls.py",
     "sim/core/distributions.py",
+    "sim/core/event_queue.py",
     "sim/core/level.py",
     "sim/core/resources.py",
     "sim/core/rng.py",

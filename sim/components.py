@@ -14,6 +14,8 @@ from __future__ import annotations
 from collections.abc import Generator, Iterable
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from mypy_extensions import mypyc_attr
+
 if TYPE_CHECKING:
     from sim.hooks import Hooks
     from sim.model import CareSystemModel
@@ -21,6 +23,8 @@ if TYPE_CHECKING:
     from sim.patient import Draw
 
 
+# extensions (new services, interventions, test doubles) subclass it in plain Python
+@mypyc_attr(allow_interpreted_subclasses=True)
 class Component:
     """Base class of a service component."""
 

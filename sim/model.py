@@ -23,8 +23,6 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
-import simpy
-
 from sim import build_info
 from sim.acute import AcuteBeds
 from sim.ae import EmergencyDepartment
@@ -33,6 +31,7 @@ from sim.components import Component
 from sim.config.errors import ConfigError, ConfigProblem
 from sim.config.schema import Config
 from sim.core.calendar import Clock
+from sim.core.event_queue import new_environment
 from sim.core.rng import RandomStreams
 from sim.demand import CrisisDemand
 from sim.discharge import DischargeTeam
@@ -96,7 +95,7 @@ class CareSystemModel:
         build_info.check()  # a compiled model older than its source is an error
         self.cfg = cfg
         self.replication = replication
-        self.env = simpy.Environment()
+        self.env = new_environment()
         self.streams = RandomStreams(cfg.run.seed, replication)
         self.clock = Clock(cfg.run.start)
         self.strata = build_strata(cfg.population)

@@ -19,11 +19,12 @@ can ``yield`` a Call: processes keep using ``env.timeout``.
 from __future__ import annotations
 
 from collections.abc import Callable
-from heapq import heappush
 from typing import Any, ClassVar
 
 import simpy
 from simpy.core import NORMAL
+
+from sim.core.event_queue import push, queue_of
 
 
 class Call:
@@ -52,5 +53,5 @@ class Call:
         self.u = u
         # where Environment.schedule would put a Timeout made now: SimPy's queue
         # holds (time, priority, event number, event)
-        queue: list[Any] = env._queue
-        heappush(queue, (t, NORMAL, next(env._eid), self))
+        eid: object = next(env._eid)  # kept a Python int, not unboxed and boxed again
+        push(queue_of(env), (t, NORMAL, eid, self))

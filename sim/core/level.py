@@ -9,8 +9,6 @@ warm-up period and at each midnight.
 
 from __future__ import annotations
 
-import numpy as np
-
 
 class Level:
     """A piecewise-constant count with its running integral and peak."""
@@ -46,11 +44,11 @@ class DeferredLevel(Level):
     changes (:meth:`book`, :meth:`book_exit`) instead of scheduling an event
     for each. A change made now (:meth:`add`) is booked the same way. Before a
     reading at time ``t``, :meth:`settle` applies every change booked for
-    before ``t`` in time order (at equal times, in the order booked). The value,
-    integral and peak are then exactly those of the same changes made one by one
-    at their times: the arithmetic is the same, in the same order, only done on
-    a day's changes at once as arrays. So the value is only up to date after
-    :meth:`settle` (the recorder settles at every midnight and at the end).
+    before ``t`` in time order (at equal times, in the order booked), one by one
+    as :meth:`Level.add` would have at their times, so the value, integral and
+    peak are exactly those of a level changed event by event. The value is only
+    up to date after :meth:`settle` (the recorder settles at every midnight and
+    at the end).
     """
 
     __slots__ = ("_deltas", "_times")
@@ -77,21 +75,20 @@ class DeferredLevel(Level):
 
     def settle(self, t: float) -> None:
         """Apply the changes booked for before ``t``, ready for a reading at ``t``."""
-        if not self._times:
+        times, deltas = self._times, self._deltas
+        if not times:
             return
-        times = np.asarray(self._times)
-        deltas = np.asarray(self._deltas)
-        due = times < t
-        self._times, self._deltas = times[~due].tolist(), deltas[~due].tolist()
-        times, deltas = times[due], deltas[due]
-        if not len(times):
-            return
-        order = np.argsort(times, kind="stable")
-        times, deltas = times[order], deltas[order]
-        # value and integral exactly as Level.add builds them, change by change
-        values = np.cumsum(np.concatenate(([self.value], deltas)))
-        steps = values[:-1] * np.diff(times, prepend=self.last_t)
-        self.area = float(np.cumsum(np.concatenate(([self.area], steps)))[-1])
-        self.value = float(values[-1])
-        self.last_t = float(times[-1])
-        self.peak = max(self.peak, float(values[1:].max()))
+        due: list[int] = []
+        later_times: list[float] = []
+        later_deltas: list[float] = []
+        for i in range(len(times)):
+            if times[i] < t:
+                due.append(i)
+            else:  # kept in the order booked, for ties at a later reading
+                later_times.append(times[i])
+                later_deltas.append(deltas[i])
+        self._times, self._deltas = later_times, later_deltas
+        # in time order, at equal times in the order booked (a stable sort)
+        due.sort(key=times.__getitem__)
+        for i in due:  # Level's add (this class's own add books a change)
+            Level.add(self, deltas[i], times[i])

@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
+from mypy_extensions import mypyc_attr
 
 from sim.components import Component
 from sim.config.schema import AGE_BANDS, FRAILTY_BANDS
@@ -15,6 +16,7 @@ if TYPE_CHECKING:
     from sim.model import CareSystemModel
 
 
+@mypyc_attr(allow_interpreted_subclasses=True)
 class Intervention(Component):
     """A component configured by the top-level block named :attr:`name`.
 

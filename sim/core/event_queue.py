@@ -1,0 +1,150 @@
+"""The event queue: SimPy's, kept by compiled code when the model is compiled.
+
+SimPy keeps the events it has scheduled in a binary heap: a list of
+``(time, priority, event number, event)`` tuples, ordered by ``heapq``. Taking
+the next event means comparing a new root with about log2(n) others on its
+way down, and ``heapq`` compares two tuples through Python's generic
+comparison: well over a hundred machine instructions each. A replication-year
+of the model takes some 390,000 events from a heap of about 750, and in the
+compiled model those comparisons were the largest single cost left (about a
+fifth of a run).
+
+This module keeps the very same heap - the same tuples, so SimPy's own
+``peek`` and anything else that reads the queue still work - with sift loops
+that compare times as C doubles when compiled by mypyc. Every event number is
+unique, so the events leave the queue in exactly the order ``heapq`` gives,
+and results are unchanged. In plain Python these loops would be slower than
+``heapq``'s C code, so the pure-Python model keeps SimPy's own environment
+(:func:`new_environment`, :func:`push`).
+"""
+
+from __future__ import annotations
+
+from heapq import heappush
+from typing import Any, Final, cast
+
+import simpy
+from mypy_extensions import mypyc_attr
+from simpy.core import NORMAL, EmptySchedule, StopSimulation
+
+#: one scheduled event: (time, priority, event number, event). Typed as a plain
+#: tuple so that compiled code reads items in place (a typed 4-tuple would be
+#: unpacked into C values and boxed again on every move)
+Entry = tuple[Any, ...]
+
+#: True when this module runs as compiled code
+COMPILED: Final = not __file__.endswith(".py")
+
+
+def queue_of(env: simpy.Environment) -> list[Entry]:
+    """The environment's event queue (SimPy's own list of entries)."""
+    return cast("list[Entry]", env._queue)
+
+
+def push(queue: list[Entry], entry: Entry) -> None:
+    """Add ``entry`` to the heap ``queue`` (heapq's C code in plain Python)."""
+    if COMPILED:
+        sift_push(queue, entry)
+    else:
+        heappush(queue, entry)
+
+
+def sift_push(queue: list[Entry], entry: Entry) -> None:
+    """Add ``entry`` to the heap ``queue`` by this module's own sift loop."""
+    queue.append(entry)
+    _sift_up(queue, len(queue) - 1, entry)
+
+
+def pop(queue: list[Entry]) -> Entry:
+    """Remove and return the first entry of the heap ``queue`` (IndexError if empty)."""
+    last = queue.pop()
+    if not queue:
+        return last
+    first = queue[0]
+    # as heapq does: move the earlier child up, level by level, to a leaf (one
+    # comparison a level), then the last entry up from there to its place
+    n = len(queue)
+    pos = 0
+    child = 1
+    while child < n:
+        right = child + 1
+        if right < n and not _before(queue[child], queue[right]):
+            child = right
+        queue[pos] = queue[child]
+        pos = child
+        child = 2 * pos + 1
+    _sift_up(queue, pos, last)
+    return first
+
+
+def _sift_up(queue: list[Entry], pos: int, entry: Entry) -> None:
+    """Put ``entry`` at ``pos`` or above, past every parent that comes after it."""
+    while pos > 0:
+        parent = (pos - 1) >> 1
+        up = queue[parent]
+        if not _before(entry, up):
+            break
+        queue[pos] = up
+        pos = parent
+    queue[pos] = entry
+
+
+def _before(a: Entry, b: Entry) -> bool:
+    """True if ``a`` is taken before ``b``: by time, then priority, then event number."""
+    ta: float = a[0]
+    tb: float = b[0]
+    if ta != tb:
+        return ta < tb
+    pa: int = a[1]
+    pb: int = b[1]
+    if pa != pb:
+        return pa < pb
+    ea: int = a[2]
+    eb: int = b[2]
+    return ea < eb
+
+
+@mypyc_attr(native_class=False)
+class Environment(simpy.Environment):
+    """SimPy's environment with its queue kept by :func:`push` and :func:`pop`.
+
+    Only scheduling and stepping change; what happens at a step (callbacks in
+    order, a failed event that nobody defused crashes the run) is SimPy's.
+    """
+
+    def __init__(self) -> None:
+        super().__init__(0.0)  # times are floats from the start (as new_environment)
+
+    def schedule(self, event: simpy.Event, priority: int = NORMAL, delay: float = 0) -> None:
+        eid: object = next(self._eid)
+        push(queue_of(self), (self._now + delay, priority, eid, event))
+
+    def step(self) -> None:
+        queue = queue_of(self)
+        if not queue:
+            raise EmptySchedule()
+        entry = pop(queue)
+        self._now = entry[0]
+        event = entry[3]
+        callbacks = event.callbacks
+        event.callbacks = None
+        i = 0
+        try:
+            for callback in callbacks:
+                i += 1
+                callback(event)
+        except StopSimulation:
+            # as SimPy: the rest of the callbacks run when the simulation resumes
+            event.callbacks = callbacks[i:]
+            self.schedule(event, -1)
+            raise
+        if not event._ok and not hasattr(event, "_defused"):
+            exc = type(event._value)(*event._value.args)
+            exc.__cause__ = event._value
+            raise exc
+
+
+def new_environment() -> simpy.Environment:
+    """A SimPy environment starting at time 0.0 (a float, so every time in the
+    queue is one): with the compiled queue when this module is compiled."""
+    return Environment() if COMPILED else simpy.Environment(0.0)

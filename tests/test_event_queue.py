@@ -1,0 +1,80 @@
+"""The model's event queue takes events in exactly SimPy's order."""
+
+from __future__ import annotations
+
+import heapq
+import random
+from collections.abc import Generator
+from typing import Any
+
+import pytest
+import simpy
+
+from sim.core.event_queue import Environment, pop, sift_push
+
+
+def test_sift_loops_take_entries_in_heapq_order() -> None:
+    """Interleaved pushes and pops, with many ties in time and priority, come out
+    in the order heapq gives: time, then priority, then event number."""
+    rnd = random.Random(5)
+    ours: list[tuple[Any, ...]] = []
+    theirs: list[tuple[Any, ...]] = []
+    out_ours, out_theirs = [], []
+    for eid in range(5000):
+        entry = (float(rnd.randint(0, 60)), rnd.choice((0, 1, 1)), eid, None)
+        sift_push(ours, entry)
+        heapq.heappush(theirs, entry)
+        if rnd.random() < 0.45:
+            out_ours.append(pop(ours))
+            out_theirs.append(heapq.heappop(theirs))
+    while theirs:
+        out_ours.append(pop(ours))
+        out_theirs.append(heapq.heappop(theirs))
+    assert out_ours == out_theirs
+    assert not ours
+    with pytest.raises(IndexError):
+        pop(ours)
+
+
+def _trace(env: simpy.Environment) -> list[tuple[float, str]]:
+    """Processes with timeouts that tie, an event succeeded from another process,
+    and a run stopped part way and resumed: what happened, in order."""
+    log: list[tuple[float, str]] = []
+    signal = env.event()
+
+    def worker(name: str, delays: list[float]) -> Generator[simpy.Event, Any, None]:
+        for d in delays:
+            yield env.timeout(d)
+            log.append((env.now, name))
+        if name == "a":
+            signal.succeed("from a")
+
+    def waiter() -> Generator[simpy.Event, Any, None]:
+        value = yield signal
+        log.append((env.now, f"waiter got {value}"))
+
+    for name, delays in (("a", [1, 1, 2]), ("b", [2, 2]), ("c", [0, 4, 0])):
+        env.process(worker(name, delays))
+    env.process(waiter())
+    env.run(until=3)
+    log.append((env.now, "paused"))
+    env.run()
+    return log
+
+
+def test_environment_runs_processes_as_simpy_does() -> None:
+    """The same processes give the same trace, ties and a paused run included."""
+    assert _trace(Environment()) == _trace(simpy.Environment(0.0))
+
+
+def test_environment_crashes_on_an_undefused_failure_as_simpy_does() -> None:
+    """A failed event nobody handles stops the run with its exception."""
+
+    def failing(env: simpy.Environment) -> Generator[simpy.Event, Any, None]:
+        yield env.timeout(1)
+        raise ValueError("boom")
+
+    for env in (Environment(), simpy.Environment(0.0)):
+        env.process(failing(env))
+        with pytest.raises(ValueError, match="boom"):
+            env.run()
