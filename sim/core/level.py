@@ -90,5 +90,13 @@ class DeferredLevel(Level):
         self._times, self._deltas = later_times, later_deltas
         # in time order, at equal times in the order booked (a stable sort)
         due.sort(key=times.__getitem__)
-        for i in due:  # Level's add (this class's own add books a change)
-            Level.add(self, deltas[i], times[i])
+        # each change as Level.add makes it (the same arithmetic in the same order)
+        value, area, last_t, peak = self.value, self.area, self.last_t, self.peak
+        for i in due:
+            ti = times[i]
+            area += value * (ti - last_t)
+            last_t = ti
+            value += deltas[i]
+            if value > peak:
+                peak = value
+        self.value, self.area, self.last_t, self.peak = value, area, last_t, peak
