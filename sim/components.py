@@ -16,6 +16,8 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from mypy_extensions import mypyc_attr
 
+from sim.core.event_queue import Environment
+
 if TYPE_CHECKING:
     from sim.hooks import Hooks
     from sim.model import CareSystemModel
@@ -33,7 +35,7 @@ class Component:
 
     def __init__(self, model: CareSystemModel) -> None:
         self.model = model
-        self.env = model.env
+        self.env: Environment = model.env
         self.rec = model.recorder
 
     def draws(self) -> list[Draw]:

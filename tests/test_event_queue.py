@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 import simpy
 
-from sim.core.event_queue import Environment, pop, sift_push
+from sim.core.event_queue import Environment, sift_pop, sift_push
 
 
 def test_sift_loops_take_entries_in_heapq_order() -> None:
@@ -25,15 +25,15 @@ def test_sift_loops_take_entries_in_heapq_order() -> None:
         sift_push(ours, entry)
         heapq.heappush(theirs, entry)
         if rnd.random() < 0.45:
-            out_ours.append(pop(ours))
+            out_ours.append(sift_pop(ours))
             out_theirs.append(heapq.heappop(theirs))
     while theirs:
-        out_ours.append(pop(ours))
+        out_ours.append(sift_pop(ours))
         out_theirs.append(heapq.heappop(theirs))
     assert out_ours == out_theirs
     assert not ours
     with pytest.raises(IndexError):
-        pop(ours)
+        sift_pop(ours)
 
 
 def _trace(env: simpy.Environment) -> list[tuple[float, str]]:

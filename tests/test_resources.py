@@ -6,10 +6,10 @@ import datetime as dt
 
 import numpy as np
 import pytest
-import simpy
 
 from sim.config.schema import Calendar
 from sim.core.calendar import Clock, WorkingCalendar
+from sim.core.event_queue import new_environment
 from sim.core.level import DeferredLevel, Level
 from sim.core.resources import HOURS_PER_WEEK, RotaQueue, ServerPool
 
@@ -23,7 +23,7 @@ def _customer(env, pool, name, hold, log):
 
 def test_pool_serves_first_come_first_served() -> None:
     """With one server, customers start in arrival order, each after the previous."""
-    env = simpy.Environment()
+    env = new_environment()
     pool = ServerPool(env, 1)
     log: list = []
     for i in range(3):
@@ -34,7 +34,7 @@ def test_pool_serves_first_come_first_served() -> None:
 
 def test_raising_capacity_starts_waiters_and_lowering_does_not_preempt() -> None:
     """A rota change: extra staff start waiting patients; fewer staff finish their work."""
-    env = simpy.Environment()
+    env = new_environment()
     pool = ServerPool(env, 1)
     log: list = []
     for i in range(3):
@@ -54,7 +54,7 @@ def test_raising_capacity_starts_waiters_and_lowering_does_not_preempt() -> None
 
 
 def test_zero_capacity_never_serves() -> None:
-    env = simpy.Environment()
+    env = new_environment()
     pool = ServerPool(env, 0)
     log: list = []
     env.process(_customer(env, pool, 0, 1.0, log))
@@ -75,7 +75,7 @@ def _rota_case(seed: int, zero_share: float = 0.3):
 
 def _event_driven(arrivals, holds, staff, until):
     """The same queue, event by event: a ServerPool set from the rota every hour."""
-    env = simpy.Environment()
+    env = new_environment()
     pool = ServerPool(env, 0)
     busy, capacity = Level(), Level()
     pool.track(busy, capacity)

@@ -21,10 +21,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, ClassVar
 
-import simpy
 from simpy.core import NORMAL
 
-from sim.core.event_queue import push, queue_of
+from sim.core.event_queue import Environment, push
 
 
 class Call:
@@ -42,7 +41,7 @@ class Call:
 
     def __init__(
         self,
-        env: simpy.Environment,
+        env: Environment,
         t: float,
         then: Callable[[Call], None],
         p: Any,
@@ -54,4 +53,4 @@ class Call:
         # where Environment.schedule would put a Timeout made now: SimPy's queue
         # holds (time, priority, event number, event)
         eid: object = next(env._eid)  # kept a Python int, not unboxed and boxed again
-        push(queue_of(env), (t, NORMAL, eid, self))
+        push(env._queue, (t, NORMAL, eid, self))

@@ -14,17 +14,17 @@ This module keeps the very same heap - the same tuples, so SimPy's own
 that compare times as C doubles when compiled by mypyc. Every event number is
 unique, so the events leave the queue in exactly the order ``heapq`` gives,
 and results are unchanged. In plain Python these loops would be slower than
-``heapq``'s C code, so the pure-Python model keeps SimPy's own environment
-(:func:`new_environment`, :func:`push`).
+``heapq``'s C code, so the pure-Python model uses ``heapq`` (:func:`push`,
+:func:`pop`).
 """
 
 from __future__ import annotations
 
-from heapq import heappush
-from typing import Any, Final, cast
+from heapq import heappop, heappush
+from itertools import count
+from typing import Any, Final
 
 import simpy
-from mypy_extensions import mypyc_attr
 from simpy.core import NORMAL, EmptySchedule, StopSimulation
 
 #: one scheduled event: (time, priority, event number, event). Typed as a plain
@@ -34,11 +34,6 @@ Entry = tuple[Any, ...]
 
 #: True when this module runs as compiled code
 COMPILED: Final = not __file__.endswith(".py")
-
-
-def queue_of(env: simpy.Environment) -> list[Entry]:
-    """The environment's event queue (SimPy's own list of entries)."""
-    return cast("list[Entry]", env._queue)
 
 
 def push(queue: list[Entry], entry: Entry) -> None:
@@ -56,7 +51,15 @@ def sift_push(queue: list[Entry], entry: Entry) -> None:
 
 
 def pop(queue: list[Entry]) -> Entry:
-    """Remove and return the first entry of the heap ``queue`` (IndexError if empty)."""
+    """Remove and return the first entry of the heap ``queue`` (heapq's C code in
+    plain Python; IndexError if empty)."""
+    if COMPILED:
+        return sift_pop(queue)
+    return heappop(queue)
+
+
+def sift_pop(queue: list[Entry]) -> Entry:
+    """Remove and return the first entry of ``queue`` by this module's own sift loop."""
     last = queue.pop()
     if not queue:
         return last
@@ -104,23 +107,35 @@ def _before(a: Entry, b: Entry) -> bool:
     return ea < eb
 
 
-@mypyc_attr(native_class=False)
 class Environment(simpy.Environment):
     """SimPy's environment with its queue kept by :func:`push` and :func:`pop`.
 
     Only scheduling and stepping change; what happens at a step (callbacks in
     order, a failed event that nobody defused crashes the run) is SimPy's.
+    Compiled, it is a native class: the model reads the clock (:attr:`now`)
+    directly instead of through a Python property.
     """
 
+    # SimPy's own state, declared so compiled code reaches it directly
+    _now: float  # type: ignore[assignment]  # always a float here
+    _queue: list[Entry]  # type: ignore[assignment]
+    _eid: count[int]
+    _active_proc: Any
+
     def __init__(self) -> None:
-        super().__init__(0.0)  # times are floats from the start (as new_environment)
+        super().__init__(0.0)  # times are floats from the start
+
+    @property
+    def now(self) -> float:
+        """The current simulation time (hours)."""
+        return self._now
 
     def schedule(self, event: simpy.Event, priority: int = NORMAL, delay: float = 0) -> None:
         eid: object = next(self._eid)
-        push(queue_of(self), (self._now + delay, priority, eid, event))
+        push(self._queue, (self._now + delay, priority, eid, event))
 
     def step(self) -> None:
-        queue = queue_of(self)
+        queue = self._queue
         if not queue:
             raise EmptySchedule()
         entry = pop(queue)
@@ -144,7 +159,6 @@ class Environment(simpy.Environment):
             raise exc
 
 
-def new_environment() -> simpy.Environment:
-    """A SimPy environment starting at time 0.0 (a float, so every time in the
-    queue is one): with the compiled queue when this module is compiled."""
-    return Environment() if COMPILED else simpy.Environment(0.0)
+def new_environment() -> Environment:
+    """The model's SimPy environment, starting at time 0.0."""
+    return Environment()

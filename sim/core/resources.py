@@ -26,9 +26,9 @@ import math
 from collections import deque
 from heapq import heappop, heappush
 
-import simpy
 from simpy.events import Event
 
+from sim.core.event_queue import Environment
 from sim.core.level import DeferredLevel, Level
 
 HOURS_PER_WEEK = 168
@@ -46,7 +46,7 @@ class ServerPool:
 
     __slots__ = ("_granted", "busy", "busy_level", "capacity", "capacity_level", "env", "queue")
 
-    def __init__(self, env: simpy.Environment, capacity: int) -> None:
+    def __init__(self, env: Environment, capacity: int) -> None:
         if capacity < 0:
             raise ValueError("capacity must be >= 0")
         self.env = env

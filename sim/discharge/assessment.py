@@ -11,17 +11,16 @@ from __future__ import annotations
 from collections.abc import Generator
 from typing import Any
 
-import simpy
-
 from sim.config.schema import AssessmentConfig
 from sim.core.calendar import ServiceHours
+from sim.core.event_queue import Environment
 from sim.core.resources import ServerPool
 
 
 class AssessmentTeam:
     """Assessors whose number on duty follows their working calendar."""
 
-    def __init__(self, env: simpy.Environment, cfg: AssessmentConfig, hours: ServiceHours) -> None:
+    def __init__(self, env: Environment, cfg: AssessmentConfig, hours: ServiceHours) -> None:
         self.env = env
         self.staff = cfg.staff
         self.hours = hours

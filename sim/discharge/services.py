@@ -14,11 +14,11 @@ from collections.abc import Generator
 from typing import Any
 
 import numpy as np
-import simpy
 
 from sim.config.schema import DownstreamServiceConfig
 from sim.core.calendar import ServiceHours
 from sim.core.distributions import sampler
+from sim.core.event_queue import Environment
 from sim.core.level import Level
 from sim.core.resources import ServerPool
 from sim.outputs.recorder import Recorder
@@ -29,7 +29,7 @@ class DownstreamService:
 
     def __init__(
         self,
-        env: simpy.Environment,
+        env: Environment,
         name: str,
         pathway: int,
         cfg: DownstreamServiceConfig,

@@ -26,6 +26,7 @@ from typing import Any
 import numpy as np
 import simpy
 
+from sim.core.event_queue import Environment
 from sim.core.level import DeferredLevel, Level
 
 HOURS_PER_DAY = 24.0
@@ -56,7 +57,7 @@ class Recorder:
 
     def __init__(
         self,
-        env: simpy.Environment,
+        env: Environment,
         days: int,
         warmup_days: int,
         n_neighbourhoods: int,
