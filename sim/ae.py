@@ -57,9 +57,12 @@ class EmergencyDepartment(Component):
             care_home=cfg.care_home_admit_probability,
         ).tolist()
         self.target = cfg.four_hour_target_hours
-        self.by_ambulance = model.community.by_ambulance
+        self.community = model.community
         #: called with the patient when A&E decides to admit; set by the model
         self.on_admit: Callable[[Patient], None] = lambda p: None
+        # the calls' callbacks, bound once (not a new bound method per call)
+        self._after_triage: Callable[[Call], None] = self._triage_done
+        self._after_decision: Callable[[Call], None] = self._decision_done
         self.horizon = horizon = model.cfg.run.total_days * 24.0
         self.in_ae = self.rec.deferred_level("in_ae")
         self.times = self.rec.sample_list("ae_hours")
@@ -130,7 +133,7 @@ class EmergencyDepartment(Component):
         self.n_attend.add(t, nb)
         if p.older:
             self.n_attend_older.add(t, nb)
-        if self.by_ambulance(p):
+        if self.community.by_ambulance(p):
             self.n_ambulance.add(t, nb)
         if p.care_home:
             self.n_care_home.add(t, nb)
@@ -146,7 +149,7 @@ class EmergencyDepartment(Component):
         self.arrive(p)
         start = self.triage.start(self.env.now, p.triage_h)
         if start < math.inf:
-            Call(self.env, start + p.triage_h, self._triage_done, p)
+            Call(self.env, start + p.triage_h, self._after_triage, p)
 
     def _triage_done(self, call: Call) -> None:
         p = call.p
@@ -155,7 +158,7 @@ class EmergencyDepartment(Component):
             return  # no clinician is ever on duty: the patient stays
         decision = start + p.assess_h + p.decision_h
         if self.decides_admit(p):
-            Call(self.env, decision, self._decision_done, p)
+            Call(self.env, decision, self._after_decision, p)
         elif decision < self.horizon:  # else still in A&E when the run ends
             self._home(p, decision)
 

@@ -121,32 +121,29 @@ class CrisisDemand(Component):
         factory = model.factory
         hooks = model.hooks
         self._base_accept = 1.0 / self.headroom
-        self._handle = model.handle_admission if self.direct else model.handle_crisis
         self._dynamic = bool(hooks.crisis_rate)
         # candidates above the ceiling are thinned away whatever the hooks say
         ceiling = self._base_accept * (hooks.rate_ceiling if self._dynamic else 1.0)
-        next_id = model.next_id
         happen = self._happen
         days = model.cfg.run.total_days
         per_day = 24.0 * self.rate_per_hour * self.headroom
-        block = int(min(28, max(1, CANDIDATES_PER_BLOCK // max(per_day, 1.0))))
-        for first in range(0, days, block):
-            n_days = min(block, days - first)
+        block_days = int(min(28, max(1, CANDIDATES_PER_BLOCK // max(per_day, 1.0))))
+        for first in range(0, days, block_days):
+            n_days = min(block_days, days - first)
             times, strata, u_accept = self.candidates(first, n_days)
             keep = np.flatnonzero(u_accept < ceiling)
-            rows = factory.draw_rows(strata, keep)
+            draws = factory.draw_block(strata, keep)
+            kept_times: list[float] = times[keep].tolist()
+            kept_strata: list[int] = strata[keep].tolist()
+            kept_u: list[float] = u_accept[keep].tolist()
             now = env.now
-            for t, s, u, row in zip(
-                times[keep].tolist(),
-                strata[keep].tolist(),
-                u_accept[keep].tolist(),
-                rows,
-                strict=True,
-            ):
-                pid = next_id()
-                # the patient and its thinning uniform ride on the call
-                # at the time a Timeout of t - now would get (t, or within a bit of it)
-                Call(env, now + (t - now), happen, factory.make(pid, pid, s, t, row), u)
+            for i in range(len(kept_times)):
+                t = kept_times[i]
+                pid = model.next_id()
+                p = factory.make(pid, pid, kept_strata[i], t, draws, i)
+                # the patient and its thinning uniform ride on the call, at the
+                # time a Timeout of t - now would get (t, or within a bit of it)
+                Call(env, now + (t - now), happen, p, kept_u[i])
             yield env.timeout(24.0 * n_days)
 
     def _happen(self, call: Call) -> None:
@@ -155,4 +152,7 @@ class CrisisDemand(Component):
         # interventions' multipliers are read when the crisis happens
         if self._dynamic and call.u >= self._base_accept * self.model.hooks.rate_multiplier(p):
             return
-        self._handle(p)
+        if self.direct:
+            self.model.handle_admission(p)
+        else:
+            self.model.handle_crisis(p)

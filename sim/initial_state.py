@@ -75,12 +75,12 @@ class InitialState(Component):
                 rng.choice(len(weights), size=n - n_delayed, p=weights),
             ]
         ).astype(int)
-        rows = factory.draw_rows(strata)
+        draws = factory.draw_block(strata)
         residual_h = self._residual_stays(strata, rng)
         u_path = rng.random(n)
         for i, s in enumerate(strata.tolist()):
             pid = model.next_id()
-            p = factory.make(pid, pid, s, 0.0, rows[i])
+            p = factory.make(pid, pid, s, 0.0, draws, i)
             model.enter(p)
             model.acute.occupy(p)
             if i < n_delayed:

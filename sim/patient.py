@@ -45,8 +45,8 @@ class Draw:
     scale: Sequence[float] | np.ndarray | float = 1.0
 
 
-#: The random attributes every patient carries, in the order a row of draws
-#: holds them. Each is declared by the component that reads it (a :class:`Draw`
+#: The random attributes every patient carries, in the order of the columns of
+#: a :class:`DrawBlock`. Each is declared by the component that reads it (a :class:`Draw`
 #: in its ``draws()``) and drawn from its own stream; one not declared by any
 #: component of the model (an intervention switched off) is NaN.
 DRAW_FIELDS: tuple[str, ...] = (
@@ -100,7 +100,7 @@ class Patient:
 
     Every attribute is declared here, so a patient is a fixed record (no
     instance dictionary) that a type checker, and a compiler, can see through.
-    Random draws are in the order of :data:`DRAW_FIELDS`; draws declared by
+    Random draws are listed in :data:`DRAW_FIELDS`; draws declared by
     components outside the model's own (extensions) are in :attr:`extra_draws`.
     """
 
@@ -206,9 +206,10 @@ class Patient:
         stratum: int,
         arrival: float,
         info: StratumInfo,
-        row: tuple[float, ...],
-        extra_draws: dict[str, float] | None = None,
+        block: DrawBlock,
+        i: int,
     ) -> None:
+        """A patient whose draws are entry ``i`` of ``block``'s columns."""
         self.id = id
         self.person = person
         self.stratum = stratum
@@ -227,44 +228,58 @@ class Patient:
         self.t_bed = -1.0
         self.t_fit = -1.0
         self.delay_hours = 0.0
-        # one unpacking, in the order of DRAW_FIELDS (a test checks the order)
-        (
-            self.u_community,
-            self.u_ambulance,
-            self.triage_h,
-            self.assess_h,
-            self.decision_h,
-            self.u_admit,
-            self.los_h,
-            self.u_death,
-            self.u_pathway,
-            self.u_joint,
-            self.assessment_h,
-            self.u_weekend,
-            self.u_weekend_service,
-            self.u_stay_1,
-            self.u_stay_2,
-            self.u_stay_3,
-            self.u_readmit,
-            self.u_readmit_time,
-            self.u_mdt,
-            self.u_care_home_cover,
-            self.u_care_home_admit,
-            self.u_treat,
-            self.treat_h,
-            self.u_treat_support,
-            self.u_pace_support,
-        ) = row
-        self.extra_draws = extra_draws
+        # column k holds DRAW_FIELDS[k] (a test checks every field)
+        c = block.columns
+        self.u_community = c[0][i]
+        self.u_ambulance = c[1][i]
+        self.triage_h = c[2][i]
+        self.assess_h = c[3][i]
+        self.decision_h = c[4][i]
+        self.u_admit = c[5][i]
+        self.los_h = c[6][i]
+        self.u_death = c[7][i]
+        self.u_pathway = c[8][i]
+        self.u_joint = c[9][i]
+        self.assessment_h = c[10][i]
+        self.u_weekend = c[11][i]
+        self.u_weekend_service = c[12][i]
+        self.u_stay_1 = c[13][i]
+        self.u_stay_2 = c[14][i]
+        self.u_stay_3 = c[15][i]
+        self.u_readmit = c[16][i]
+        self.u_readmit_time = c[17][i]
+        self.u_mdt = c[18][i]
+        self.u_care_home_cover = c[19][i]
+        self.u_care_home_admit = c[20][i]
+        self.u_treat = c[21][i]
+        self.treat_h = c[22][i]
+        self.u_treat_support = c[23][i]
+        self.u_pace_support = c[24][i]
+        self.extra_draws = block.extra(i) if block.extra_names else None
 
     def __repr__(self) -> str:
         return f"Patient(id={self.id}, stratum={self.stratum}, arrival={self.arrival:.2f})"
 
 
-@dataclass
-class _Block:
-    rows: list[tuple[float, ...]]
-    pos: int = 0
+class DrawBlock:
+    """Scaled draws for a block of patients-to-be, one list per attribute.
+
+    Column k holds :data:`DRAW_FIELDS` [k] for every patient of the block (all
+    NaN for a field no component declared), then come the extensions' draws
+    (``extra_names``). Patients read their entry when they are made, so no
+    row of draws is ever built.
+    """
+
+    __slots__ = ("columns", "extra_names")
+
+    def __init__(self, columns: list[list[float]], extra_names: tuple[str, ...]) -> None:
+        self.columns = columns
+        self.extra_names = extra_names
+
+    def extra(self, i: int) -> dict[str, float]:
+        """Entry ``i`` of the extensions' draws, by name."""
+        first = len(DRAW_FIELDS)
+        return {name: self.columns[first + k][i] for k, name in enumerate(self.extra_names)}
 
 
 class PatientFactory:
@@ -287,7 +302,9 @@ class PatientFactory:
         self.streams = streams
         self.draws = draws
         self.prefix = prefix
-        self._block: _Block | None = None
+        # unscaled draws for make_one, and the next unused entry
+        self._unit: list[list[float]] | None = None
+        self._unit_pos = 0
         names = [d.attr for d in draws]
         if len(set(names)) != len(names):
             raise ValueError(f"duplicate patient attributes in draws: {names}")
@@ -295,7 +312,7 @@ class PatientFactory:
         if bad:
             raise ValueError(f"draw attributes must be identifiers, got {bad}")
         by_name = {d.attr: d for d in draws}
-        #: draws in row order: the declared fields, then the extensions'
+        #: draws in column order: the declared fields, then the extensions'
         self._row_draws: list[Draw | None] = [by_name.get(n) for n in DRAW_FIELDS]
         self.extra_names = tuple(n for n in names if n not in DRAW_FIELDS)
         self._row_draws += [by_name[n] for n in self.extra_names]
@@ -332,59 +349,51 @@ class PatientFactory:
             cols.append(None if rd is None else drawn[rd.attr])
         return cols
 
-    def draw_rows(
-        self, strata: np.ndarray, keep: np.ndarray | None = None
-    ) -> list[tuple[float, ...]]:
-        """One row of draws, scaled for each patient's stratum, per patient-to-be.
+    def draw_block(self, strata: np.ndarray, keep: np.ndarray | None = None) -> DrawBlock:
+        """Draws for patients-to-be, scaled for each one's stratum.
 
         Every candidate in ``strata`` consumes its draws (so each keeps its place
-        in every stream); rows are made only for the candidates in ``keep``
-        (indices), or for all of them.
+        in every stream); entries are made only for the candidates in ``keep``
+        (indices), or for all of them, in that order.
         """
         cols = self._unit_columns(len(strata))
         if keep is not None:
             strata = strata[keep]
-        n = len(strata)
-        if n == 0:
-            return []
-        nan = [math.nan] * n
-        scaled: list[list[float]] = []
+        nan = [math.nan] * len(strata)
+        columns: list[list[float]] = []
         for c, sc in zip(cols, self._scale, strict=True):
             if c is None or sc is None:
-                scaled.append(nan)
+                columns.append(nan)
             else:
                 kept = c if keep is None else c[keep]
-                scaled.append((kept * sc[strata]).tolist())
-        return list(zip(*scaled, strict=True))
+                columns.append((kept * sc[strata]).tolist())
+        return DrawBlock(columns, self.extra_names)
 
     def make(
-        self, pid: int, person: int, stratum: int, t: float, row: tuple[float, ...]
+        self, pid: int, person: int, stratum: int, t: float, block: DrawBlock, i: int
     ) -> Patient:
-        """Create a patient with a row of draws from :meth:`draw_rows`."""
-        extra = None
-        if self.extra_names:
-            extra = dict(zip(self.extra_names, row[self._width :], strict=True))
-            row = row[: self._width]
-        return Patient(pid, person, stratum, t, self.info[stratum], row, extra)
+        """Create a patient with entry ``i`` of a block from :meth:`draw_block`."""
+        return Patient(pid, person, stratum, t, self.info[stratum], block, i)
 
     def make_one(self, pid: int, person: int, stratum: int, t: float) -> Patient:
-        """Create a patient from a pre-drawn block (for sources of few patients).
+        """Create a patient from pre-drawn draws (for sources of few patients).
 
         Unscaled draws are made a block at a time and scaled here for the
         patient's stratum, which is not known in advance.
         """
-        blk = self._block
-        if blk is None or blk.pos >= len(blk.rows):
+        if self._unit is None or self._unit_pos >= self.block_size:
             n = self.block_size
-            cols = [[math.nan] * n if c is None else c.tolist() for c in self._unit_columns(n)]
-            blk = self._block = _Block(list(zip(*cols, strict=True)))
-        unit_row = blk.rows[blk.pos]
-        blk.pos += 1
-        row = tuple(
-            v if sc is None else v * float(sc[stratum])
-            for v, sc in zip(unit_row, self._scale, strict=True)
-        )
-        return self.make(pid, person, stratum, t, row)
+            self._unit = [
+                [math.nan] * n if c is None else c.tolist() for c in self._unit_columns(n)
+            ]
+            self._unit_pos = 0
+        i = self._unit_pos
+        self._unit_pos += 1
+        one = [
+            [v[i] if sc is None else v[i] * float(sc[stratum])]
+            for v, sc in zip(self._unit, self._scale, strict=True)
+        ]
+        return self.make(pid, person, stratum, t, DrawBlock(one, self.extra_names), 0)
 
 
 def per_stratum(

@@ -20,7 +20,7 @@ pathway; seven-day working changes the weekend shares through ``weekend_share``.
 
 from __future__ import annotations
 
-from collections.abc import Generator, Iterable
+from collections.abc import Callable, Generator, Iterable
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -81,6 +81,8 @@ class DischargeTeam(Component):
         self.cum_pathway = self._pathway_table()
         #: discharges counted by pathway (P0-P3), also by interventions
         self.n_discharges = [self.rec.counter(f"discharges_{pw}") for pw in PATHWAYS]
+        # the callback ending a downstream stay, bound once
+        self._after_stay: Callable[[Call], None] = self._end_downstream_stay
 
     def _pathway_table(self) -> list[tuple[float, float, float]]:
         strata = self.model.strata
@@ -221,7 +223,7 @@ class DischargeTeam(Component):
         stay = svc.stay_hours(getattr(p, svc.u_stay))
         if back_in is not None and back_in < stay:
             stay = back_in  # readmitted from the service: the place is freed
-        Call(self.env, self.env.now + stay, self._end_downstream_stay, p)
+        Call(self.env, self.env.now + stay, self._after_stay, p)
 
     def _end_downstream_stay(self, call: Call) -> None:
         p = call.p
