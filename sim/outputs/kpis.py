@@ -10,6 +10,7 @@ of every KPI is documented in :mod:`sim.outputs.schema`.
 
 from __future__ import annotations
 
+from itertools import chain
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -23,7 +24,9 @@ if TYPE_CHECKING:
 def _window_samples(samples: list[tuple[float, float]], start_h: float) -> np.ndarray:
     if not samples:
         return np.empty(0)
-    arr = np.asarray(samples, dtype=float)
+    # fromiter over the flattened pairs: np.asarray on a list of tuples is ~10x slower
+    flat = np.fromiter(chain.from_iterable(samples), dtype=float, count=2 * len(samples))
+    arr = flat.reshape(len(samples), 2)
     return arr[arr[:, 0] >= start_h, 1]
 
 
