@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import statistics
 import subprocess
 import sys
@@ -68,15 +69,20 @@ print(json.dumps({"wall": wall, "events": info.events, "sim_days": cfg.run.total
 )
 
 
-def measure(code: str, *args: object) -> dict:
+def measure(code: str, *args: object, pure: bool = False) -> dict:
     """Run ``code`` in a fresh Python (so its peak memory is its own); its last
-    line of output, as JSON."""
+    line of output, as JSON. ``pure``: run the model's Python source even where
+    it is compiled (``NSIM_PURE_PYTHON=1``), as on a machine without a compiler."""
+    env = {k: v for k, v in os.environ.items() if k != "NSIM_PURE_PYTHON"}
+    if pure:
+        env["NSIM_PURE_PYTHON"] = "1"
     out = subprocess.run(
         [sys.executable, "-c", code, *map(str, args)],
         capture_output=True,
         text=True,
         check=True,
         cwd=ROOT,
+        env=env,
     )
     return json.loads(out.stdout.strip().splitlines()[-1])
 
