@@ -65,8 +65,11 @@ class DeferredLevel(Level):
     def book(self, start: float, end: float) -> None:
         """One more in the level from ``start`` to ``end``."""
         # at a hand-over the end goes first: the earlier customer booked it first
-        self._times += (start, end)
-        self._deltas += (1.0, -1.0)
+        times, deltas = self._times, self._deltas
+        times.append(start)
+        times.append(end)
+        deltas.append(1.0)
+        deltas.append(-1.0)
 
     def book_exit(self, end: float) -> None:
         """One fewer in the level from ``end`` (now or later)."""

@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import math
 from collections import deque
-from heapq import heappop, heappush
 
 from simpy.events import Event
 
@@ -152,7 +151,9 @@ class RotaQueue:
         self.staff = staff
         self.busy = busy
         self.until = until
-        self._ends: list[float] = []  # heap: when customers in service finish
+        # when the customers in service finish, earliest first: a few entries (no
+        # more than the staff on duty), so a sorted list, not a heap
+        self._ends: list[float] = []
         # nobody is ever served when nobody is ever on duty
         self._last_start = 0.0 if max(staff) > 0 else math.inf
 
@@ -162,8 +163,7 @@ class RotaQueue:
         s = t if t > self._last_start else self._last_start
         if s == math.inf:
             return s
-        while ends and ends[0] <= s:
-            heappop(ends)
+        _drop_until(ends, s)
         if len(ends) >= self.staff[int(s) % HOURS_PER_WEEK]:
             s = self._wait(s)
         if s >= self.until:
@@ -171,7 +171,7 @@ class RotaQueue:
             return math.inf
         self._last_start = s
         end = s + hours
-        heappush(ends, end)
+        _insert_sorted(ends, end)
         if self.busy is not None:
             self.busy.book(s, end)
         return s
@@ -183,8 +183,26 @@ class RotaQueue:
             # the next chance: a service ends or a new hour's staff come on
             nxt = float(int(s) + 1)
             s = ends[0] if ends and ends[0] < nxt else nxt
-            while ends and ends[0] <= s:
-                heappop(ends)
+            _drop_until(ends, s)
             if len(ends) < staff[int(s) % HOURS_PER_WEEK]:
                 return s
         return s
+
+
+def _drop_until(ends: list[float], t: float) -> None:
+    """Remove the ends at or before ``t`` from the ascending list ``ends``."""
+    k = 0
+    while k < len(ends) and ends[k] <= t:
+        k += 1
+    if k:
+        del ends[:k]
+
+
+def _insert_sorted(ends: list[float], end: float) -> None:
+    """Insert ``end`` into the ascending list ``ends`` (after any equal entries)."""
+    i = len(ends)
+    ends.append(end)
+    while i > 0 and ends[i - 1] > end:
+        ends[i] = ends[i - 1]
+        i -= 1
+    ends[i] = end

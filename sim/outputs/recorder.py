@@ -18,7 +18,6 @@ warm-up and at the end of the run give the measured totals.
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Generator
 from operator import itemgetter
 from typing import Any
@@ -70,7 +69,7 @@ class Recorder:
         self.counters: dict[str, DailyCount] = {}
         self.levels: dict[str, Level] = {}
         self.samples: dict[str, list[tuple[float, float]]] = {}
-        self.exits: Counter[str] = Counter()
+        self.exits: dict[str, int] = {}  # patients out of the system, by route
         self.created = 0
         self.events: list[tuple[float, int, int, str, str]] | None = [] if event_log else None
         # daily census, filled by the monitor: rows = midnights 0..days
@@ -122,7 +121,10 @@ class Recorder:
             self.events.append((t, pid, person, event, detail))
 
     def exit(self, route: str) -> None:
-        self.exits[route] += 1
+        # a plain dict: compiled code indexes it directly (a Counter goes through
+        # Python's generic item protocol)
+        exits = self.exits
+        exits[route] = exits.get(route, 0) + 1
 
     # ------------------------------------------------------------------ census
     @property
