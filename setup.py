@@ -95,7 +95,15 @@ def ext_modules() -> list:
         return []
     try:
         return mypycify(
-            ["--ignore-missing-imports", "--follow-imports=silent", *COMPILED],
+            [
+                "--ignore-missing-imports",
+                "--follow-imports=silent",
+                # its own cache: a developer's mypy cache (other environments,
+                # other options) must not change what gets compiled
+                "--cache-dir",
+                str(ROOT / "build" / "mypyc-cache"),
+                *COMPILED,
+            ],
             opt_level="3",
             group_name="sim._native",
         )

@@ -78,3 +78,18 @@ def test_environment_crashes_on_an_undefused_failure_as_simpy_does() -> None:
         env.process(failing(env))
         with pytest.raises(ValueError, match="boom"):
             env.run()
+
+
+def test_environment_runs_until_an_event_or_reports_it_never_came() -> None:
+    """Run until an event returns its value (at once if already processed); a run
+    until an event that never happens stops with SimPy's error."""
+    for env in (Environment(), simpy.Environment(0.0)):
+        done = env.timeout(5, value="five")
+        assert env.run(until=done) == "five" and env.now == 5
+        assert env.run(until=done) == "five"
+        never = env.event()
+        env.timeout(1)
+        with pytest.raises(RuntimeError):
+            env.run(until=never)
+        with pytest.raises(ValueError):
+            env.run(until=env.now)

@@ -25,7 +25,7 @@ from itertools import count
 from typing import Any, Final
 
 import simpy
-from simpy.core import NORMAL, EmptySchedule, StopSimulation
+from simpy.core import NORMAL, URGENT, EmptySchedule, StopSimulation
 
 #: one scheduled event: (time, priority, event number, event). Typed as a plain
 #: tuple so that compiled code reads items in place (a typed 4-tuple would be
@@ -133,6 +133,41 @@ class Environment(simpy.Environment):
     def schedule(self, event: simpy.Event, priority: int = NORMAL, delay: float = 0) -> None:
         eid: object = next(self._eid)
         push(self._queue, (self._now + delay, priority, eid, event))
+
+    def run(self, until: float | simpy.Event | None = None) -> Any:
+        """Process events until ``until``: a time (the run stops before events at
+        that time), an event (its value is returned), or None (no events left).
+
+        SimPy's own contract; the loop is here so that, compiled, each step is a
+        direct call rather than an interpreted loop around a method call.
+        """
+        stop: simpy.Event | None = None
+        if isinstance(until, simpy.Event):
+            stop = until
+            if stop.processed:
+                return stop.value
+        elif until is not None:
+            at = float(until)
+            if at <= self._now:
+                raise ValueError(f"until ({at}) must be after the current time ({self._now})")
+            # a stop event ahead of every other event at that time
+            stop = simpy.Event(self)
+            stop._ok = True
+            stop._value = None
+            self.schedule(stop, URGENT, at - self._now)
+        if stop is not None:
+            stop.callbacks.append(StopSimulation.callback)
+        try:
+            while True:
+                self.step()
+        except StopSimulation as done:
+            return done.args[0]
+        except EmptySchedule:
+            if stop is not None:
+                raise RuntimeError(
+                    f"no events left, but the event to run until never happened: {stop}"
+                ) from None
+        return None
 
     def step(self) -> None:
         queue = self._queue
