@@ -24,7 +24,7 @@ time-varying), for textbook queueing checks.
 from __future__ import annotations
 
 from collections.abc import Generator, Iterable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Final
 
 import numpy as np
 
@@ -35,10 +35,10 @@ from sim.patient import per_stratum
 if TYPE_CHECKING:
     from sim.model import CareSystemModel
 
-HOURS_PER_YEAR = 365.0 * 24.0
+HOURS_PER_YEAR: Final = 365.0 * 24.0
 #: crises are drawn and scheduled in blocks of days with about this many candidates
 #: (fewer numpy calls when demand is thin; few pending events when it is heavy)
-CANDIDATES_PER_BLOCK = 400
+CANDIDATES_PER_BLOCK: Final = 400
 
 
 def _normalised(values: Iterable[float]) -> np.ndarray:

@@ -11,13 +11,14 @@ from __future__ import annotations
 
 import datetime as _dt
 import math
+from typing import Final
 
 import numpy as np
 
 from sim.config.schema import WEEKDAYS, Calendar
 
-HOURS_PER_DAY = 24.0
-HOURS_PER_WEEK = 168
+HOURS_PER_DAY: Final = 24.0
+HOURS_PER_WEEK: Final = 168
 
 
 class Clock:

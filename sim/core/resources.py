@@ -24,13 +24,14 @@ from __future__ import annotations
 
 import math
 from collections import deque
+from typing import Final
 
 from simpy.events import Event
 
 from sim.core.event_queue import Environment
 from sim.core.level import DeferredLevel, Level
 
-HOURS_PER_WEEK = 168
+HOURS_PER_WEEK: Final = 168
 
 
 class ServerPool:

@@ -18,12 +18,14 @@ integrals over time and the daily census gives patients delayed at midnight.
 
 from __future__ import annotations
 
+from typing import Final
+
 from sim.config.schema import ATTRIBUTIONS
 from sim.core.level import Level
 from sim.outputs.recorder import Recorder
 from sim.patient import Patient
 
-AWAITING_ASSESSMENT = "awaiting completion of assessment"
+AWAITING_ASSESSMENT: Final = "awaiting completion of assessment"
 
 
 def reason_key(reason: str) -> str:

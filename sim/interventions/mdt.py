@@ -26,7 +26,7 @@ from __future__ import annotations
 import heapq
 from collections import deque
 from collections.abc import Generator, Iterable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Final
 
 import numpy as np
 
@@ -39,8 +39,8 @@ if TYPE_CHECKING:
     from sim.model import CareSystemModel
     from sim.outputs.kpis import KpiWindow
 
-HOURS_PER_MONTH = 365.25 / 12 * 24
-MEETING_HOUR = 13.0
+HOURS_PER_MONTH: Final = 365.25 / 12 * 24
+MEETING_HOUR: Final = 13.0
 
 
 class MDTCaseManagement(Intervention):

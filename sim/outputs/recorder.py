@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Generator
 from operator import itemgetter
-from typing import Any
+from typing import Any, Final
 
 import numpy as np
 import simpy
@@ -28,7 +28,7 @@ import simpy
 from sim.core.event_queue import Environment
 from sim.core.level import DeferredLevel, Level
 
-HOURS_PER_DAY = 24.0
+HOURS_PER_DAY: Final = 24.0
 
 
 class DailyCount:
