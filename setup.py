@@ -15,12 +15,16 @@ from __future__ import annotations
 
 import os
 import sys
+from importlib.machinery import EXTENSION_SUFFIXES
 from pathlib import Path
 
 from setuptools import setup
 from setuptools.command.build_ext import build_ext
 
 ROOT = Path(__file__).resolve().parent
+#: mypyc's shared library is the top-level module ``<GROUP>__mypyc``: inside the
+#: package it would give every compiled module a wrong ``__file__`` and ``__path__``
+GROUP = "neighbourhood_sim_native"
 
 #: the modules compiled by mypyc: everything a replication runs event by event
 COMPILED = [
@@ -63,12 +67,29 @@ def _say(msg: str) -> None:
     print(f"neighbourhood-sim: {msg}", file=sys.stderr)
 
 
+def _remove_compiled() -> None:
+    """Delete compiled modules an earlier build left next to their source.
+
+    An editable install builds them in place, where they shadow the ``.py``
+    files; an install that ends up pure Python must not leave old ones behind.
+    """
+    for suffix in EXTENSION_SUFFIXES:
+        for source in COMPILED:
+            (ROOT / (source[: -len(".py")] + suffix)).unlink(missing_ok=True)
+        for library in [
+            *ROOT.glob(f"{GROUP}__mypyc*{suffix}"),
+            *ROOT.glob(f"sim/*__mypyc*{suffix}"),
+        ]:
+            library.unlink()
+
+
 class OptionalBuildExt(build_ext):
     """Build the compiled modules, or none of them.
 
     mypyc makes one shared C library and a small module per source file that
     imports it; half a build would leave modules that cannot import. So any
-    failure removes whatever was built and the package installs as pure Python.
+    failure removes whatever was built (in the build folder and in the source
+    tree) and the package installs as pure Python.
     """
 
     def run(self) -> None:
@@ -76,8 +97,8 @@ class OptionalBuildExt(build_ext):
             super().run()
         except Exception as exc:  # a compiler error, a missing compiler, ...
             for ext in self.extensions:
-                for path in (Path(self.get_ext_fullpath(ext.name)),):
-                    path.unlink(missing_ok=True)
+                Path(self.get_ext_fullpath(ext.name)).unlink(missing_ok=True)
+            _remove_compiled()
             _say(f"compiling the model failed ({exc}); installing it as pure Python")
 
 
@@ -87,11 +108,13 @@ def ext_modules() -> list:
         return []  # metadata only (egg_info, dist_info, sdist): nothing to compile
     if os.environ.get("NSIM_PURE_PYTHON", "") not in ("", "0"):
         _say("NSIM_PURE_PYTHON is set: installing the model as pure Python")
+        _remove_compiled()
         return []
     try:
         from mypyc.build import mypycify
     except ImportError:
         _say("mypyc is not available: installing the model as pure Python")
+        _remove_compiled()
         return []
     try:
         return mypycify(
@@ -105,10 +128,11 @@ def ext_modules() -> list:
                 *COMPILED,
             ],
             opt_level="3",
-            group_name="sim._native",
+            group_name=GROUP,
         )
     except (Exception, SystemExit) as exc:  # mypyc exits on a type error
         _say(f"mypyc could not compile the model ({exc}); installing it as pure Python")
+        _remove_compiled()
         return []
 
 

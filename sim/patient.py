@@ -315,6 +315,9 @@ class PatientFactory:
         #: draws in column order: the declared fields, then the extensions'
         self._row_draws: list[Draw | None] = [by_name.get(n) for n in DRAW_FIELDS]
         self.extra_names = tuple(n for n in names if n not in DRAW_FIELDS)
+        taken = [n for n in self.extra_names if hasattr(Patient, n)]
+        if taken:
+            raise ValueError(f"draw attributes {taken} are patient fields, not new draws")
         self._row_draws += [by_name[n] for n in self.extra_names]
         self._width = len(DRAW_FIELDS)
         self._scale = [

@@ -88,3 +88,22 @@ def test_an_edited_source_makes_its_compiled_module_stale(tmp_path) -> None:
     # edited a minute after the build: stale
     os.utime(pkg / "core/level.py", (built + 60, built + 60))
     assert build_info.stale_modules(pkg) == [os.path.join("sim", "core", "level.py")]
+
+
+def test_every_model_module_knows_where_it_is() -> None:
+    """Compiled or not, each module of the model reports a file that exists and
+    packages list their submodules, so a plain-Python module added beside the
+    compiled ones (a new intervention) can be found and imported."""
+    import importlib
+    import pkgutil
+    from pathlib import Path
+
+    import sim.interventions
+    import sim.model
+
+    for name, module in list(sys.modules.items()):
+        if name == "sim" or name.startswith("sim."):
+            assert Path(module.__file__).is_file(), name
+    found = {m.name for m in pkgutil.iter_modules(sim.interventions.__path__)}
+    assert {"treat", "pace", "mdt", "care_homes", "seven_day"} <= found
+    assert importlib.util.find_spec("sim.interventions.treat") is not None

@@ -5,8 +5,10 @@ from __future__ import annotations
 import math
 
 import numpy as np
+import pytest
 
 from sim.config import load_config
+from sim.core.rng import RandomStreams
 from sim.model import CareSystemModel
 from sim.patient import DRAW_FIELDS, Draw, DrawBlock, Patient, PatientFactory, StratumInfo
 
@@ -42,17 +44,32 @@ def test_draws_of_components_switched_off_are_nan() -> None:
     assert 0 < p.u_admit < 1 and p.los_h > 0
 
 
-def test_an_extension_draw_is_kept_by_name() -> None:
+def test_an_extension_draw_is_kept_by_name_and_scaled_by_stratum() -> None:
     """A draw that is not one of the model's own goes to ``extra_draws``, from its
-    own stream, for both ways of making patients."""
+    own stream and scaled for the patient's stratum, whichever way the patient is
+    made: a block of patients-to-be, or one at a time (readmissions)."""
     cfg = load_config("baseline", ["run.years=0.01", "run.warmup_days=0"])
     model = CareSystemModel(cfg)
-    draws = [*model.factory.draws, Draw("u_extension", "test.extension", scale=2.0)]
-    factory = PatientFactory(model.strata, model.streams, draws, prefix="x/")
-    p = factory.make(1, 1, 5, 0.0, factory.draw_block(np.array([5])), 0)
-    q = factory.make_one(2, 2, 5, 0.0)
-    for patient in (p, q):
-        assert patient.extra_draws is not None
-        assert 0 < patient.extra_draws["u_extension"] < 2
-    assert p.extra_draws is not None and q.extra_draws is not None
-    assert p.extra_draws["u_extension"] != q.extra_draws["u_extension"]
+    scale = [10.0 + s for s in range(len(model.strata))]
+    draws = [*model.factory.draws, Draw("u_extension", "test.extension", scale=scale)]
+
+    def factory() -> PatientFactory:
+        return PatientFactory(model.strata, RandomStreams(1, 0), draws)
+
+    strata = [5, 17]
+    block = factory().draw_block(np.array(strata))
+    one_by_one = factory()  # the same streams from the start
+    unit = RandomStreams(1, 0).get("test.extension").random(2)
+    for i, s in enumerate(strata):
+        p = factory().make(1, 1, s, 0.0, block, i)
+        q = one_by_one.make_one(2, 2, s, 0.0)
+        assert p.extra_draws is not None and q.extra_draws is not None
+        assert p.extra_draws["u_extension"] == q.extra_draws["u_extension"] == unit[i] * scale[s]
+        assert p.los_h == q.los_h
+
+
+def test_an_extension_draw_may_not_reuse_a_patient_field() -> None:
+    """A component declaring a draw named like patient state is refused."""
+    model = CareSystemModel(load_config("baseline", ["run.years=0.01", "run.warmup_days=0"]))
+    with pytest.raises(ValueError, match="pathway"):
+        PatientFactory(model.strata, model.streams, [Draw("pathway", "test.pathway")])

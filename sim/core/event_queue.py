@@ -110,10 +110,13 @@ def _before(a: Entry, b: Entry) -> bool:
 class Environment(simpy.Environment):
     """SimPy's environment with its queue kept by :func:`push` and :func:`pop`.
 
-    Only scheduling and stepping change; what happens at a step (callbacks in
-    order, a failed event that nobody defused crashes the run) is SimPy's.
-    Compiled, it is a native class: the model reads the clock (:attr:`now`)
-    directly instead of through a Python property.
+    Scheduling, stepping and the run loop are written here; what they do is
+    SimPy's (callbacks in order, a failed event that nobody defused crashes the
+    run, ``run(until=...)`` stops before events at that time). Compiled, it is a
+    native class: the model reads the clock (:attr:`now`) directly instead of
+    through a Python property, and ``run`` calls :meth:`step` directly, so
+    replacing ``env.step`` on an instance (SimPy's monitoring recipe) has no
+    effect there; a plain-Python subclass of it cannot be made either.
     """
 
     # SimPy's own state, declared so compiled code reaches it directly

@@ -152,8 +152,8 @@ class RotaQueue:
         self.staff = staff
         self.busy = busy
         self.until = until
-        # when the customers in service finish, earliest first: a few entries (no
-        # more than the staff on duty), so a sorted list, not a heap
+        # when the customers in service finish, earliest first: a few entries
+        # (about the staff on duty), so a sorted list, not a heap
         self._ends: list[float] = []
         # nobody is ever served when nobody is ever on duty
         self._last_start = 0.0 if max(staff) > 0 else math.inf
