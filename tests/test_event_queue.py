@@ -93,3 +93,35 @@ def test_environment_runs_until_an_event_or_reports_it_never_came() -> None:
             env.run(until=never)
         with pytest.raises(ValueError):
             env.run(until=env.now)
+
+
+def test_interrupts_and_calls_keep_simpy_order() -> None:
+    """An interrupted process, and a Call made for the same moment as a Timeout,
+    run in the order plain SimPy gives (a Call is placed as a Timeout made at
+    that moment would be)."""
+    from sim.core.calls import Call
+
+    def trace(env: simpy.Environment) -> list[tuple[float, str]]:
+        log: list[tuple[float, str]] = []
+
+        def sleeper() -> Generator[simpy.Event, Any, None]:
+            try:
+                yield env.timeout(10)
+            except simpy.Interrupt as why:
+                log.append((env.now, f"interrupted: {why.cause}"))
+
+        def waker(target: simpy.Process) -> Generator[simpy.Event, Any, None]:
+            yield env.timeout(2)
+            target.interrupt("wake up")
+            env.timeout(1).callbacks.append(lambda _: log.append((env.now, "timeout")))
+            if isinstance(env, Environment):  # a Call made after the Timeout, same time
+                Call(env, env.now + 1, lambda _: log.append((env.now, "call")), None)
+            else:
+                env.timeout(1).callbacks.append(lambda _: log.append((env.now, "call")))
+
+        env.process(waker(env.process(sleeper())))
+        env.run()
+        return log
+
+    ours, simpy_trace = trace(Environment()), trace(simpy.Environment(0.0))
+    assert ours == simpy_trace == [(2.0, "interrupted: wake up"), (3.0, "timeout"), (3.0, "call")]
