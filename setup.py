@@ -76,10 +76,7 @@ def _remove_compiled() -> None:
     for suffix in EXTENSION_SUFFIXES:
         for source in COMPILED:
             (ROOT / (source[: -len(".py")] + suffix)).unlink(missing_ok=True)
-        for library in [
-            *ROOT.glob(f"{GROUP}__mypyc*{suffix}"),
-            *ROOT.glob(f"sim/*__mypyc*{suffix}"),
-        ]:
+        for library in ROOT.glob(f"{GROUP}__mypyc*{suffix}"):
             library.unlink()
 
 

@@ -73,9 +73,11 @@ def measure(code: str, *args: object, pure: bool = False) -> dict:
     """Run ``code`` in a fresh Python (so its peak memory is its own); its last
     line of output, as JSON. ``pure``: run the model's Python source even where
     it is compiled (``NSIM_PURE_PYTHON=1``), as on a machine without a compiler."""
-    env = {k: v for k, v in os.environ.items() if k != "NSIM_PURE_PYTHON"}
+    from sim.build_info import PURE_PYTHON
+
+    env = {k: v for k, v in os.environ.items() if k != PURE_PYTHON}
     if pure:
-        env["NSIM_PURE_PYTHON"] = "1"
+        env[PURE_PYTHON] = "1"
     out = subprocess.run(
         [sys.executable, "-c", code, *map(str, args)],
         capture_output=True,

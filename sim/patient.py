@@ -312,21 +312,20 @@ class PatientFactory:
         if bad:
             raise ValueError(f"draw attributes must be identifiers, got {bad}")
         by_name = {d.attr: d for d in draws}
-        #: draws in column order: the declared fields, then the extensions'
-        self._row_draws: list[Draw | None] = [by_name.get(n) for n in DRAW_FIELDS]
+        # draws in column order: the declared fields, then the extensions'
+        self._column_draws: list[Draw | None] = [by_name.get(n) for n in DRAW_FIELDS]
         self.extra_names = tuple(n for n in names if n not in DRAW_FIELDS)
         taken = [n for n in self.extra_names if hasattr(Patient, n)]
         if taken:
             raise ValueError(f"draw attributes {taken} are patient fields, not new draws")
-        self._row_draws += [by_name[n] for n in self.extra_names]
-        self._width = len(DRAW_FIELDS)
+        self._column_draws += [by_name[n] for n in self.extra_names]
         self._scale = [
             None
             if d is None
             else np.full(len(strata), float(d.scale))
             if isinstance(d.scale, (int, float))
             else np.asarray(d.scale, dtype=float)
-            for d in self._row_draws
+            for d in self._column_draws
         ]
         self.info = [
             StratumInfo(
@@ -348,7 +347,7 @@ class PatientFactory:
         for d in self.draws:
             u = self.streams.get(self.prefix + d.stream).random(n)
             drawn[d.attr] = d.sampler.from_uniform(u) if d.sampler is not None else u
-        for rd in self._row_draws:
+        for rd in self._column_draws:
             cols.append(None if rd is None else drawn[rd.attr])
         return cols
 
@@ -365,7 +364,7 @@ class PatientFactory:
         nan = [math.nan] * len(strata)
         columns: list[list[float]] = []
         for c, sc in zip(cols, self._scale, strict=True):
-            if c is None or sc is None:
+            if c is None or sc is None:  # (both None together: no component declared it)
                 columns.append(nan)
             else:
                 kept = c if keep is None else c[keep]

@@ -21,9 +21,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, ClassVar
 
-from simpy.core import NORMAL
-
-from sim.core.event_queue import Environment, push
+from sim.core.event_queue import Environment
 
 
 class Call:
@@ -50,7 +48,5 @@ class Call:
         self.callbacks: list[Callable[[Call], None]] | None = [then]
         self.p = p
         self.u = u
-        # where Environment.schedule would put a Timeout made now: SimPy's queue
-        # holds (time, priority, event number, event)
-        eid: object = next(env._eid)  # kept a Python int, not unboxed and boxed again
-        push(env._queue, (t, NORMAL, eid, self))
+        # numbered now, as a Timeout made now would be
+        env.schedule_at(self, t)

@@ -134,8 +134,16 @@ class Environment(simpy.Environment):
         return self._now
 
     def schedule(self, event: simpy.Event, priority: int = NORMAL, delay: float = 0) -> None:
-        eid: object = next(self._eid)
-        push(self._queue, (self._now + delay, priority, eid, event))
+        self.schedule_at(event, self._now + delay, priority)
+
+    def schedule_at(self, event: Any, t: float, priority: int = NORMAL) -> None:
+        """Put ``event`` in the queue for time ``t`` (now or later), numbered now.
+
+        ``event`` is anything with SimPy's ``callbacks`` and ``_ok`` (a
+        :class:`~sim.core.calls.Call` too).
+        """
+        eid: object = next(self._eid)  # kept a Python int, not unboxed and boxed again
+        push(self._queue, (t, priority, eid, event))
 
     def run(self, until: float | simpy.Event | None = None) -> Any:
         """Process events until ``until``: a time (the run stops before events at
