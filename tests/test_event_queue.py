@@ -10,30 +10,41 @@ from typing import Any
 import pytest
 import simpy
 
-from sim.core.event_queue import Environment, sift_pop, sift_push
+from sim.core.event_queue import Entry, Environment, sift_pop, sift_push
 
 
 def test_sift_loops_take_entries_in_heapq_order() -> None:
     """Interleaved pushes and pops, with many ties in time and priority, come out
-    in the order heapq gives: time, then priority, then event number."""
+    in the order heapq gives SimPy's tuples: time, then priority, then event number."""
     rnd = random.Random(5)
-    ours: list[tuple[Any, ...]] = []
+    ours: list[Entry] = []
     theirs: list[tuple[Any, ...]] = []
     out_ours, out_theirs = [], []
     for eid in range(5000):
-        entry = (float(rnd.randint(0, 60)), rnd.choice((0, 1, 1)), eid, None)
-        sift_push(ours, entry)
-        heapq.heappush(theirs, entry)
+        t, priority = float(rnd.randint(0, 60)), rnd.choice((0, 1, 1))
+        sift_push(ours, Entry(t, priority, eid, None))
+        heapq.heappush(theirs, (t, priority, eid))
         if rnd.random() < 0.45:
             out_ours.append(sift_pop(ours))
             out_theirs.append(heapq.heappop(theirs))
     while theirs:
         out_ours.append(sift_pop(ours))
         out_theirs.append(heapq.heappop(theirs))
-    assert out_ours == out_theirs
+    assert [(e.t, e.priority, e.eid) for e in out_ours] == out_theirs
     assert not ours
     with pytest.raises(IndexError):
         sift_pop(ours)
+
+
+def test_peek_gives_the_next_event_time_as_simpy_does() -> None:
+    """``peek`` reads the time of the next event, infinity when there is none."""
+    for env in (Environment(), simpy.Environment(0.0)):
+        assert env.peek() == float("inf")
+        env.timeout(3)
+        env.timeout(2)
+        assert env.peek() == 2.0
+        env.step()
+        assert env.peek() == 3.0
 
 
 def _trace(env: simpy.Environment) -> list[tuple[float, str]]:

@@ -3,10 +3,10 @@
 Much of the model is not a process at all but a chain of steps, each of which
 only has to happen at a known time: a candidate crisis arising, an A&E triage
 ending. A ``simpy.Timeout`` does that job but carries what a process needs (an
-environment, a value, a delay, a failure state) and goes through
-``Environment.schedule``. A :class:`Call` is a slotted object with the two
-attributes SimPy's ``step`` reads (``callbacks`` and ``_ok``) and the patient it
-is about, pushed straight onto SimPy's event queue.
+environment, a value, a delay, a failure state, a list of callbacks) and goes
+through ``Environment.schedule``. A :class:`Call` is itself the queue's
+:class:`~sim.core.event_queue.Entry`: its time, priority and number, the
+function to call and the patient it is about, and nothing more.
 
 Its place in the queue is exactly that of a ``Timeout`` made at the same moment
 (the same time, priority and event number), so which of two events at the same
@@ -19,12 +19,14 @@ can ``yield`` a Call: processes keep using ``env.timeout``.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, ClassVar
+from typing import Any
 
-from sim.core.event_queue import Environment
+from simpy.core import NORMAL
+
+from sim.core.event_queue import Entry, Environment
 
 
-class Call:
+class Call(Entry):
     """Run ``then(call)`` at time ``t`` (now or later); the call is about patient ``p``.
 
     Like a ``simpy.Timeout``, a Call is scheduled when it is made. ``u`` is a
@@ -33,9 +35,7 @@ class Call:
     time a Timeout of ``delay`` would get, to the last bit.
     """
 
-    __slots__ = ("callbacks", "p", "u")
-    #: SimPy's step checks that an event did not fail after running its callbacks
-    _ok: ClassVar[bool] = True
+    __slots__ = ("p", "then", "u")
 
     def __init__(
         self,
@@ -45,8 +45,12 @@ class Call:
         p: Any,
         u: float = 0.0,
     ) -> None:
-        self.callbacks: list[Callable[[Call], None]] | None = [then]
+        # numbered now, as a Timeout made now would be
+        super().__init__(t, NORMAL, env.number(), None)
+        self.then = then
         self.p = p
         self.u = u
-        # numbered now, as a Timeout made now would be
-        env.schedule_at(self, t)
+        env.enter(self)
+
+    def fire(self, env: Environment) -> None:
+        self.then(self)

@@ -1,21 +1,21 @@
 """The event queue: SimPy's, kept by compiled code when the model is compiled.
 
-SimPy keeps the events it has scheduled in a binary heap: a list of
-``(time, priority, event number, event)`` tuples, ordered by ``heapq``. Taking
-the next event means comparing a new root with about log2(n) others on its
-way down, and ``heapq`` compares two tuples through Python's generic
-comparison: well over a hundred machine instructions each. A replication-year
-of the model takes some 390,000 events from a heap of about 750, and in the
-compiled model those comparisons were the largest single cost left (about a
-fifth of a run).
+SimPy keeps the events it has scheduled in a binary heap ordered by time, then
+priority, then event number (the order of scheduling), and takes the first one
+at each step. Taking it means comparing a new root with about log2(n) others on
+its way down. A replication-year of the model takes some 390,000 events from a
+heap of several hundred, so in the compiled model these comparisons were one of
+the largest costs left.
 
-This module keeps the very same heap - the same tuples, so SimPy's own
-``peek`` and anything else that reads the queue still work - with sift loops
-that compare times as C doubles when compiled by mypyc. Every event number is
-unique, so the events leave the queue in exactly the order ``heapq`` gives,
-and results are unchanged. In plain Python these loops would be slower than
-``heapq``'s C code, so the pure-Python model uses ``heapq`` (:func:`push`,
-:func:`pop`).
+Here each place in the queue is an :class:`Entry` holding the time, priority
+and number as plain fields (C doubles and integers when compiled), and the
+compiled sift loops compare those fields directly, where ``heapq`` would compare
+Python tuples through their generic comparison. The order is SimPy's exactly:
+every event number is unique, so events leave the queue in the order ``heapq``
+gives, and results are unchanged. A :class:`~sim.core.calls.Call` is an entry
+itself, with nothing else to allocate. In plain Python ``heapq``'s C code beats
+any Python loop, so the pure-Python model keeps ``(time, priority, number,
+entry)`` tuples in a ``heapq`` heap instead (:func:`push`, :func:`pop`).
 """
 
 from __future__ import annotations
@@ -25,37 +25,81 @@ from itertools import count
 from typing import Any, Final
 
 import simpy
-from simpy.core import NORMAL, URGENT, EmptySchedule, StopSimulation
-
-#: one scheduled event: (time, priority, event number, event). Typed as a plain
-#: tuple so that compiled code reads items in place (a typed 4-tuple would be
-#: unpacked into C values and boxed again on every move)
-Entry = tuple[Any, ...]
+from simpy.core import NORMAL, URGENT, EmptySchedule, Infinity, StopSimulation
 
 #: True when this module runs as compiled code
 COMPILED: Final = not __file__.endswith(".py")
 
 
-def push(queue: list[Entry], entry: Entry) -> None:
+class Entry:
+    """A scheduled event's place in the queue: when, at what priority, which.
+
+    ``t`` is the time, ``priority`` SimPy's (URGENT before NORMAL), ``eid`` the
+    event number (its order of scheduling, unique), ``event`` the SimPy event.
+    """
+
+    __slots__ = ("eid", "event", "priority", "t")
+
+    def __init__(self, t: float, priority: int, eid: int, event: Any) -> None:
+        self.t = t
+        self.priority = priority
+        self.eid = eid
+        self.event = event
+
+    def fire(self, env: Environment) -> None:
+        """The event happens: run its callbacks, as SimPy's ``step`` does."""
+        event = self.event
+        callbacks = event.callbacks
+        event.callbacks = None
+        i = 0
+        try:
+            for callback in callbacks:
+                i += 1
+                callback(event)
+        except StopSimulation:
+            # as SimPy: the rest of the callbacks run when the simulation resumes
+            event.callbacks = callbacks[i:]
+            env.schedule(event, -1)
+            raise
+        if not event._ok and not hasattr(event, "_defused"):
+            exc = type(event._value)(*event._value.args)
+            exc.__cause__ = event._value
+            raise exc
+
+
+def push(queue: list[Any], entry: Entry) -> None:
     """Add ``entry`` to the heap ``queue`` (heapq's C code in plain Python)."""
     if COMPILED:
         sift_push(queue, entry)
     else:
-        heappush(queue, entry)
+        heappush(queue, (entry.t, entry.priority, entry.eid, entry))
+
+
+def pop(queue: list[Any]) -> Entry:
+    """Remove and return the first entry of the heap ``queue`` (heapq's C code in
+    plain Python; IndexError if empty)."""
+    if COMPILED:
+        return sift_pop(queue)
+    first: Entry = heappop(queue)[3]
+    return first
+
+
+def first_time(queue: list[Any]) -> float:
+    """The time of the first entry of the non-empty heap ``queue``."""
+    if COMPILED:
+        return _first(queue).t
+    t: float = queue[0][0]
+    return t
+
+
+def _first(queue: list[Entry]) -> Entry:
+    return queue[0]
 
 
 def sift_push(queue: list[Entry], entry: Entry) -> None:
     """Add ``entry`` to the heap ``queue`` by this module's own sift loop."""
     queue.append(entry)
     _sift_up(queue, len(queue) - 1, entry)
-
-
-def pop(queue: list[Entry]) -> Entry:
-    """Remove and return the first entry of the heap ``queue`` (heapq's C code in
-    plain Python; IndexError if empty)."""
-    if COMPILED:
-        return sift_pop(queue)
-    return heappop(queue)
 
 
 def sift_pop(queue: list[Entry]) -> Entry:
@@ -94,17 +138,11 @@ def _sift_up(queue: list[Entry], pos: int, entry: Entry) -> None:
 
 def _before(a: Entry, b: Entry) -> bool:
     """True if ``a`` is taken before ``b``: by time, then priority, then event number."""
-    ta: float = a[0]
-    tb: float = b[0]
-    if ta != tb:
-        return ta < tb
-    pa: int = a[1]
-    pb: int = b[1]
-    if pa != pb:
-        return pa < pb
-    ea: int = a[2]
-    eb: int = b[2]
-    return ea < eb
+    if a.t != b.t:
+        return a.t < b.t
+    if a.priority != b.priority:
+        return a.priority < b.priority
+    return a.eid < b.eid
 
 
 class Environment(simpy.Environment):
@@ -116,12 +154,14 @@ class Environment(simpy.Environment):
     native class: the model reads the clock (:attr:`now`) directly instead of
     through a Python property, and ``run`` calls :meth:`step` directly, so
     replacing ``env.step`` on an instance (SimPy's monitoring recipe) has no
-    effect there; a plain-Python subclass of it cannot be made either.
+    effect there; a plain-Python subclass of it cannot be made either. The
+    queue (SimPy's private ``_queue``) holds :class:`Entry` objects, not
+    SimPy's tuples; :meth:`peek` reads it as SimPy's does.
     """
 
     # SimPy's own state, declared so compiled code reaches it directly
     _now: float  # type: ignore[assignment]  # always a float here
-    _queue: list[Entry]  # type: ignore[assignment]
+    _queue: list[Any]  # type: ignore[assignment]  # of entries (tuples in plain Python)
     _eid: count[int]
     _active_proc: Any
 
@@ -137,13 +177,23 @@ class Environment(simpy.Environment):
         self.schedule_at(event, self._now + delay, priority)
 
     def schedule_at(self, event: Any, t: float, priority: int = NORMAL) -> None:
-        """Put ``event`` in the queue for time ``t`` (now or later), numbered now.
+        """Put ``event`` in the queue for time ``t`` (now or later), numbered now."""
+        push(self._queue, Entry(t, priority, next(self._eid), event))
 
-        ``event`` is anything with SimPy's ``callbacks`` and ``_ok`` (a
-        :class:`~sim.core.calls.Call` too).
-        """
-        eid: object = next(self._eid)  # kept a Python int, not unboxed and boxed again
-        push(self._queue, (t, priority, eid, event))
+    def enter(self, entry: Entry) -> None:
+        """Put ``entry`` (made with :meth:`number` for its event number) in the queue."""
+        push(self._queue, entry)
+
+    def number(self) -> int:
+        """The next event number: the order of scheduling, which breaks ties."""
+        eid: int = next(self._eid)
+        return eid
+
+    def peek(self) -> float:
+        """The time of the next event (infinity if there is none)."""
+        if not self._queue:
+            return Infinity
+        return first_time(self._queue)
 
     def run(self, until: float | simpy.Event | None = None) -> Any:
         """Process events until ``until``: a time (the run stops before events at
@@ -185,24 +235,8 @@ class Environment(simpy.Environment):
         if not queue:
             raise EmptySchedule()
         entry = pop(queue)
-        self._now = entry[0]
-        event = entry[3]
-        callbacks = event.callbacks
-        event.callbacks = None
-        i = 0
-        try:
-            for callback in callbacks:
-                i += 1
-                callback(event)
-        except StopSimulation:
-            # as SimPy: the rest of the callbacks run when the simulation resumes
-            event.callbacks = callbacks[i:]
-            self.schedule(event, -1)
-            raise
-        if not event._ok and not hasattr(event, "_defused"):
-            exc = type(event._value)(*event._value.args)
-            exc.__cause__ = event._value
-            raise exc
+        self._now = entry.t
+        entry.fire(self)
 
 
 def new_environment() -> Environment:
