@@ -186,7 +186,7 @@ class CareSystemModel:
             replication=self.replication,
             seed=self.cfg.run.seed,
             wall_seconds=time.perf_counter() - t0,
-            events=next(self.env._eid),  # SimPy numbers every scheduled event
+            events=self.env.numbered,  # every scheduled event is numbered
         )
 
     # ------------------------------------------------------------------ flow

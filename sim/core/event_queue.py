@@ -162,11 +162,13 @@ class Environment(simpy.Environment):
     # SimPy's own state, declared so compiled code reaches it directly
     _now: float  # type: ignore[assignment]  # always a float here
     _queue: list[Any]  # type: ignore[assignment]  # of entries (tuples in plain Python)
-    _eid: count[int]
+    _eid: count[int]  # SimPy's event numbers, unused here (see numbered)
     _active_proc: Any
 
     def __init__(self) -> None:
         super().__init__(0.0)  # times are floats from the start
+        #: events numbered so far (SimPy's count, kept as a native integer)
+        self.numbered = 0
 
     @property
     def now(self) -> float:
@@ -178,7 +180,7 @@ class Environment(simpy.Environment):
 
     def schedule_at(self, event: Any, t: float, priority: int = NORMAL) -> None:
         """Put ``event`` in the queue for time ``t`` (now or later), numbered now."""
-        push(self._queue, Entry(t, priority, next(self._eid), event))
+        push(self._queue, Entry(t, priority, self.number(), event))
 
     def enter(self, entry: Entry) -> None:
         """Put ``entry`` (made with :meth:`number` for its event number) in the queue."""
@@ -186,7 +188,8 @@ class Environment(simpy.Environment):
 
     def number(self) -> int:
         """The next event number: the order of scheduling, which breaks ties."""
-        eid: int = next(self._eid)
+        eid = self.numbered
+        self.numbered = eid + 1
         return eid
 
     def peek(self) -> float:
