@@ -30,7 +30,7 @@ import numpy as np
 
 from sim.components import Component
 from sim.core.calls import Call
-from sim.patient import per_stratum
+from sim.patient import Patient, per_stratum
 
 if TYPE_CHECKING:
     from sim.model import CareSystemModel
@@ -148,7 +148,7 @@ class CrisisDemand(Component):
 
     def _happen(self, call: Call) -> None:
         """A candidate crisis's time has come: thin it, else hand it to the model."""
-        p = call.p
+        p: Patient = call.p  # typed, so compiled code reads its fields directly
         # interventions' multipliers are read when the crisis happens
         if self._dynamic and call.u >= self._base_accept * self.model.hooks.rate_multiplier(p):
             return

@@ -20,12 +20,15 @@ entry)`` tuples in a ``heapq`` heap instead (:func:`push`, :func:`pop`).
 
 from __future__ import annotations
 
+from collections.abc import Generator
 from heapq import heappop, heappush
 from itertools import count
 from typing import Any, Final
 
 import simpy
 from simpy.core import NORMAL, URGENT, EmptySchedule, Infinity, StopSimulation
+
+from sim.core.processes import Process, Timeout
 
 #: True when this module runs as compiled code
 COMPILED: Final = not __file__.endswith(".py")
@@ -191,6 +194,14 @@ class Environment(simpy.Environment):
         eid = self.numbered
         self.numbered = eid + 1
         return eid
+
+    def process(self, generator: Generator[Any, Any, Any]) -> Process:
+        """Start ``generator`` as a process (SimPy's, resumed by compiled code)."""
+        return Process(self, generator)
+
+    def timeout(self, delay: float = 0, value: Any = None) -> Timeout:  # type: ignore[override]
+        """An event ``delay`` hours from now (SimPy's Timeout, made by compiled code)."""
+        return Timeout(self, delay, value)
 
     def peek(self) -> float:
         """The time of the next event (infinity if there is none)."""

@@ -226,7 +226,7 @@ class DischargeTeam(Component):
         Call(self.env, self.env.now + stay, self._after_stay, p)
 
     def _end_downstream_stay(self, call: Call) -> None:
-        p = call.p
+        p: Patient = call.p  # typed, so compiled code reads its fields directly
         svc = self.services[p.pathway]  # the service of the patient's pathway
         now = self.env.now
         svc.places.release()

@@ -1,0 +1,113 @@
+"""Processes and timeouts: SimPy's, with their hot paths compiled.
+
+A SimPy *process* is a generator that yields the events it waits for; the
+process resumes it each time the awaited event happens (``Process._resume``),
+and a *timeout* is the event a process waits on to let time pass. In the model
+these are the patients' admissions and hospital stays and the services' daily
+routines: thousands of processes and tens of thousands of resumptions a
+simulated month. SimPy runs that machinery as interpreted Python, so once the
+model itself is compiled it was a fair share of what was left.
+
+The classes here are SimPy's own (subclasses of ``simpy.Process``,
+``simpy.Timeout`` and SimPy's process-starting event), so everything SimPy
+offers still works on them: yielding them, interrupting a process, waiting for
+one to end, ``is_alive``, ``target``. Only their construction and the resume
+loop are written here, to the same contract, so that compiled they run as C.
+The events are created and scheduled in the same order as SimPy's, so results
+are unchanged. :class:`~sim.core.event_queue.Environment` makes these from its
+``process`` and ``timeout`` methods.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Generator
+from typing import TYPE_CHECKING, Any
+
+import simpy
+from simpy.core import NORMAL, URGENT
+from simpy.events import PENDING, Initialize
+
+if TYPE_CHECKING:
+    from sim.core.event_queue import Environment
+
+
+class Timeout(simpy.Timeout):
+    """An event that happens ``delay`` hours from now (SimPy's Timeout)."""
+
+    def __init__(self, env: Environment, delay: float, value: Any = None) -> None:
+        if delay < 0:
+            raise ValueError(f"Negative delay {delay}")
+        self.env = env
+        self.callbacks = []
+        self._value = value
+        self._delay = delay
+        self._ok = True
+        env.schedule_at(self, env._now + delay, NORMAL)
+
+
+class _Start(Initialize):
+    """The urgent event that starts a new process (SimPy's Initialize)."""
+
+    def __init__(self, env: Environment, process: Process) -> None:
+        self.env = env
+        self.callbacks = [process._resume]
+        self._value = None
+        # urgent, as SimPy's: a process is started before it can be interrupted
+        self._ok = True
+        env.schedule_at(self, env._now, URGENT)
+
+
+class Process(simpy.Process):
+    """A generator run as a SimPy process (see ``simpy.Process``)."""
+
+    env: Environment  # type: ignore[assignment]  # the model's, so compiled code reaches it directly
+
+    def __init__(self, env: Environment, generator: Generator[Any, Any, Any]) -> None:
+        if not hasattr(generator, "throw"):
+            raise ValueError(f"{generator} is not a generator.")
+        self.env = env
+        self.callbacks = []
+        self._value = PENDING
+        self._generator = generator
+        self._target = _Start(env, self)
+
+    def _resume(self, event: Any) -> None:
+        """Send the value of ``event`` into the generator (or throw its failure in),
+        until the generator waits on an event not yet processed or ends; an ending
+        triggers the process itself with the return value or the exception."""
+        env = self.env
+        env._active_proc = self
+        generator = self._generator
+        while True:
+            try:
+                if event._ok:
+                    event = generator.send(event._value)
+                else:
+                    event._defused = True
+                    exc = type(event._value)(*event._value.args)
+                    exc.__cause__ = event._value
+                    event = generator.throw(exc)
+            except StopIteration as stop:
+                event = None
+                self._ok = True
+                self._value = stop.value
+                env.schedule_at(self, env._now, NORMAL)
+                break
+            except BaseException as failure:
+                event = None
+                self._ok = False
+                self._value = failure
+                env.schedule_at(self, env._now, NORMAL)
+                break
+            callbacks = getattr(event, "callbacks", _NOT_AN_EVENT)
+            if callbacks is _NOT_AN_EVENT:
+                raise RuntimeError(f'Invalid yield value "{event}"')
+            if callbacks is not None:
+                callbacks.append(self._resume)
+                break
+        self._target = event
+        env._active_proc = None
+
+
+#: what a yielded object that is not an event has for callbacks
+_NOT_AN_EVENT: Any = object()
