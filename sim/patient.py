@@ -327,6 +327,8 @@ class PatientFactory:
             else np.asarray(d.scale, dtype=float)
             for d in self._column_draws
         ]
+        # columns whose scale is 1 for every stratum (most uniforms) are not scaled
+        self._unit_scale = [sc is not None and bool(np.all(sc == 1.0)) for sc in self._scale]
         self.info = [
             StratumInfo(
                 int(strata.neighbourhood[i]),
@@ -338,14 +340,17 @@ class PatientFactory:
             for i in range(len(strata))
         ]
 
-    def _unit_columns(self, n: int) -> list[np.ndarray | None]:
-        """``n`` unscaled draws per attribute: uniforms or mean-one variates
-        (None for a field no component declared)."""
+    def _unit_columns(self, n: int, keep: np.ndarray | None = None) -> list[np.ndarray | None]:
+        """``n`` unscaled draws per attribute, uniforms or mean-one variates, of
+        which the entries ``keep`` (all if None) are returned (None for a field no
+        component declared). Every stream moves on by ``n`` numbers either way."""
         cols: list[np.ndarray | None] = []
         # streams are consumed in the components' order of declaration
         drawn: dict[str, np.ndarray] = {}
         for d in self.draws:
             u = self.streams.get(self.prefix + d.stream).random(n)
+            if keep is not None:
+                u = u[keep]  # before converting: candidates thinned away need no variate
             drawn[d.attr] = d.sampler.from_uniform(u) if d.sampler is not None else u
         for rd in self._column_draws:
             cols.append(None if rd is None else drawn[rd.attr])
@@ -358,17 +363,18 @@ class PatientFactory:
         in every stream); entries are made only for the candidates in ``keep``
         (indices), or for all of them, in that order.
         """
-        cols = self._unit_columns(len(strata))
+        cols = self._unit_columns(len(strata), keep)
         if keep is not None:
             strata = strata[keep]
         nan = [math.nan] * len(strata)
         columns: list[list[float]] = []
-        for c, sc in zip(cols, self._scale, strict=True):
+        for c, sc, unit in zip(cols, self._scale, self._unit_scale, strict=True):
             if c is None or sc is None:  # (both None together: no component declared it)
                 columns.append(nan)
+            elif unit:  # x * 1.0 is x: nothing to scale
+                columns.append(c.tolist())
             else:
-                kept = c if keep is None else c[keep]
-                columns.append((kept * sc[strata]).tolist())
+                columns.append((c * sc[strata]).tolist())
         return DrawBlock(columns, self.extra_names)
 
     def make(

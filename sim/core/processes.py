@@ -34,6 +34,14 @@ if TYPE_CHECKING:
 class Timeout(simpy.Timeout):
     """An event that happens ``delay`` hours from now (SimPy's Timeout)."""
 
+    # SimPy's attributes, declared so that compiled, they are fields of the
+    # object (set and read directly, not through its dictionary)
+    env: Environment
+    callbacks: list[Any] | None  # type: ignore[assignment]
+    _value: Any
+    _delay: float
+    _ok: bool
+
     def __init__(self, env: Environment, delay: float, value: Any = None) -> None:
         if delay < 0:
             raise ValueError(f"Negative delay {delay}")
@@ -48,6 +56,11 @@ class Timeout(simpy.Timeout):
 class _Start(Initialize):
     """The urgent event that starts a new process (SimPy's Initialize)."""
 
+    env: Environment
+    callbacks: list[Any] | None  # type: ignore[assignment]
+    _value: Any
+    _ok: bool
+
     def __init__(self, env: Environment, process: Process) -> None:
         self.env = env
         self.callbacks = [process._resume]
@@ -60,7 +73,12 @@ class _Start(Initialize):
 class Process(simpy.Process):
     """A generator run as a SimPy process (see ``simpy.Process``)."""
 
-    env: Environment  # type: ignore[assignment]  # the model's, so compiled code reaches it directly
+    env: Environment
+    callbacks: list[Any] | None  # type: ignore[assignment]
+    _value: Any
+    _ok: bool
+    _generator: Generator[Any, Any, Any]
+    _target: Any
 
     def __init__(self, env: Environment, generator: Generator[Any, Any, Any]) -> None:
         if not hasattr(generator, "throw"):
