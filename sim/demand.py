@@ -142,8 +142,9 @@ class CrisisDemand(Component):
                 pid = model.next_id()
                 p = factory.make(pid, pid, kept_strata[i], t, draws, i)
                 # the patient and its thinning uniform ride on the call, at the
-                # time a Timeout of t - now would get (t, or within a bit of it)
-                Call(env, now + (t - now), happen, p, kept_u[i])
+                # time a Timeout of t - now would get (t, or within a bit of it);
+                # candidates come in time order, block after block
+                Call(env, now + (t - now), happen, p, kept_u[i], in_order=True)
             yield env.timeout(24.0 * n_days)
 
     def _happen(self, call: Call) -> None:

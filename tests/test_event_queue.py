@@ -136,3 +136,32 @@ def test_interrupts_and_calls_keep_simpy_order() -> None:
 
     ours, simpy_trace = trace(Environment()), trace(simpy.Environment(0.0))
     assert ours == simpy_trace == [(2.0, "interrupted: wake up"), (3.0, "timeout"), (3.0, "call")]
+
+
+def test_entries_queued_in_order_keep_the_order_of_one_heap() -> None:
+    """Calls queued in order beside the heap (as the demand queues its crises)
+    run interleaved with heap events exactly as if all were in the heap: by
+    time, then number, ties included; one queued out of order still runs at
+    its time; ``peek`` sees both."""
+    from sim.core.calls import Call
+
+    def trace(in_order: bool) -> list[tuple[float, str]]:
+        env = Environment()
+        log: list[tuple[float, str]] = []
+        rnd = random.Random(11)
+        times = sorted(float(rnd.randint(0, 40)) for _ in range(300))
+        for i, t in enumerate(times):
+            Call(env, t, lambda c: log.append((env.now, f"lane {c.p}")), i, in_order=in_order)
+            if i % 3 == 0:  # heap calls at times that tie with lane calls
+                at = float(rnd.randint(0, 40))
+                Call(env, at, lambda c: log.append((env.now, f"heap {c.p}")), i)
+        # out of order: earlier than the last queued in order
+        Call(env, 5.5, lambda c: log.append((env.now, "late")), -1, in_order=in_order)
+        assert env.peek() == times[0]
+        env.run()
+        return log
+
+    ordered, all_in_heap = trace(True), trace(False)
+    assert ordered == all_in_heap
+    assert (5.5, "late") in ordered
+    assert len(ordered) == 300 + 100 + 1

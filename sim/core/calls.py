@@ -31,6 +31,8 @@ class Call(Entry):
 
     Like a ``simpy.Timeout``, a Call is scheduled when it is made. ``u`` is a
     spare slot for one number the callback needs (the demand's thinning uniform).
+    ``in_order``: the caller makes its calls in time order (see
+    :meth:`~sim.core.event_queue.Environment.enter_in_order`).
     A call ``delay`` hours from now is ``Call(env, env.now + delay, ...)``: the
     time a Timeout of ``delay`` would get, to the last bit.
     """
@@ -44,13 +46,17 @@ class Call(Entry):
         then: Callable[[Call], None],
         p: Any,
         u: float = 0.0,
+        in_order: bool = False,
     ) -> None:
         # numbered now, as a Timeout made now would be
         super().__init__(t, NORMAL, env.number(), None)
         self.then = then
         self.p = p
         self.u = u
-        env.enter(self)
+        if in_order:
+            env.enter_in_order(self)
+        else:
+            env.enter(self)
 
     def fire(self, env: Environment) -> None:
         self.then(self)

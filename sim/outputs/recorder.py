@@ -39,12 +39,14 @@ class DailyCount:
     def __init__(self, days: int, n_neighbourhoods: int) -> None:
         self.days = days
         self.n = n_neighbourhoods
-        self.cells = [0] * (days * n_neighbourhoods)
+        self.cells: list[int] = [0] * (days * n_neighbourhoods)
 
     def add(self, t: float, neighbourhood: int, k: int = 1) -> None:
         day = int(t // HOURS_PER_DAY)
         if day < self.days:
-            self.cells[day * self.n + neighbourhood] += k
+            cells = self.cells
+            i = day * self.n + neighbourhood
+            cells[i] = cells[i] + k  # (compiled: an integer sum, where += is generic)
 
     def array(self) -> np.ndarray:
         """Counts as an array of shape (days, neighbourhoods)."""
