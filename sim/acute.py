@@ -36,7 +36,9 @@ class AcuteBeds(Component):
         self.capacity = model.cfg.beds.acute
         self.divert = model.cfg.beds.when_full == "divert"
         self.beds = ServerPool(self.env, self.capacity)
-        self.death_p = per_stratum(model.strata, cfg.death_probability.as_tuple()).tolist()
+        self.death_p: list[float] = per_stratum(
+            model.strata, cfg.death_probability.as_tuple()
+        ).tolist()
         self.occupied = self.rec.level("beds_occupied")
         self.boarding = self.rec.level("boarding")
         self.bed_waits = self.rec.sample_list("bed_wait_hours")

@@ -51,7 +51,7 @@ class EmergencyDepartment(Component):
         self.clinician_staff = self._weekly(
             cfg.clinician_rota, cfg.clinician_rota_weekend or cfg.clinician_rota
         )
-        self.admit_p = per_stratum(
+        self.admit_p: list[float] = per_stratum(
             model.strata,
             cfg.admit_probability.as_tuple(),
             care_home=cfg.care_home_admit_probability,

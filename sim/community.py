@@ -26,10 +26,12 @@ class CommunityResponse(Component):
         super().__init__(model)
         cfg = model.cfg.community
         self.enabled = cfg.enabled
-        self.share = per_stratum(
+        self.share: list[float] = per_stratum(
             model.strata, cfg.managed_share.as_tuple(), care_home=cfg.care_home_managed_share
         ).tolist()
-        self.ambulance = per_stratum(model.strata, cfg.ambulance_share.as_tuple()).tolist()
+        self.ambulance: list[float] = per_stratum(
+            model.strata, cfg.ambulance_share.as_tuple()
+        ).tolist()
         self.hooks = model.hooks
         self.n_managed = self.rec.counter("community_managed")
 

@@ -29,7 +29,7 @@ class Readmissions(Component):
         super().__init__(model)
         cfg = model.cfg.readmission
         self.enabled = cfg.enabled
-        self.prob = per_stratum(model.strata, cfg.probability.as_tuple()).tolist()
+        self.prob: list[float] = per_stratum(model.strata, cfg.probability.as_tuple()).tolist()
         self.window_h = cfg.window_days * 24.0
         self.mean_h = cfg.mean_days_to_readmission * 24.0
         self._trunc = 1.0 - math.exp(-self.window_h / self.mean_h)

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import math
 from collections import deque
-from typing import Final
+from typing import Any, Final
 
 from simpy.events import Event
 
@@ -195,7 +195,9 @@ def _drop_until(ends: list[float], t: float) -> None:
     k = 0
     while k < len(ends) and ends[k] <= t:
         k += 1
-    if k:
+    if k == 1:  # the usual case, without making a slice
+        ends.pop(0)
+    elif k:
         del ends[:k]
 
 
@@ -203,7 +205,10 @@ def _insert_sorted(ends: list[float], end: float) -> None:
     """Insert ``end`` into the ascending list ``ends`` (after any equal entries)."""
     i = len(ends)
     ends.append(end)
+    # entries move up as the objects they are (compiled, reading them as floats
+    # would unbox each one and box it again)
+    moved: list[Any] = ends
     while i > 0 and ends[i - 1] > end:
-        ends[i] = ends[i - 1]
+        moved[i] = moved[i - 1]
         i -= 1
-    ends[i] = end
+    moved[i] = end

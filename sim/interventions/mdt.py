@@ -67,8 +67,8 @@ class MDTCaseManagement(Intervention):
             self.pool += tp + fp
         self.size = strata.size
         self.members = np.zeros(len(strata))  # people on caseload, per stratum
-        self.members_l = self.members.tolist()
-        self.size_l = np.maximum(strata.size, 1e-12).tolist()
+        self.members_l: list[float] = self.members.tolist()
+        self.size_l: list[float] = np.maximum(strata.size, 1e-12).tolist()
         self.capacity = cfg.staff * cfg.caseload_per_staff
         self.caseload = [0] * n_nb
         self.staffed: set[int] = set()

@@ -37,7 +37,7 @@ class Pace(Intervention):
         super().__init__(model)
         cfg = self.cfg
         matching = self.strata_matching(cfg.eligible_ages, cfg.eligible_frailty)
-        self.eligible = (matching & ~model.strata.care_home).tolist()
+        self.eligible: list[bool] = (matching & ~model.strata.care_home).tolist()
         self.pathways = {PATHWAYS.index(pw) for pw in cfg.eligible_pathways}
         self.lead = cfg.days_saved * 24.0
         self.support_unit = sampler(cfg.support_days)

@@ -35,7 +35,9 @@ class Treat(Intervention):
     def __init__(self, model: CareSystemModel) -> None:
         super().__init__(model)
         cfg = self.cfg
-        self.eligible = self.strata_matching(cfg.eligible_ages, cfg.eligible_frailty).tolist()
+        self.eligible: list[bool] = self.strata_matching(
+            cfg.eligible_ages, cfg.eligible_frailty
+        ).tolist()
         self.hours = ServiceHours(model.clock, cfg.calendar)
         self.staff = ServerPool(self.env, 0)
         self.staff.track(self.rec.level("busy:treat_staff"), self.rec.level("staffed:treat_staff"))
