@@ -44,6 +44,7 @@ COMPILED = [
     "sim/core/distributions.py",
     "sim/core/event_queue.py",
     "sim/core/level.py",
+    "sim/core/priorities.py",
     "sim/core/processes.py",
     "sim/core/resources.py",
     "sim/core/rng.py",

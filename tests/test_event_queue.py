@@ -165,3 +165,24 @@ def test_entries_queued_in_order_keep_the_order_of_one_heap() -> None:
     assert ordered == all_in_heap
     assert (5.5, "late") in ordered
     assert len(ordered) == 300 + 100 + 1
+
+
+def test_priorities_are_simpys() -> None:
+    """The queue's inlined priorities are SimPy's own values."""
+    import simpy.core
+
+    from sim.core import priorities
+
+    assert (priorities.URGENT, priorities.NORMAL) == (simpy.core.URGENT, simpy.core.NORMAL)
+
+
+def test_a_process_yielding_a_non_event_fails_as_in_simpy() -> None:
+    """Yielding something that is not an event is SimPy's RuntimeError."""
+
+    def bad(env: simpy.Environment) -> Generator[Any, Any, None]:
+        yield 42
+
+    for env in (Environment(), simpy.Environment(0.0)):
+        env.process(bad(env))
+        with pytest.raises(RuntimeError, match="Invalid yield value"):
+            env.run()

@@ -21,9 +21,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from simpy.core import NORMAL
-
 from sim.core.event_queue import Entry, Environment
+from sim.core.priorities import NORMAL
 
 
 class Call(Entry):

@@ -26,8 +26,9 @@ from itertools import count
 from typing import Any, Final
 
 import simpy
-from simpy.core import NORMAL, URGENT, EmptySchedule, Infinity, StopSimulation
+from simpy.core import EmptySchedule, Infinity, StopSimulation
 
+from sim.core.priorities import NORMAL, URGENT
 from sim.core.processes import Process, Timeout
 
 #: True when this module runs as compiled code

@@ -24,8 +24,9 @@ from collections.abc import Generator
 from typing import TYPE_CHECKING, Any
 
 import simpy
-from simpy.core import NORMAL, URGENT
 from simpy.events import PENDING, Initialize
+
+from sim.core.priorities import NORMAL, URGENT
 
 if TYPE_CHECKING:
     from sim.core.event_queue import Environment
@@ -117,15 +118,12 @@ class Process(simpy.Process):
                 self._value = failure
                 env.schedule_at(self, env._now, NORMAL)
                 break
-            callbacks = getattr(event, "callbacks", _NOT_AN_EVENT)
-            if callbacks is _NOT_AN_EVENT:
-                raise RuntimeError(f'Invalid yield value "{event}"')
+            try:
+                callbacks = event.callbacks
+            except AttributeError:
+                raise RuntimeError(f'Invalid yield value "{event}"') from None
             if callbacks is not None:
                 callbacks.append(self._resume)
                 break
         self._target = event
         env._active_proc = None
-
-
-#: what a yielded object that is not an event has for callbacks
-_NOT_AN_EVENT: Any = object()
