@@ -36,9 +36,10 @@ if TYPE_CHECKING:
     from sim.model import CareSystemModel
 
 HOURS_PER_YEAR: Final = 365.0 * 24.0
-#: crises are drawn and scheduled in blocks of days with about this many candidates
-#: (fewer numpy calls when demand is thin; few pending events when it is heavy)
-CANDIDATES_PER_BLOCK: Final = 400
+#: crises are drawn and scheduled in blocks of days with about this many candidates:
+#: larger blocks make fewer NumPy calls (each has a fixed cost), smaller ones hold
+#: fewer patients made in advance (they wait beside the event heap, not in it)
+CANDIDATES_PER_BLOCK: Final = 2000
 
 
 def _normalised(values: Iterable[float]) -> np.ndarray:

@@ -10,7 +10,9 @@ of every KPI is documented in :mod:`sim.outputs.schema`.
 
 from __future__ import annotations
 
-from itertools import chain
+from bisect import bisect_left
+from itertools import islice
+from operator import itemgetter
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -22,12 +24,12 @@ if TYPE_CHECKING:
 
 
 def _window_samples(samples: list[tuple[float, float]], start_h: float) -> np.ndarray:
-    if not samples:
-        return np.empty(0)
-    # fromiter over the flattened pairs: np.asarray on a list of tuples is ~10x slower
-    flat = np.fromiter(chain.from_iterable(samples), dtype=float, count=2 * len(samples))
-    arr = flat.reshape(len(samples), 2)
-    return arr[arr[:, 0] >= start_h, 1]
+    """Values of the ``(time, value)`` samples from ``start_h`` on (samples in time
+    order, as the recorder leaves them)."""
+    first = bisect_left(samples, (start_h,))  # (t, v) >= (start_h,) exactly when t >= start_h
+    n = len(samples) - first
+    # one column through fromiter: ~5x quicker than np.asarray on a list of tuples
+    return np.fromiter(map(itemgetter(1), islice(samples, first, None)), dtype=float, count=n)
 
 
 def _mean(x: np.ndarray) -> float:
