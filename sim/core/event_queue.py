@@ -53,8 +53,13 @@ class Entry:
     def fire(self, env: Environment) -> None:
         """The event happens: run its callbacks, as SimPy's ``step`` does."""
         event = self.event
-        callbacks = event.callbacks
-        event.callbacks = None
+        if isinstance(event, Timeout):  # the commonest: compiled, its fields read directly
+            timeout: Timeout = event
+            callbacks: Any = timeout.callbacks
+            timeout.callbacks = None
+        else:
+            callbacks = event.callbacks
+            event.callbacks = None
         i = 0
         try:
             for callback in callbacks:
@@ -65,7 +70,7 @@ class Entry:
             event.callbacks = callbacks[i:]
             env.schedule(event, -1)
             raise
-        if not event._ok and not hasattr(event, "_defused"):
+        if not isinstance(event, Timeout) and not event._ok and not hasattr(event, "_defused"):
             exc = type(event._value)(*event._value.args)
             exc.__cause__ = event._value
             raise exc

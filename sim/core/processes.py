@@ -99,7 +99,10 @@ class Process(simpy.Process):
         generator = self._generator
         while True:
             try:
-                if event._ok:
+                if isinstance(event, Timeout):  # the usual wait (never fails): fields read directly
+                    timeout: Timeout = event
+                    event = generator.send(timeout._value)
+                elif event._ok:
                     event = generator.send(event._value)
                 else:
                     event._defused = True
@@ -118,10 +121,14 @@ class Process(simpy.Process):
                 self._value = failure
                 env.schedule_at(self, env._now, NORMAL)
                 break
-            try:
-                callbacks = event.callbacks
-            except AttributeError:
-                raise RuntimeError(f'Invalid yield value "{event}"') from None
+            if isinstance(event, Timeout):
+                timeout = event
+                callbacks = timeout.callbacks
+            else:
+                try:
+                    callbacks = event.callbacks
+                except AttributeError:
+                    raise RuntimeError(f'Invalid yield value "{event}"') from None
             if callbacks is not None:
                 callbacks.append(self._resume)
                 break
