@@ -186,3 +186,33 @@ def test_a_process_yielding_a_non_event_fails_as_in_simpy() -> None:
         env.process(bad(env))
         with pytest.raises(RuntimeError, match="Invalid yield value"):
             env.run()
+
+
+def test_near_far_and_in_order_events_run_in_one_order() -> None:
+    """Events due soon, events due days ahead (a heap of their own) and events
+    queued in order all run by time, then by when they were made, as from one
+    heap: also when callbacks make more of each kind as the run goes."""
+    from sim.core.calls import Call
+
+    env = Environment()
+    rnd = random.Random(3)
+    made = 0
+    log: list[tuple[float, int]] = []
+
+    def happen(call: Call) -> None:
+        log.append((env.now, call.p))
+        if len(log) < 3000:  # make one more: soon, days ahead, or tied with now
+            make(env.now + rnd.choice((0.0, 0.5, float(rnd.randint(1, 200)))))
+
+    def make(t: float, in_order: bool = False) -> None:
+        nonlocal made
+        Call(env, t, happen, made, in_order=in_order)
+        made += 1
+
+    for t in sorted(float(rnd.randint(0, 300)) for _ in range(400)):
+        make(t, in_order=True)
+    for _ in range(400):
+        make(float(rnd.randint(0, 300)))
+    env.run()
+    assert len(log) == made
+    assert log == sorted(log)  # by time, ties by the order made (the event number)

@@ -13,9 +13,13 @@ compiled sift loops compare those fields directly, where ``heapq`` would compare
 Python tuples through their generic comparison. The order is SimPy's exactly:
 every event number is unique, so events leave the queue in the order ``heapq``
 gives, and results are unchanged. A :class:`~sim.core.calls.Call` is an entry
-itself, with nothing else to allocate. In plain Python ``heapq``'s C code beats
-any Python loop, so the pure-Python model keeps ``(time, priority, number,
-entry)`` tuples in a ``heapq`` heap instead (:func:`push`, :func:`pop`).
+itself, with nothing else to allocate. Two more places keep the heap that is
+used most small: events due days ahead (stays in hospital and in services) wait
+in a second heap, and crises, made a few days at a time in time order, wait in
+a plain list; each step takes the earliest of the three (:meth:`Environment.step`).
+In plain Python ``heapq``'s C code beats any Python loop, so the pure-Python
+model keeps ``(time, priority, number, entry)`` tuples in ``heapq`` heaps
+instead (:func:`push`, :func:`pop`).
 """
 
 from __future__ import annotations
@@ -33,6 +37,10 @@ from sim.core.processes import Process, Timeout
 
 #: True when this module runs as compiled code
 COMPILED: Final = not __file__.endswith(".py")
+
+#: events further ahead than this (hours) wait in a heap of their own (see
+#: Environment.step): mostly hospital and service stays, days or weeks long
+FAR_AHEAD_HOURS: Final = 24.0
 
 
 class Entry:
@@ -183,6 +191,8 @@ class Environment(simpy.Environment):
         super().__init__(0.0)  # times are floats from the start
         #: events numbered so far (SimPy's count, kept as a native integer)
         self.numbered = 0
+        # events more than FAR_AHEAD_HOURS ahead when scheduled: a second heap
+        self._far: list[Any] = []
         # entries queued in order (enter_in_order): a plain list and the
         # position of the first not yet taken
         self._lane: list[Entry] = []
@@ -198,25 +208,27 @@ class Environment(simpy.Environment):
 
     def schedule_at(self, event: Any, t: float, priority: int = NORMAL) -> None:
         """Put ``event`` in the queue for time ``t`` (now or later), numbered now."""
-        push(self._queue, Entry(t, priority, self.number(), event))
+        self.enter(Entry(t, priority, self.number(), event))
 
     def enter(self, entry: Entry) -> None:
         """Put ``entry`` (made with :meth:`number` for its event number) in the queue."""
-        push(self._queue, entry)
+        if entry.t - self._now > FAR_AHEAD_HOURS:
+            push(self._far, entry)
+        else:
+            push(self._queue, entry)
 
     def enter_in_order(self, entry: Entry) -> None:
         """Put ``entry`` in the queue, knowing it comes after every entry put in
         this way before it (a stream of arrivals made in time order).
 
-        Such entries wait in a plain list beside the heap, so adding and taking
-        one costs no heap work, and the heap of everything else stays smaller.
-        Each step takes whichever of the list's first and the heap's first comes
-        first, so the order of events is exactly as if all were in the heap. An
-        entry out of order goes to the heap instead.
+        Such entries wait in a plain list beside the heaps, so adding and taking
+        one costs no heap work, and the heaps stay smaller. Each step takes the
+        first of the firsts (see :meth:`step`), so the order of events is exactly
+        as if all were in one heap. An entry out of order goes to a heap instead.
         """
         lane = self._lane
         if lane and _before(entry, lane[-1]):
-            push(self._queue, entry)
+            self.enter(entry)
         else:
             lane.append(entry)
 
@@ -237,6 +249,8 @@ class Environment(simpy.Environment):
     def peek(self) -> float:
         """The time of the next event (infinity if there is none)."""
         t = first_time(self._queue) if self._queue else Infinity
+        if self._far:
+            t = min(t, first_time(self._far))
         if self._lane_next < len(self._lane):
             t = min(t, self._lane[self._lane_next].t)
         return t
@@ -277,18 +291,31 @@ class Environment(simpy.Environment):
         return None
 
     def step(self) -> None:
+        """Take the first event and run it.
+
+        Events wait in three places: the heap of events due within
+        FAR_AHEAD_HOURS of when they were scheduled (``_queue``, SimPy's), a
+        heap of those further ahead (``_far``), and the list of entries queued
+        in order (:meth:`enter_in_order`). The first of the three firsts is the
+        first event overall, so the order is exactly one heap's; the heap
+        taken from most often stays small, and so quick.
+        """
         queue = self._queue
+        src = queue
+        far = self._far
+        if far and (not queue or _before(first(far), first(queue))):
+            src = far
         lane = self._lane
         k = self._lane_next
-        if k < len(lane) and (not queue or _before(lane[k], first(queue))):
+        if k < len(lane) and (not src or _before(lane[k], first(src))):
             entry = lane[k]
             if k + 1 < len(lane):
                 self._lane_next = k + 1
             else:  # all taken: start the list afresh
                 lane.clear()
                 self._lane_next = 0
-        elif queue:
-            entry = pop(queue)
+        elif src:
+            entry = pop(src)
         else:
             raise EmptySchedule()
         self._now = entry.t
