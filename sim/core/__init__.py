@@ -1,1 +1,2 @@
-"""Building blocks shared by the service components: clock, calendars, random streams."""
+"""Building blocks shared by the service components: the event queue, processes
+and calls, clock and calendars, levels, staff queues, random streams."""
