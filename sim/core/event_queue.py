@@ -212,9 +212,9 @@ class Environment(simpy.Environment):
 
     def enter(self, entry: Entry) -> None:
         """Put ``entry`` (made with :meth:`number` for its event number) in the queue."""
-        if entry.t - self._now > FAR_AHEAD_HOURS:
+        if COMPILED and entry.t - self._now > FAR_AHEAD_HOURS:
             push(self._far, entry)
-        else:
+        else:  # (in plain Python one heapq heap is quickest: see step)
             push(self._queue, entry)
 
     def enter_in_order(self, entry: Entry) -> None:
@@ -227,7 +227,7 @@ class Environment(simpy.Environment):
         as if all were in one heap. An entry out of order goes to a heap instead.
         """
         lane = self._lane
-        if lane and _before(entry, lane[-1]):
+        if not COMPILED or (lane and _before(entry, lane[-1])):
             self.enter(entry)
         else:
             lane.append(entry)
@@ -298,9 +298,18 @@ class Environment(simpy.Environment):
         heap of those further ahead (``_far``), and the list of entries queued
         in order (:meth:`enter_in_order`). The first of the three firsts is the
         first event overall, so the order is exactly one heap's; the heap
-        taken from most often stays small, and so quick.
+        taken from most often stays small, and so quick. In plain Python, where
+        comparing entries is a Python call but heapq's is C, all events are in
+        the one heap.
         """
         queue = self._queue
+        if not COMPILED:
+            if not queue:
+                raise EmptySchedule()
+            entry = pop(queue)
+            self._now = entry.t
+            entry.fire(self)
+            return
         src = queue
         far = self._far
         if far and (not queue or _before(first(far), first(queue))):
