@@ -1,6 +1,6 @@
 """All six performance measurements in one command, as Markdown and CSV.
 
-Run:  python -m benchmarks.run_all [--repeats 3] [--reps 4] [--out benchmarks/results]
+Run:  python -m benchmarks.run_all [--repeats 3] [--reps 8] [--out benchmarks/results]
 
 1. One replication-year of ``integrated`` (median of repeats), seconds: the model
    as installed (compiled by mypyc where a C compiler was found) and, for
@@ -254,7 +254,7 @@ def _mean_ci(values: list[float]) -> str:
 def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--repeats", type=int, default=3)
-    ap.add_argument("--reps", type=int, default=4, help="replications per scenario in (6)")
+    ap.add_argument("--reps", type=int, default=8, help="replications per scenario in (6)")
     ap.add_argument("--parallel-reps", type=int, default=8, help="replication-years timed in (5)")
     ap.add_argument("--out", default="benchmarks/results")
     args = ap.parse_args(argv)

@@ -176,9 +176,12 @@ class Environment(simpy.Environment):
     native class: the model reads the clock (:attr:`now`) directly instead of
     through a Python property, and ``run`` calls :meth:`step` directly, so
     replacing ``env.step`` on an instance (SimPy's monitoring recipe) has no
-    effect there; a plain-Python subclass of it cannot be made either. The
-    queue (SimPy's private ``_queue``) holds :class:`Entry` objects, not
-    SimPy's tuples; :meth:`peek` reads it as SimPy's does.
+    effect there; a plain-Python subclass of it cannot be made either. SimPy's
+    private ``_queue`` is not SimPy's heap of tuples any more: compiled, it is a
+    heap of :class:`Entry` objects due within FAR_AHEAD_HOURS (the rest wait in
+    ``_far`` and ``_lane``, see :meth:`step`); in plain Python, a heap of
+    ``(time, priority, number, entry)`` tuples holding every event. Use
+    :meth:`peek` for the time of the next event.
     """
 
     # SimPy's own state, declared so compiled code reaches it directly

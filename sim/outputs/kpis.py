@@ -24,8 +24,8 @@ if TYPE_CHECKING:
 
 
 def _window_samples(samples: list[tuple[float, float]], start_h: float) -> np.ndarray:
-    """Values of the ``(time, value)`` samples from ``start_h`` on (samples in time
-    order, as the recorder leaves them)."""
+    """Values of the ``(time, value)`` samples from ``start_h`` on; ``samples`` must be
+    in time order, as the recorder's ``finish`` leaves them."""
     first = bisect_left(samples, (start_h,))  # (t, v) >= (start_h,) exactly when t >= start_h
     n = len(samples) - first
     # one column through fromiter: ~5x quicker than np.asarray on a list of tuples
@@ -84,6 +84,11 @@ class KpiWindow:
         return self.integral_days(busy) / cap if cap > 0 else float("nan")
 
     def samples(self, name: str) -> np.ndarray:
+        """Values of the samples ``name`` taken in the measured period.
+
+        Read after the run: the recorder's ``finish`` puts samples in time order
+        (during a run, A&E appends some ahead of their time), and this relies on it.
+        """
         return _window_samples(self.rec.samples.get(name, []), self.start_h)
 
 
