@@ -329,6 +329,12 @@ class PatientFactory:
         ]
         # columns whose scale is 1 for every stratum (most uniforms) are not scaled
         self._unit_scale = [sc is not None and bool(np.all(sc == 1.0)) for sc in self._scale]
+        # the scales as lists, for one patient at a time (make_one): indexing a
+        # list gives a float, where indexing an array makes a NumPy scalar
+        self._scale_lists: list[list[float] | None] = [
+            None if sc is None or unit else sc.tolist()
+            for sc, unit in zip(self._scale, self._unit_scale, strict=True)
+        ]
         self.info = [
             StratumInfo(
                 int(strata.neighbourhood[i]),
@@ -398,8 +404,8 @@ class PatientFactory:
         i = self._unit_pos
         self._unit_pos += 1
         one = [
-            [v[i] if sc is None else v[i] * float(sc[stratum])]
-            for v, sc in zip(self._unit, self._scale, strict=True)
+            [v[i] if sc is None else v[i] * sc[stratum]]
+            for v, sc in zip(self._unit, self._scale_lists, strict=True)
         ]
         return self.make(pid, person, stratum, t, DrawBlock(one, self.extra_names), 0)
 

@@ -61,7 +61,9 @@ class Entry:
     def fire(self, env: Environment) -> None:
         """The event happens: run its callbacks, as SimPy's ``step`` does."""
         event = self.event
-        if isinstance(event, Timeout):  # the commonest: compiled, its fields read directly
+        # the commonest event, whose fields compiled code reads directly; it never fails
+        is_timeout = isinstance(event, Timeout)
+        if is_timeout:
             timeout: Timeout = event
             callbacks: Any = timeout.callbacks
             timeout.callbacks = None
@@ -78,7 +80,7 @@ class Entry:
             event.callbacks = callbacks[i:]
             env.schedule(event, -1)
             raise
-        if not isinstance(event, Timeout) and not event._ok and not hasattr(event, "_defused"):
+        if not is_timeout and not event._ok and not hasattr(event, "_defused"):
             exc = type(event._value)(*event._value.args)
             exc.__cause__ = event._value
             raise exc
@@ -107,11 +109,6 @@ def first(queue: list[Any]) -> Entry:
         return _first(queue)
     entry: Entry = queue[0][3]
     return entry
-
-
-def first_time(queue: list[Any]) -> float:
-    """The time of the first entry of the non-empty heap ``queue``."""
-    return first(queue).t
 
 
 def _first(queue: list[Entry]) -> Entry:
@@ -251,9 +248,9 @@ class Environment(simpy.Environment):
 
     def peek(self) -> float:
         """The time of the next event (infinity if there is none)."""
-        t = first_time(self._queue) if self._queue else Infinity
+        t = first(self._queue).t if self._queue else Infinity
         if self._far:
-            t = min(t, first_time(self._far))
+            t = min(t, first(self._far).t)
         if self._lane_next < len(self._lane):
             t = min(t, self._lane[self._lane_next].t)
         return t
@@ -306,15 +303,8 @@ class Environment(simpy.Environment):
         the one heap.
         """
         queue = self._queue
-        if not COMPILED:
-            if not queue:
-                raise EmptySchedule()
-            entry = pop(queue)
-            self._now = entry.t
-            entry.fire(self)
-            return
         src = queue
-        far = self._far
+        far = self._far  # (empty in plain Python, as is the lane)
         if far and (not queue or _before(first(far), first(queue))):
             src = far
         lane = self._lane
