@@ -107,7 +107,18 @@ def _blocking_overrides(b: dict) -> list[str]:
         f"discharge.reablement.stay_days={{mean: {b['place_days']}, distribution: exponential}}",
         f"discharge.reablement.admits={every}",
         "discharge.reablement.initial_occupancy=0",
-        "discharge.joint_funded_share=0",
+        "discharge.reablement.arrange_days.mean=0",
+        "discharge.reablement.attribution=social_care",
+        *(
+            f"discharge.other_delays.{cause}.share.p1=0"
+            for cause in (
+                "public_funding",
+                "community_equipment_and_adaptations",
+                "patient_or_family_choice",
+                "disputes",
+                "housing",
+            )
+        ),
         f"run.years={(b['days'] - b['warmup']) / 365}",
         f"run.warmup_days={b['warmup']}",
     ]

@@ -112,6 +112,7 @@ class AcuteBeds(Component):
         hooks = self.model.hooks
         m = hooks.los_multiplier(p) if hooks.los else 1.0
         los = p.los_h * m * p.los_multiplier
+        self.model.discharge.plan(p, los)  # discharge planning starts on the ward
         for early in hooks.early_discharge:
             lead = early.lead_hours(p)
             if 0 < lead < los:

@@ -46,6 +46,7 @@ def quantities(cfg: Config, k: dict[str, float], window: KpiWindow) -> dict[str,
         "emergency_admission": k["bed_admissions"],
         "bed_day": k["bed_days"] - k["dtoc_days"],
         "delayed_bed_day": k["dtoc_days"],
+        "boarding_hour": k["boarding_hours"],
         "reablement_place_day": places("reablement", d.reablement.capacity),
         "intermediate_care_bed_day": places("intermediate_care", d.intermediate_care.capacity),
         "care_home_week": places("care_home", d.care_home.capacity) / 7.0,
@@ -151,12 +152,17 @@ def cost_effectiveness(
 
 @dataclasses.dataclass
 class CapacityCostCurve:
-    """Total cost against one capacity, with the minimum and its uncertainty."""
+    """Total cost against one capacity, with the minimum and its uncertainty.
+
+    Values at which the hospital gridlocks (:func:`sim.experiment.checks.gridlocked`)
+    are marked infeasible and never chosen as the cheapest (``best_value`` is NaN
+    if none is feasible).
+    """
 
     parameter: str
-    table: pd.DataFrame  # value, mean, ci_low, ci_high (+ components)
+    table: pd.DataFrame  # value, mean, ci_low, ci_high, feasible, ... (+ components)
     best_value: float
-    best_share: pd.Series  # share of bootstrap resamples in which each value is cheapest
+    best_share: pd.Series  # share of bootstrap resamples in which each feasible value is cheapest
     kpis: pd.DataFrame
 
 
@@ -177,6 +183,7 @@ def capacity_cost_curve(
         parameter: Name of the capacity, for labels.
         values: Capacities to try.
     """
+    from sim.experiment.checks import gridlocked
     from sim.experiment.runner import run_many
     from sim.experiment.stats import mean_ci
 
@@ -184,9 +191,11 @@ def capacity_cost_curve(
     res = run_many(cfgs, replications=replications, n_jobs=n_jobs)
     kpis = pd.concat([r.kpis for r in res.values()], ignore_index=True)
     kpis["value"] = kpis["scenario"].str.split("=").str[-1].astype(float)
+    days = cfgs[0].run.measured_days
     rows = []
     for v, df in kpis.groupby("value"):
         mean, _, lo, hi = mean_ci(df["cost_total"].to_numpy())
+        why = gridlocked(df, days)
         rows.append(
             {
                 "value": v,
@@ -194,15 +203,23 @@ def capacity_cost_curve(
                 "ci_low": lo,
                 "ci_high": hi,
                 "dtoc_days": df["dtoc_days"].mean(),
+                "boarding_hours": df["boarding_hours"].mean(),
                 "cost_acute_trust": df["cost_acute_trust"].mean(),
                 "cost_social_care": df["cost_social_care"].mean(),
+                # a gridlocked hospital turns emergencies away: its lower cost is no saving
+                "feasible": why is None,
+                "infeasible_because": why or "",
             }
         )
     table = pd.DataFrame(rows)
-    wide = kpis.pivot(index="replication", columns="value", values="cost_total")
+    feasible = table.loc[table["feasible"], "value"].to_numpy()
+    wide = kpis.pivot(index="replication", columns="value", values="cost_total")[feasible]
+    if len(feasible) == 0:
+        return CapacityCostCurve(parameter, table, float("nan"), pd.Series(dtype=float), kpis)
     rng = np.random.default_rng(seed)
     boots = rng.integers(0, len(wide), size=(n_boot, len(wide)))
     means = wide.to_numpy()[boots].mean(axis=1)  # resample replications, all values together
     best = pd.Series(wide.columns[means.argmin(axis=1)]).value_counts(normalize=True)
-    best_value = float(table.loc[table["mean"].idxmin(), "value"])
+    ok = table[table["feasible"]]
+    best_value = float(ok.loc[ok["mean"].idxmin(), "value"])
     return CapacityCostCurve(parameter, table, best_value, best.sort_index(), kpis)

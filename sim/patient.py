@@ -20,6 +20,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
+from simpy.events import Process
 
 from sim.core.distributions import UnitSampler
 from sim.core.rng import RandomStreams
@@ -63,13 +64,18 @@ DRAW_FIELDS: tuple[str, ...] = (
     "u_death",  # dies in hospital?
     # discharge
     "u_pathway",  # pathway P0-P3
-    "u_joint",  # jointly funded (delay attributed to both)?
+    "u_attribution",  # who delays are attributed to (picks from attribution shares)
     "assessment_h",  # discharge assessment, hours
     "u_weekend",  # can leave the ward at a weekend?
     "u_weekend_service",  # accepted by a downstream service at a weekend?
     "u_stay_1",  # stay in reablement (uniform, converted on use)
     "u_stay_2",  # stay in intermediate care (uniform)
     "u_stay_3",  # stay in a care home (uniform)
+    "u_other_delay",  # which other cause of delay, if any (funding, choice, ...)?
+    "u_other_delay_days",  # how long it lasts (uniform, converted on use)
+    "u_nursing",  # a care-home placement in a nursing home?
+    "u_arrange",  # time to arrange the start of a downstream place (uniform)
+    "u_plan_ahead",  # assessed ahead of the end of the acute stay?
     # readmission
     "u_readmit",  # readmitted within the window?
     "u_readmit_time",  # when (uniform)
@@ -123,6 +129,7 @@ class Patient:
         "older",
         "pathway",
         "person",
+        "planned",
         "readmission",
         "readmit_ratio",
         "stratum",
@@ -132,14 +139,19 @@ class Patient:
         "triage_h",
         "u_admit",
         "u_ambulance",
+        "u_arrange",
         "u_care_home_admit",
         "u_care_home_cover",
         "u_community",
         "u_death",
-        "u_joint",
+        "u_attribution",
         "u_mdt",
+        "u_nursing",
+        "u_other_delay",
+        "u_other_delay_days",
         "u_pace_support",
         "u_pathway",
+        "u_plan_ahead",
         "u_readmit",
         "u_readmit_time",
         "u_stay_1",
@@ -171,6 +183,7 @@ class Patient:
     t_bed: float  # when the patient got an acute bed, else -1
     t_fit: float  # when declared medically fit, else -1
     delay_hours: float  # delayed transfer of care so far
+    planned: Process | None  # a discharge assessment asked for ahead of fitness
     # random draws, in the order of DRAW_FIELDS
     u_community: float
     u_ambulance: float
@@ -181,13 +194,18 @@ class Patient:
     los_h: float
     u_death: float
     u_pathway: float
-    u_joint: float
+    u_attribution: float
     assessment_h: float
     u_weekend: float
     u_weekend_service: float
     u_stay_1: float
     u_stay_2: float
     u_stay_3: float
+    u_other_delay: float
+    u_other_delay_days: float
+    u_nursing: float
+    u_arrange: float
+    u_plan_ahead: float
     u_readmit: float
     u_readmit_time: float
     u_mdt: float
@@ -228,6 +246,7 @@ class Patient:
         self.t_bed = -1.0
         self.t_fit = -1.0
         self.delay_hours = 0.0
+        self.planned = None
         # column k holds DRAW_FIELDS[k] (a test checks every field)
         c = block.columns
         self.u_community = c[0][i]
@@ -239,22 +258,27 @@ class Patient:
         self.los_h = c[6][i]
         self.u_death = c[7][i]
         self.u_pathway = c[8][i]
-        self.u_joint = c[9][i]
+        self.u_attribution = c[9][i]
         self.assessment_h = c[10][i]
         self.u_weekend = c[11][i]
         self.u_weekend_service = c[12][i]
         self.u_stay_1 = c[13][i]
         self.u_stay_2 = c[14][i]
         self.u_stay_3 = c[15][i]
-        self.u_readmit = c[16][i]
-        self.u_readmit_time = c[17][i]
-        self.u_mdt = c[18][i]
-        self.u_care_home_cover = c[19][i]
-        self.u_care_home_admit = c[20][i]
-        self.u_treat = c[21][i]
-        self.treat_h = c[22][i]
-        self.u_treat_support = c[23][i]
-        self.u_pace_support = c[24][i]
+        self.u_other_delay = c[16][i]
+        self.u_other_delay_days = c[17][i]
+        self.u_nursing = c[18][i]
+        self.u_arrange = c[19][i]
+        self.u_plan_ahead = c[20][i]
+        self.u_readmit = c[21][i]
+        self.u_readmit_time = c[22][i]
+        self.u_mdt = c[23][i]
+        self.u_care_home_cover = c[24][i]
+        self.u_care_home_admit = c[25][i]
+        self.u_treat = c[26][i]
+        self.treat_h = c[27][i]
+        self.u_treat_support = c[28][i]
+        self.u_pace_support = c[29][i]
         self.extra_draws = block.extra(i) if block.extra_names else None
 
     def __repr__(self) -> str:

@@ -115,10 +115,14 @@ FIELDS = {
     "discharge.intermediate_care.capacity": st.integers(-1, 50),
     "discharge.care_home.capacity": st.integers(0, 350),
     "discharge.assessment.staff": st.integers(-1, 8),
-    "discharge.joint_funded_share": st.floats(-0.2, 1.2, allow_nan=False),
+    "discharge.other_delays.housing.share.p1": st.floats(-0.2, 1.2, allow_nan=False),
+    "discharge.care_home.arrange_days.mean": st.floats(-1, 30, allow_nan=False),
+    "discharge.assessment.plan_ahead_share": st.floats(-0.1, 1.1, allow_nan=False),
     "discharge.calendar.start_hour": st.integers(-1, 25),
     "discharge.calendar.weekend_share": st.floats(-0.1, 1.1, allow_nan=False),
-    "discharge.reablement.initial_occupancy": st.floats(-0.1, 1.1, allow_nan=False),
+    "discharge.reablement.initial_occupancy": st.one_of(
+        st.floats(-0.1, 1.1, allow_nan=False), st.sampled_from(["steady_state", "steady"])
+    ),
     "acute.los_distribution": st.sampled_from(
         ["exponential", "lognormal", "gamma", "mixed_exponential", "fixed", "weibull"]
     ),

@@ -121,7 +121,12 @@ class _Builder:
                 out = trial.convert(arg, value, path, meta)
                 if not trial.problems:
                     return out
-            return self.fail(path, value, _type_name(tp))
+            bounds = _bounds_text(meta)
+            names = [
+                f"{_type_name(a)} {bounds}" if a in (int, float) and bounds else _type_name(a)
+                for a in args
+            ]
+            return self.fail(path, value, " or ".join(names))
         if origin is Literal:
             allowed = get_args(tp)
             if value in allowed:

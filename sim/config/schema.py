@@ -400,26 +400,166 @@ class PathwayProbabilities:
 class AssessmentConfig:
     """Discharge assessment (social work / discharge-to-assess) needed before P1-P3.
 
-    ``attribution`` of the wait for assessment: a fixed party, or ``service`` to
-    follow the downstream service the patient is assessed for.
+    ``attribution`` of the wait for assessment: a fixed party, shares, or
+    ``service`` to follow the downstream service the patient is assessed for.
+    For ``plan_ahead_share`` of P1-P3 patients the ward knows their needs early
+    and asks for the assessment ``plan_ahead_hours`` before their acute stay is
+    expected to end; an assessment finished by then causes no delay.
     """
 
     staff: int = num(ge=0, units="assessors working at once")
     duration_hours: Duration
     calendar: Calendar = field(default_factory=Calendar)
-    attribution: Literal["nhs", "social_care", "both", "service"] = "nhs"
+    attribution: AttributionRule | AttributionShares = "service"
+    plan_ahead_share: float = num(0.0, ge=0, le=1)
+    plan_ahead_hours: float = num(0.0, ge=0, units="hours before the end of the acute stay")
+
+
+#: NHS England's reasons for a delayed transfer of care (monthly DTOC collection,
+#: codes A to I, with D split into residential and nursing homes), as column keys
+DelayReason = Literal[
+    "completion_of_assessment",  # A
+    "public_funding",  # B
+    "further_non_acute_nhs_care",  # C
+    "residential_home",  # D(i)
+    "nursing_home",  # D(ii)
+    "care_package_in_own_home",  # E
+    "community_equipment_and_adaptations",  # F
+    "patient_or_family_choice",  # G
+    "disputes",  # H
+    "housing",  # I (patients not covered by the NHS and Community Care Act)
+]
+DELAY_REASONS: tuple[str, ...] = (
+    "completion_of_assessment",
+    "public_funding",
+    "further_non_acute_nhs_care",
+    "residential_home",
+    "nursing_home",
+    "care_package_in_own_home",
+    "community_equipment_and_adaptations",
+    "patient_or_family_choice",
+    "disputes",
+    "housing",
+)
+#: NHS England's letter for each reason
+DELAY_REASON_CODES: dict[str, str] = dict(
+    zip(DELAY_REASONS, ("A", "B", "C", "D(i)", "D(ii)", "E", "F", "G", "H", "I"), strict=True)
+)
+#: reasons for which a waiting patient holds no place yet but waits for something
+#: other than a place in a downstream service (the ``discharge.delays`` block)
+OTHER_DELAYS: tuple[str, ...] = (
+    "public_funding",
+    "community_equipment_and_adaptations",
+    "patient_or_family_choice",
+    "disputes",
+    "housing",
+)
+#: who a delay is attributed to: a party, or ``service`` for the party responsible
+#: for the downstream service the patient is waiting to go to
+AttributionRule = Literal["nhs", "social_care", "both", "service"]
+
+
+@dataclass(frozen=True, slots=True)
+class AttributionShares:
+    """Who is responsible for a kind of delay, as shares of the patients delayed.
+
+    The responsible party differs between patients waiting for the same thing (a
+    care-home placement is the council's to arrange, unless the NHS funds it as
+    continuing healthcare, or both do); each patient's draw picks one party from
+    these shares, the same draw for every delay in their episode.
+    """
+
+    nhs: float = num(ge=0, le=1)
+    social_care: float = num(ge=0, le=1)
+    both: float = num(ge=0, le=1)
+
+    def as_tuple(self) -> tuple[float, float, float]:
+        return (self.nhs, self.social_care, self.both)
+
+    def check(self, path: str) -> list[ConfigProblem]:
+        return _sum_check(path, self.as_tuple(), ATTRIBUTIONS)
 
 
 @dataclass(frozen=True, slots=True)
 class DownstreamServiceConfig:
-    """A post-acute service with finite places (reablement, intermediate care, care home)."""
+    """A post-acute service with finite places (reablement, intermediate care, care home).
+
+    ``initial_occupancy`` is a share of the places taken when the run starts, or
+    ``steady_state``: the places the core flow would keep taken on average in a
+    long run (expected arrivals a day x mean stay, at most the capacity; see
+    :mod:`sim.flows`), so that a slow service such as a care home, whose stays
+    last years, does not drift for years after the start.
+    Once a place is found, ``arrange_days`` pass before the patient can move
+    (the provider's own assessment, agreeing the start, transport): the place is
+    held and the patient waits in hospital. ``delay_reason`` is the NHS England
+    reason recorded while a patient waits for a place or its arrangement; for a
+    care home, ``nursing_share`` of patients wait under ``nursing_home`` instead.
+    ``attribution`` is who those waits are attributed to.
+    """
 
     capacity: int = num(ge=0, units="places")
     stay_days: Duration
     admits: Calendar = field(default_factory=Calendar)
-    initial_occupancy: float = num(0.0, ge=0, le=1)
-    delay_reason: str = ""
-    attribution: Attribution = "social_care"
+    initial_occupancy: float | Literal["steady_state"] = num("steady_state", ge=0, le=1)
+    arrange_days: Duration = field(default_factory=lambda: Duration(mean=0.0))
+    delay_reason: DelayReason = "care_package_in_own_home"
+    nursing_share: float = num(0.0, ge=0, le=1)
+    attribution: Attribution | AttributionShares = "social_care"
+
+
+@dataclass(frozen=True, slots=True)
+class PathwayShares:
+    """A probability for each pathway that needs support (P1-P3)."""
+
+    p1: float = num(0.0, ge=0, le=1)
+    p2: float = num(0.0, ge=0, le=1)
+    p3: float = num(0.0, ge=0, le=1)
+
+    def as_tuple(self) -> tuple[float, float, float]:
+        return (self.p1, self.p2, self.p3)
+
+
+@dataclass(frozen=True, slots=True)
+class OtherDelay:
+    """A cause of delay other than assessment and waiting for a place.
+
+    ``share`` of the patients on each pathway meet it, after assessment and
+    before they queue for a place, for a random ``days``; its delayed days are
+    attributed by ``attribution``.
+    """
+
+    share: PathwayShares
+    days: Duration
+    attribution: AttributionRule | AttributionShares = "service"
+
+
+@dataclass(frozen=True, slots=True)
+class OtherDelays:
+    """NHS England's reasons B, F, G, H and I: each patient meets at most one."""
+
+    public_funding: OtherDelay
+    community_equipment_and_adaptations: OtherDelay
+    patient_or_family_choice: OtherDelay
+    disputes: OtherDelay
+    housing: OtherDelay
+
+    def items(self) -> list[tuple[str, OtherDelay]]:
+        return [(name, getattr(self, name)) for name in OTHER_DELAYS]
+
+    def check(self, path: str) -> list[ConfigProblem]:
+        problems = []
+        for i, pw in enumerate(("p1", "p2", "p3")):
+            total = math.fsum(d.share.as_tuple()[i] for _, d in self.items())
+            if total > 1 + SUM_TOL:
+                problems.append(
+                    ConfigProblem(
+                        f"{path}.*.share.{pw}",
+                        {n: d.share.as_tuple()[i] for n, d in self.items()},
+                        f"shares that sum to at most 1 (they sum to {total:.6g}): a patient "
+                        "meets at most one of these causes",
+                    )
+                )
+        return problems
 
 
 @dataclass(frozen=True, slots=True)
@@ -438,7 +578,7 @@ class DischargeConfig:
     reablement: DownstreamServiceConfig
     intermediate_care: DownstreamServiceConfig
     care_home: DownstreamServiceConfig
-    joint_funded_share: float = num(ge=0, le=1)
+    other_delays: OtherDelays
 
 
 @dataclass(frozen=True, slots=True)
@@ -738,6 +878,7 @@ class CostsConfig:
     emergency_admission: CostLine
     bed_day: CostLine
     delayed_bed_day: CostLine
+    boarding_hour: CostLine
     reablement_place_day: CostLine
     intermediate_care_bed_day: CostLine
     care_home_week: CostLine

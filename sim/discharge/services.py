@@ -45,9 +45,14 @@ class DownstreamService:
         self.admits = admits
         self.mean_stay_hours = cfg.stay_days.mean * 24.0
         self.unit = sampler(cfg.stay_days)
+        self.arrange_unit = sampler(cfg.arrange_days)
+        self.mean_arrange_hours = cfg.arrange_days.mean * 24.0
         #: the patient attribute holding the uniform for a stay here
         self.u_stay = f"u_stay_{pathway}"
-        self.reason = cfg.delay_reason or f"awaiting {name.replace('_', ' ')}"
+        #: NHS England reason while waiting for a place here; ``nursing_share`` of
+        #: patients wait for a nursing home instead (care homes)
+        self.reason: str = cfg.delay_reason
+        self.nursing_share = cfg.nursing_share
         self.attribution = cfg.attribution
         self.occupied: Level = rec.level(f"service:{name}")
         self.patients: Level = rec.level(f"service_patients:{name}")
@@ -56,9 +61,28 @@ class DownstreamService:
         """Length of a stay in hours, from the patient's uniform for it."""
         return self.unit.one(u) * self.mean_stay_hours
 
-    def initial_occupants(self, rng: np.random.Generator) -> Generator[Any, Any, None] | None:
-        """Process holding the places taken at time 0, each for a residual stay."""
-        n = round(self.cfg.initial_occupancy * self.capacity)
+    def arrange_hours(self, u: float) -> float:
+        """Time from finding a place to the patient being able to move, in hours."""
+        if self.mean_arrange_hours == 0:
+            return 0.0
+        return self.arrange_unit.one(u) * self.mean_arrange_hours
+
+    def reason_for(self, u_nursing: float) -> str:
+        """The delay reason of a patient waiting for a place here."""
+        return "nursing_home" if u_nursing < self.nursing_share else self.reason
+
+    def initial_places(self, steady_state_busy: float) -> int:
+        """Places taken at time 0: a share of capacity, or the steady state's
+        expected busy places (at most all of them)."""
+        occ = self.cfg.initial_occupancy
+        if occ == "steady_state":
+            return min(self.capacity, round(steady_state_busy))
+        return round(float(occ) * self.capacity)
+
+    def initial_occupants(
+        self, rng: np.random.Generator, n: int
+    ) -> Generator[Any, Any, None] | None:
+        """Process holding ``n`` places taken at time 0, each for a residual stay."""
         if n == 0:
             return None
         # residual life of a renewal process in steady state: pick stays in

@@ -9,8 +9,11 @@
    weekends only ``weekend_share`` of patients can go). A wait for a working day
    is extra length of stay, not a delayed transfer: NHS England counted delays of
    patients waiting for another service.
-4. **P1-P3** are delayed from the moment they are fit: first awaiting assessment,
-   then awaiting a place in the downstream service, then awaiting a day on which
+4. **P1-P3** are delayed from the moment they are fit: first awaiting
+   assessment (reason A); then some meet one other cause (``other_delays``:
+   public funding, equipment and adaptations, patient or family choice,
+   disputes, housing - reasons B, F, G, H, I) for a while; then they await a
+   place in the downstream service (C, D(i), D(ii) or E) and a day on which
    the service admits and the discharge team works. The delay ends when they
    leave the bed; they then stay in the downstream service.
 
@@ -28,12 +31,15 @@ import numpy as np
 from sim.components import Component
 from sim.core.calendar import ServiceHours, WorkingCalendar
 from sim.core.calls import Call
+from sim.core.distributions import UnitSampler, sampler
 from sim.discharge.assessment import AssessmentTeam
-from sim.discharge.dtoc import AWAITING_ASSESSMENT, DelayTracker
+from sim.discharge.dtoc import ASSESSMENT, DelayTracker
 from sim.discharge.services import DownstreamService
 from sim.patient import Draw, Patient
 
 if TYPE_CHECKING:
+    from sim.config.schema import AttributionShares
+    from sim.flows import Flows
     from sim.model import CareSystemModel
 
 PATHWAYS = ("p0", "p1", "p2", "p3")
@@ -71,8 +77,27 @@ class DischargeTeam(Component):
                     svc_cal = admits.extended if svc_weekend else admits.full
                     ward_cal = self.hours.extended if ward_weekend else self.hours.full
                     self.transfer_calendar[pathway, svc_weekend, ward_weekend] = svc_cal & ward_cal
-        reasons = [AWAITING_ASSESSMENT] + [s.reason for s in self.services.values()]
-        self.delays = DelayTracker(self.rec, reasons)
+        self.delays = DelayTracker(self.rec)
+        # who each kind of wait is attributed to, as thresholds on the patient's
+        # attribution draw (see _thresholds); per pathway for "service" rules
+        self.service_attr = {k: _thresholds(svc.cfg.attribution) for k, svc in self.services.items()}
+        a = cfg.assessment
+        self.assess_attr = self._per_pathway(a.attribution)
+        self.plan_share = a.plan_ahead_share
+        self.plan_lead = a.plan_ahead_hours
+        # other causes of delay: names, attribution, duration samplers, and per
+        # pathway the cumulative shares that pick one from a uniform
+        other = cfg.other_delays.items()
+        self.other_names: list[str] = [name for name, _ in other]
+        self.other_attr: list[dict[int, tuple[float, float]]] = [
+            self._per_pathway(d.attribution) for _, d in other
+        ]
+        self.other_days: list[UnitSampler] = [sampler(d.days) for _, d in other]
+        self.other_mean_h: list[float] = [d.days.mean * 24.0 for _, d in other]
+        self.other_cum: list[list[float]] = [
+            np.cumsum([d.share.as_tuple()[k - 1] for _, d in other]).tolist()
+            for k in (1, 2, 3)
+        ]
         self.assessment.assessors.track(
             self.rec.level("busy:assessment"), self.rec.level("staffed:assessment")
         )
@@ -83,6 +108,14 @@ class DischargeTeam(Component):
         self.n_discharges = [self.rec.counter(f"discharges_{pw}") for pw in PATHWAYS]
         # the callback ending a downstream stay, bound once
         self._after_stay: Callable[[Call], None] = self._end_downstream_stay
+        #: expected flows of the core services, worked out when the run starts
+        self.expected: Flows | None = None
+
+    def _per_pathway(self, rule: str | AttributionShares) -> dict[int, tuple[float, float]]:
+        """Attribution thresholds of a rule for each pathway (``service`` follows it)."""
+        if rule == "service":
+            return dict(self.service_attr)
+        return dict.fromkeys(self.services, _thresholds(rule))
 
     def _pathway_table(self) -> list[tuple[float, float, float]]:
         strata = self.model.strata
@@ -102,28 +135,35 @@ class DischargeTeam(Component):
 
     def draws(self) -> list[Draw]:
         a = self.cfg.assessment.duration_hours
-        from sim.core.distributions import sampler
-
         # a stay in each service is drawn up front (CRN), whichever is used; as a
         # uniform, converted to hours only for the patients who go there
         stays = [Draw(svc.u_stay, f"discharge.stay.{svc.name}") for svc in self.services.values()]
         return [
             Draw("u_pathway", "discharge.pathway"),
-            Draw("u_joint", "discharge.joint_funding"),
+            Draw("u_attribution", "discharge.attribution"),
             Draw("assessment_h", "discharge.assessment", sampler(a), a.mean),
             Draw("u_weekend", "discharge.weekend"),
             Draw("u_weekend_service", "discharge.weekend_service"),
             *stays,
+            Draw("u_other_delay", "discharge.other_delay"),
+            Draw("u_other_delay_days", "discharge.other_delay_days"),
+            Draw("u_nursing", "discharge.nursing_home"),
+            Draw("u_arrange", "discharge.arrange"),
+            Draw("u_plan_ahead", "discharge.plan_ahead"),
         ]
 
     def processes(self) -> Iterable[Generator[Any, Any, Any]]:
         if not self.enabled:
             return ()
+        from sim.flows import expected_flows
+
         procs: list[Generator[Any, Any, Any]] = [self.assessment.roster()]
+        self.expected = flows = expected_flows(self.model)
         for svc in self.services.values():
             # one stream per service: changing one service leaves the others paired
             rng = self.model.streams.get(f"discharge.initial_occupants.{svc.name}")
-            proc = svc.initial_occupants(rng)
+            n = svc.initial_places(flows.services[svc.name].busy)
+            proc = svc.initial_occupants(rng, n)
             if proc is not None:
                 procs.append(proc)
         return procs
@@ -160,7 +200,43 @@ class DischargeTeam(Component):
         return svc.admits.for_patient(p.u_weekend_service, share)
 
     def attribution_of(self, p: Patient, svc: DownstreamService) -> str:
-        return "both" if p.u_joint < self.cfg.joint_funded_share else svc.attribution
+        """Who ``p``'s wait for a place in ``svc`` is attributed to."""
+        return _party(self.service_attr[svc.pathway], p.u_attribution)
+
+    def other_delay_of(self, p: Patient, pathway: int) -> int:
+        """Index of the other cause of delay ``p`` meets on ``pathway``, or -1."""
+        cum = self.other_cum[pathway - 1]
+        u = p.u_other_delay
+        for i in range(len(cum)):
+            if u < cum[i]:
+                return i
+        return -1
+
+    def plan(self, p: Patient, los_hours: float) -> None:
+        """At the start of ``p``'s acute stay: if the ward knows their needs early
+        (``plan_ahead_share``), ask for their assessment ``plan_ahead_hours``
+        before the stay is expected to end."""
+        if (
+            not self.enabled
+            or self.plan_lead <= 0
+            or p.u_plan_ahead >= self.plan_share
+            or self.model.acute.will_die(p)
+            or self.pathway_of(p) == 0
+        ):
+            return
+        p.planned = self.env.process(self._assess_ahead(p, max(0.0, los_hours - self.plan_lead)))
+
+    def _assess_ahead(self, p: Patient, wait: float) -> Generator[Any, Any, None]:
+        if wait > 0:
+            yield self.env.timeout(wait)
+        yield from self._assess(p)
+
+    def _assess(self, p: Patient) -> Generator[Any, Any, None]:
+        assessors = self.assessment.assessors
+        yield assessors.acquire()
+        if p.assessment_h > 0:  # zero when assessment takes no time: no timeout
+            yield self.env.timeout(p.assessment_h)
+        assessors.release()
 
     def leave_hospital(self, p: Patient, reviewed: bool = False) -> Generator[Any, Any, None]:
         """From the end of the acute stay to leaving the bed, then the downstream stay.
@@ -194,22 +270,40 @@ class DischargeTeam(Component):
             model.exit(p, "discharged_home_p0")
             return
         svc = self.services[pathway]
-        attribution = self.attribution_of(p, svc)
-        who = self.cfg.assessment.attribution
-        assess_attr = attribution if who == "service" or attribution == "both" else who
-        self.delays.start(p, AWAITING_ASSESSMENT, assess_attr, env.now)
-        assessors = self.assessment.assessors
-        yield assessors.acquire()
-        if p.assessment_h > 0:  # zero when assessment takes no time: no timeout
-            yield env.timeout(p.assessment_h)
-        assessors.release()
-        self.delays.change(p, svc.reason, attribution, env.now)
-        yield svc.places.acquire()
+        u = p.u_attribution
+        delays = self.delays
+        # 1. assessment (reason A), unless it was done ahead of fitness
+        planned = p.planned
+        if planned is None or planned.is_alive:
+            delays.start(p, ASSESSMENT, _party(self.assess_attr[pathway], u), env.now)
+            if planned is None:
+                yield from self._assess(p)
+            else:
+                yield planned
+        # 2. at most one other cause (reasons B, F, G, H, I)
+        cause = self.other_delay_of(p, pathway)
+        if cause >= 0:
+            hours = self.other_days[cause].one(p.u_other_delay_days) * self.other_mean_h[cause]
+            if hours > 0:
+                who = _party(self.other_attr[cause][pathway], u)
+                delays.start(p, self.other_names[cause], who, env.now)
+                yield env.timeout(hours)
+        # 3. a place, its arrangement and a day the service admits (C, D, E)
+        reason, who = svc.reason_for(p.u_nursing), self.attribution_of(p, svc)
+        place = svc.places.acquire()
+        if not place.processed:  # none free: wait for one
+            delays.start(p, reason, who, env.now)
+            yield place
         svc.occupied.add(1, env.now)  # the place is reserved from now on
+        arrange = svc.arrange_hours(p.u_arrange)
+        if arrange > 0:
+            delays.start(p, reason, who, env.now)
+            yield env.timeout(arrange)
         wait = self.transfer_hours(p, svc).wait_until_open(env.now)
         if wait > 0:
+            delays.start(p, reason, who, env.now)
             yield env.timeout(wait)
-        self.delays.stop(p, env.now)
+        delays.stop(p, env.now)
         acute.release(p, f"to_{svc.name}")
         back_in = model.readmission.after_discharge(p)
         self.start_downstream_stay(p, svc, back_in)
@@ -233,3 +327,16 @@ class DischargeTeam(Component):
         svc.occupied.add(-1, now)
         svc.patients.add(-1, now)
         self.model.exit(p, f"left_{svc.name}")
+
+
+def _thresholds(rule: str | AttributionShares) -> tuple[float, float]:
+    """A rule as two thresholds on a uniform: NHS below the first, social care
+    below the second, both above it."""
+    if isinstance(rule, str):
+        return {"nhs": (1.0, 1.0), "social_care": (0.0, 1.0), "both": (0.0, 0.0)}[rule]
+    return (rule.nhs, rule.nhs + rule.social_care)
+
+
+def _party(thresholds: tuple[float, float], u: float) -> str:
+    """The party a uniform ``u`` picks under ``thresholds`` (see _thresholds)."""
+    return "nhs" if u < thresholds[0] else "social_care" if u < thresholds[1] else "both"

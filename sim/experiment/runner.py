@@ -128,30 +128,15 @@ class RunResult:
 
     def warnings(self) -> list[str]:
         """Plain-language notes a user should see (e.g. patients left inside)."""
-        notes = []
+        from sim.experiment.checks import gridlocked, overloads, precision_notes
+
         n = len(self.replications)
         kpis = self.kpis
         days = self.config.run.measured_days
-        queues = {
-            "in_ae": "patients in A&E (clinicians or triage cannot keep up)",
-            "boarding": "patients waiting for an acute bed",
-            "delayed": "delayed patients waiting for assessment or a place",
-        }
-        for level, what in queues.items():
-            growth = float(kpis[f"{level}_trend_per_day"].mean())
-            end = float(kpis[f"{level}_at_end"].mean())
-            mean = float(kpis[f"{level}_mean"].mean())
-            if level == "in_ae":  # A&E's own queue: not those boarding for a bed
-                growth -= float(kpis["boarding_trend_per_day"].mean())
-                end -= float(kpis["boarding_at_end"].mean())
-                mean -= float(kpis["boarding_mean"].mean())
-            # a queue growing without bound ends far above its average (about twice
-            # it for steady growth); a winter surge at the end of a year does not
-            if growth * days > 0.5 * end and end > max(50.0, 1.5 * mean):
-                notes.append(
-                    f"overload: {what} grew by {growth:.1f} a day to {end:.0f} at the end; "
-                    "demand exceeds capacity, so totals depend on the run length"
-                )
+        notes = [o.note() for o in overloads(kpis, days)]
+        why = gridlocked(kpis, days)
+        if why and not notes:
+            notes.append(f"gridlock: {why}; the hospital cannot admit its emergencies")
         if float(kpis["crises"].sum()) == 0 and self.config.demand.mode == "crises":
             notes.append("no demand: no crises arose (check population and crisis rates)")
         totals: dict[str, float] = {}
@@ -166,6 +151,8 @@ class RunResult:
                 f"on average {sum(totals.values()):.0f} patients were still in the system when "
                 f"the run ended ({where}); they are counted in the end_* KPIs, not dropped"
             )
+        prec = self.config.run.until_precision
+        notes += precision_notes(kpis, prec.metrics, prec.target)
         return notes
 
 

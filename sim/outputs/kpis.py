@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from sim.config.schema import DELAY_REASONS
 from sim.discharge.team import PATHWAYS
 
 if TYPE_CHECKING:
@@ -100,7 +101,6 @@ def compute_kpis(model: CareSystemModel, info: RunInfo) -> dict[str, float]:
     W, T = win.W, win.T
     years = win.years
     start_h = win.start_h
-    names = rec.level_names
     count, integral_days, peak_of = win.count, win.integral_days, win.peak
 
     k: dict[str, float] = {}
@@ -144,17 +144,30 @@ def compute_kpis(model: CareSystemModel, info: RunInfo) -> dict[str, float]:
     for a in ("nhs", "social_care", "both"):
         k[f"delayed_patients_{a}"] = count(f"delayed_patients_{a}")
     k["mean_delayed_patients"] = k["dtoc_days"] / (T - W) if T > W else float("nan")
+    for a in ("nhs", "social_care", "both"):
+        # NHS England's "delayed beds" from April 2017: delayed days / days
+        k[f"mean_delayed_patients_{a}"] = (
+            k[f"dtoc_days_{a}"] / (T - W) if T > W else float("nan")
+        )
     k["peak_delayed_patients"] = peak_of("delayed")
-    for name in names:
-        if name.startswith("delayed_reason:"):
-            k["dtoc_days_reason_" + name.split(":", 1)[1]] = integral_days(name)
+    for r in DELAY_REASONS:
+        k[f"dtoc_days_reason_{r}"] = integral_days(f"delayed_reason:{r}")
     # discharge pathways and downstream services
     for pw in PATHWAYS:
         k[f"discharges_{pw}"] = count(f"discharges_{pw}")
+    days = T - W
+    expected = model.discharge.expected
     for svc in model.discharge.services.values():
-        occ = integral_days(f"service:{svc.name}") / (T - W) if T > W else float("nan")
+        occ = integral_days(f"service:{svc.name}") / days if days else float("nan")
         k[f"{svc.name}_mean_occupied"] = occ
         k[f"{svc.name}_utilisation"] = occ / svc.capacity if svc.capacity else float("nan")
+        # offered load: patients assigned to the pathway a day x the mean time one
+        # holds a place (the stay, cut short by readmissions: sim.flows) / places
+        held = expected.services[svc.name].mean_held_days if expected else float("nan")
+        arrivals = count(f"discharges_p{svc.pathway}") / days if days else float("nan")
+        k[f"{svc.name}_offered_load"] = (
+            arrivals * held / svc.capacity if svc.capacity else float("nan")
+        )
     k["ae_attendances_care_home"] = count("ae_attendances_care_home")
     k["care_home_admissions"] = count("emergency_admissions_care_home")
     # staff utilisation (busy time / staffed time)

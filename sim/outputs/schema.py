@@ -49,25 +49,49 @@ KPIS: dict[str, tuple[str, str]] = {
     "dtoc_days_nhs": ("days", "Delayed days attributed to the NHS."),
     "dtoc_days_social_care": ("days", "Delayed days attributed to social care."),
     "dtoc_days_both": ("days", "Delayed days attributed to both."),
-    "delayed_patients": ("count", "Patients whose delay began in the period."),
-    "delayed_patients_nhs": ("count", "Delayed patients whose first delay was NHS-attributed."),
+    "delayed_patients": ("count", "Patients whose delay began in the period (each once)."),
+    "delayed_patients_nhs": (
+        "count",
+        "Delayed patients with NHS-attributed delay, counted when it first applied (a "
+        "patient whose delay changes attribution counts under each).",
+    ),
     "delayed_patients_social_care": (
         "count",
-        "Delayed patients whose first delay was attributed to social care.",
+        "Delayed patients with delay attributed to social care, counted when it first applied.",
     ),
     "delayed_patients_both": (
         "count",
-        "Delayed patients whose first delay was attributed to both.",
+        "Delayed patients with delay attributed to both, counted when it first applied.",
     ),
     "mean_delayed_patients": ("patients", "Time-average number of delayed patients."),
+    "mean_delayed_patients_nhs": (
+        "patients",
+        "Delayed days attributed to the NHS / days: NHS England's 'delayed beds' (2017-2020).",
+    ),
+    "mean_delayed_patients_social_care": (
+        "patients",
+        "Delayed days attributed to social care / days ('delayed beds').",
+    ),
+    "mean_delayed_patients_both": (
+        "patients",
+        "Delayed days attributed to both / days ('delayed beds').",
+    ),
     "peak_delayed_patients": ("patients", "Highest number of delayed patients at once."),
-    "dtoc_days_reason_*": ("days", "Delayed days by NHS England reason (one column per reason)."),
+    "dtoc_days_reason_*": (
+        "days",
+        "Delayed days by NHS England reason A-I (one column per reason; see docs/evidence.md).",
+    ),
     "discharges_p0": ("count", "Patients discharged on pathway 0 (home, no new support)."),
     "discharges_p1": ("count", "Patients assigned pathway 1 (home with reablement/care)."),
     "discharges_p2": ("count", "Patients assigned pathway 2 (intermediate care bed)."),
     "discharges_p3": ("count", "Patients assigned pathway 3 (new care-home placement)."),
     "*_mean_occupied": ("places", "Time-average places occupied in a downstream service."),
     "*_utilisation": ("share", "Mean places occupied / capacity of a downstream service."),
+    "*_offered_load": (
+        "ratio",
+        "Patients assigned to a downstream service's pathway a day x its mean stay / places "
+        "(above about 0.9 queues build; at 1 or more they grow without bound).",
+    ),
     "ae_attendances_per_1000_pop": ("per 1,000 per year", "A&E attendances, annualised."),
     "emergency_admissions_per_1000_pop": (
         "per 1,000 per year",
