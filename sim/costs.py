@@ -76,7 +76,7 @@ def cost_kpis(cfg: Config, k: dict[str, float], window: KpiWindow) -> dict[str, 
     by_budget = {"pooled": 0.0, "aligned": 0.0}
     for name, qty in quantities(cfg, k, window).items():
         line: CostLine = getattr(cfg.costs, name)
-        cost = qty * line.unit_cost
+        cost = qty * cfg.costs.restated(name)
         out[f"cost_{name}"] = cost
         by_holder[line.holder] += cost
         by_budget[line.budget] += cost

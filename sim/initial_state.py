@@ -12,7 +12,9 @@ delayed. :class:`InitialState` puts that many patients into acute beds at time 0
   support (P1-P3) and go straight to the discharge flow - assessment, then a
   place - keeping their bed meanwhile.
 
-Downstream services are filled by their own ``initial_occupancy``.
+With ``acute_occupied: steady_state`` the number is the expected occupancy of
+the core flow before any delay (:mod:`sim.flows`). Downstream services are
+filled by their own ``initial_occupancy``.
 """
 
 from __future__ import annotations
@@ -38,8 +40,16 @@ class InitialState(Component):
         super().__init__(model)
         self.cfg = model.cfg.initial_state
 
+    def occupied(self) -> int:
+        """Patients in acute beds at time 0."""
+        n = self.cfg.acute_occupied
+        if n == "steady_state":
+            busy = self.model.flows().services["acute_beds"].busy
+            return min(self.model.cfg.beds.acute, round(busy))
+        return int(n)
+
     def processes(self) -> Iterable[Generator[Any, Any, Any]]:
-        if self.cfg.acute_occupied == 0:
+        if self.occupied() == 0:
             return ()
         return (self.populate(),)
 
@@ -61,7 +71,7 @@ class InitialState(Component):
         factory = PatientFactory(
             model.strata, model.streams, model.factory.draws, prefix="initial/"
         )
-        n, n_delayed = self.cfg.acute_occupied, self.cfg.delayed
+        n, n_delayed = self.occupied(), self.cfg.delayed
         weights = self._bed_use_weights()
         discharge = model.discharge
         # delayed patients come from strata that can need support on discharge

@@ -21,7 +21,7 @@ import time
 from collections.abc import Callable, Generator, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sim import build_info
 from sim.acute import AcuteBeds
@@ -41,6 +41,9 @@ from sim.outputs.recorder import Recorder
 from sim.patient import Patient, PatientFactory
 from sim.population import build_strata
 from sim.readmission import Readmissions
+
+if TYPE_CHECKING:
+    from sim.flows import Flows
 
 #: A factory of an extra component (an intervention): ``factory(model)`` returns
 #: the component, or None when its config switches it off.
@@ -144,6 +147,15 @@ class CareSystemModel:
         self.ae.on_admit = self.decided_to_admit
         self._check_calendars()
         self._started = False
+        self._flows: Flows | None = None
+
+    def flows(self) -> Flows:
+        """Expected flows and offered loads of the core services (worked out once)."""
+        if self._flows is None:
+            from sim.flows import expected_flows
+
+            self._flows = expected_flows(self)
+        return self._flows
 
     def _check_calendars(self) -> None:
         if not self.cfg.discharge.enabled:

@@ -31,10 +31,10 @@ def test_costs_add_up_by_holder_and_budget(results) -> None:
     assert k["cost_nhs"] == pytest.approx(k["cost_acute_trust"] + k["cost_community_health"])
     cfg = results["baseline"].config
     assert k["cost_ae_attendance"] == pytest.approx(
-        k["ae_attendances"] * cfg.costs.ae_attendance.unit_cost
+        k["ae_attendances"] * cfg.costs.restated("ae_attendance")
     )
     assert k["cost_delayed_bed_day"] == pytest.approx(
-        k["dtoc_days"] * cfg.costs.delayed_bed_day.unit_cost
+        k["dtoc_days"] * cfg.costs.restated("delayed_bed_day")
     )
 
 

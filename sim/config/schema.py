@@ -597,11 +597,13 @@ class InitialStateConfig:
 
     ``acute_occupied`` patients are in acute beds at time 0 with the remaining
     stays of a hospital in steady state; the first ``delayed`` of them are already
-    medically fit and waiting (assessment or a downstream place). Downstream
-    services start with their own ``initial_occupancy``.
+    medically fit and waiting (assessment or a downstream place). ``steady_state``
+    puts in the beds the patients the core flow keeps there on average in a long
+    run, before any delay (admissions a day x mean stay; :mod:`sim.flows`), at
+    most every bed. Downstream services start with their own ``initial_occupancy``.
     """
 
-    acute_occupied: int = num(0, ge=0, units="patients")
+    acute_occupied: int | Literal["steady_state"] = num(0, ge=0, units="patients")
     delayed: int = num(0, ge=0, units="patients")
 
 
@@ -643,20 +645,30 @@ class Config:
                 )
             )
         init = self.initial_state
-        if init.acute_occupied > self.beds.acute:
+        occupied = init.acute_occupied
+        if occupied != "steady_state" and occupied > self.beds.acute:
             problems.append(
                 ConfigProblem(
                     "initial_state.acute_occupied",
-                    init.acute_occupied,
+                    occupied,
                     f"at most beds.acute ({self.beds.acute})",
                 )
             )
-        if init.delayed > init.acute_occupied:
+        if occupied == "steady_state" and init.delayed > 0:
             problems.append(
                 ConfigProblem(
                     "initial_state.delayed",
                     init.delayed,
-                    f"at most initial_state.acute_occupied ({init.acute_occupied})",
+                    "0 when initial_state.acute_occupied is steady_state (give a number of "
+                    "occupied beds to start some patients delayed)",
+                )
+            )
+        elif occupied != "steady_state" and init.delayed > occupied:
+            problems.append(
+                ConfigProblem(
+                    "initial_state.delayed",
+                    init.delayed,
+                    f"at most initial_state.acute_occupied ({occupied})",
                 )
             )
         names = {n.name for n in self.population.neighbourhoods}
@@ -862,18 +874,56 @@ NHS_HOLDERS = ("acute_trust", "community_health")
 
 @dataclass(frozen=True, slots=True)
 class CostLine:
-    """One unit cost, who pays it, and whether it sits in the pooled budget."""
+    """One unit cost, who pays it, and whether it sits in the pooled budget.
 
-    unit_cost: float = num(ge=0, units="GBP per unit at the price year")
+    ``unit_cost`` is at the line's own ``price_year`` (the year of its source);
+    the model restates it to ``costs.price_year`` with ``costs.inflation_index``.
+    An empty ``price_year`` means the cost is already at ``costs.price_year``.
+    """
+
+    unit_cost: float = num(ge=0, units="GBP per unit at the line's price year")
     holder: Holder = "acute_trust"
     budget: Literal["pooled", "aligned"] = "pooled"
+    price_year: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class IndexValue:
+    """The level of a price index in one financial year."""
+
+    year: str
+    value: float = num(gt=0)
+
+
+#: the cost lines of :class:`CostsConfig`, in the order of the configuration
+COST_LINES: tuple[str, ...] = (
+    "ae_attendance",
+    "emergency_admission",
+    "bed_day",
+    "delayed_bed_day",
+    "boarding_hour",
+    "reablement_place_day",
+    "intermediate_care_bed_day",
+    "care_home_week",
+    "mdt_staff_year",
+    "mdt_case_review",
+    "treat_staff_hour",
+    "treat_support_day",
+    "pace_patient_day",
+)
 
 
 @dataclass(frozen=True, slots=True)
 class CostsConfig:
-    """Unit costs (at ``price_year``) and their budget holders (section 75 pool)."""
+    """Unit costs, restated to ``price_year``, and their budget holders (section 75 pool).
+
+    Each line's cost is given at the price year of its source and restated with
+    ``inflation_index`` (levels by financial year, any base): cost x index at
+    ``price_year`` / index at the line's year.
+    """
 
     price_year: str
+    inflation_index: tuple[IndexValue, ...]
     ae_attendance: CostLine
     emergency_admission: CostLine
     bed_day: CostLine
@@ -887,4 +937,40 @@ class CostsConfig:
     treat_staff_hour: CostLine
     treat_support_day: CostLine
     pace_patient_day: CostLine
+    index_name: str = "NHS cost inflation index, pay and prices"
     downstream_contract: Literal["block", "spot"] = "block"
+
+    def index(self) -> dict[str, float]:
+        return {v.year: v.value for v in self.inflation_index}
+
+    def restated(self, name: str) -> float:
+        """Unit cost of line ``name`` at ``price_year``."""
+        line: CostLine = getattr(self, name)
+        if not line.price_year or line.price_year == self.price_year:
+            return line.unit_cost
+        idx = self.index()
+        return line.unit_cost * idx[self.price_year] / idx[line.price_year]
+
+    def check(self, path: str) -> list[ConfigProblem]:
+        problems = []
+        years = [v.year for v in self.inflation_index]
+        if len(set(years)) != len(years):
+            problems.append(
+                ConfigProblem(f"{path}.inflation_index", years, "each financial year once")
+            )
+        known = set(years)
+        allowed = "a financial year listed in costs.inflation_index (" + ", ".join(years) + ")"
+        needed = [(f"{path}.price_year", self.price_year)] + [
+            (f"{path}.{name}.price_year", getattr(self, name).price_year)
+            for name in COST_LINES
+            if getattr(self, name).price_year not in ("", self.price_year)
+        ]
+        for where, year in needed:
+            if year not in known:
+                import difflib
+
+                close = difflib.get_close_matches(year, years, n=1)
+                problems.append(
+                    ConfigProblem(where, year, allowed, f"did you mean {close[0]!r}?" if close else "")
+                )
+        return problems

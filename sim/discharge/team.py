@@ -155,10 +155,8 @@ class DischargeTeam(Component):
     def processes(self) -> Iterable[Generator[Any, Any, Any]]:
         if not self.enabled:
             return ()
-        from sim.flows import expected_flows
-
         procs: list[Generator[Any, Any, Any]] = [self.assessment.roster()]
-        self.expected = flows = expected_flows(self.model)
+        self.expected = flows = self.model.flows()
         for svc in self.services.values():
             # one stream per service: changing one service leaves the others paired
             rng = self.model.streams.get(f"discharge.initial_occupants.{svc.name}")

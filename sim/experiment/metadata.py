@@ -104,17 +104,19 @@ def stress_des(
 ) -> dict[str, Any]:
     """The STRESS-DES items 4 and 5 of a run, as plain data."""
     init = cfg.initial_state
-    start = (
-        f"{init.acute_occupied} patients in acute beds ({init.delayed} already delayed)"
-        if init.acute_occupied
-        else "empty acute beds"
-    )
+    if init.acute_occupied == "steady_state":
+        start = "acute beds at the core flow's expected occupancy (steady_state)"
+    elif init.acute_occupied:
+        start = f"{init.acute_occupied} patients in acute beds ({init.delayed} already delayed)"
+    else:
+        start = "empty acute beds"
     return {
         "4_experimentation": {
             "4.1_initialisation": {
                 "warmup_days": cfg.run.warmup_days,
                 "warmup_method": warmup_method,
-                "initial_conditions": start + "; downstream services at their initial_occupancy",
+                "initial_conditions": start + "; downstream services at their initial_occupancy "
+                "(steady_state: expected occupancy)",
             },
             "4.2_run_length": {
                 "measured_days": cfg.run.measured_days,

@@ -68,3 +68,91 @@ def estimate_warmup(
     d = mser(mean)
     series = wide.add_prefix("rep_").assign(mean=mean).reset_index()
     return WarmupEstimate(int(d), level, series)
+
+
+#: daily series the warm-up rule checks: the stocks that start away from their
+#: long-run level (beds, queues, the short-stay downstream services). Care homes
+#: start at their expected occupancy, and their stays last years: their
+#: fluctuations are slow noise, not initial bias, and no warm-up shortens them
+#: (the three-year drift test checks they do not drift).
+RULE_LEVELS: tuple[str, ...] = (
+    "beds_occupied_mean",
+    "delayed_mean",
+    "boarding_mean",
+    "reablement_occupied_mean",
+    "intermediate_care_occupied_mean",
+)
+#: a year of whole weeks: a day and the same day 52 weeks later share the
+#: weekday and (within a day) the date, so seasonal patterns cancel
+SEASON_DAYS = 364
+
+
+@dataclass
+class WarmupRule:
+    """Result of :func:`warmup_rule`: the truncation point of each series and the rule's value."""
+
+    warmup_days: int
+    by_level: dict[str, int]
+    replications: int
+    horizon_days: int
+    series: pd.DataFrame  # day, then per level the replication-mean seasonal difference
+
+    def describe(self) -> str:
+        levels = ", ".join(f"{k.removesuffix('_mean')} {v}" for k, v in self.by_level.items())
+        return (
+            f"MSER-5 on the difference between each day and the same day 52 weeks later "
+            f"({self.replications} pilot replications, first {self.horizon_days} days): "
+            f"{levels} days; warm-up = the largest, rounded up to whole weeks = "
+            f"{self.warmup_days} days"
+        )
+
+
+def seasonal_difference(wide: pd.DataFrame, horizon_days: int) -> np.ndarray:
+    """Replication-mean of x(t) - x(t + 364) for t < ``horizon_days`` (``wide``: day x rep)."""
+    x = wide.to_numpy(dtype=float)
+    return (x[:horizon_days] - x[SEASON_DAYS : SEASON_DAYS + horizon_days]).mean(axis=1)
+
+
+def warmup_rule(
+    cfg: Config,
+    replications: int = 5,
+    horizon_days: int = 364,
+    levels: tuple[str, ...] = RULE_LEVELS,
+    n_jobs: int = 1,
+) -> WarmupRule:
+    """The warm-up the model needs, by a measured rule.
+
+    MSER-5 assumes the output settles to a stationary level, but the model's
+    demand is seasonal, so applied to a raw series it also cuts off a quiet
+    spring or a busy winter. The rule therefore applies MSER-5 to the
+    *seasonal difference*: in each pilot replication (no warm-up, run for
+    ``364 + horizon_days`` days), each day's value minus the value on the same
+    day 52 weeks later, when the start has long been forgotten; averaged over
+    replications. The seasonal pattern cancels and what is left is the initial
+    bias plus noise. The warm-up is the largest truncation point over the
+    ``levels``, rounded up to whole weeks (so the measured period starts on the
+    weekday the run starts on).
+    """
+    import dataclasses
+    import math
+
+    from sim.experiment.runner import run
+
+    days = SEASON_DAYS + horizon_days
+    pilot_run = dataclasses.replace(cfg.run, warmup_days=0, years=days / 365.0)
+    pilot = dataclasses.replace(cfg, run=pilot_run)
+    res = run(pilot, replications=replications, n_jobs=n_jobs)
+    daily = res.daily
+    by_level: dict[str, int] = {}
+    series = {"day": np.arange(horizon_days)}
+    for level in levels:
+        if level not in daily:
+            continue
+        wide = daily.pivot(index="day", columns="replication", values=level)
+        diff = seasonal_difference(wide, horizon_days)
+        series[level] = diff
+        by_level[level] = mser(diff)
+    worst = max(by_level.values(), default=0)
+    return WarmupRule(
+        7 * math.ceil(worst / 7), by_level, replications, horizon_days, pd.DataFrame(series)
+    )
