@@ -95,27 +95,65 @@ class WarmupRule:
     by_level: dict[str, int]
     replications: int
     horizon_days: int
+    reference_years: int
     series: pd.DataFrame  # day, then per level the replication-mean seasonal difference
 
     def describe(self) -> str:
         levels = ", ".join(f"{k.removesuffix('_mean')} {v}" for k, v in self.by_level.items())
         return (
-            f"MSER-5 on the difference between each day and the same day 52 weeks later "
-            f"({self.replications} pilot replications, first {self.horizon_days} days): "
-            f"{levels} days; warm-up = the largest, rounded up to whole weeks = "
-            f"{self.warmup_days} days"
+            f"MSER-5 on the difference between each day of the first {self.horizon_days} "
+            f"and the mean of the same day 52, 104, ... weeks later ({self.reference_years} "
+            f"later year(s), {self.replications} pilot replications): {levels} days; "
+            f"warm-up = the largest, rounded up to whole weeks = {self.warmup_days} days"
         )
 
 
-def seasonal_difference(wide: pd.DataFrame, horizon_days: int) -> np.ndarray:
-    """Replication-mean of x(t) - x(t + 364) for t < ``horizon_days`` (``wide``: day x rep)."""
+def seasonal_difference(wide: pd.DataFrame, horizon_days: int) -> tuple[np.ndarray, int]:
+    """Replication-mean of x(t) - mean_k x(t + 364 k) for t < ``horizon_days``.
+
+    ``wide`` is day x replication from day 0 of a run with no warm-up; every
+    later whole season that fits (k = 1, 2, ...) is a reference. Returns the
+    series and the number of reference seasons.
+    """
     x = wide.to_numpy(dtype=float)
-    return (x[:horizon_days] - x[SEASON_DAYS : SEASON_DAYS + horizon_days]).mean(axis=1)
+    k_max = (x.shape[0] - horizon_days) // SEASON_DAYS
+    if k_max < 1:
+        raise ValueError(
+            f"a warm-up rule needs at least {SEASON_DAYS + horizon_days} days of pilot run"
+        )
+    ref = np.mean(
+        [x[k * SEASON_DAYS : k * SEASON_DAYS + horizon_days] for k in range(1, k_max + 1)], axis=0
+    )
+    return (x[:horizon_days] - ref).mean(axis=1), k_max
+
+
+def rule_from_daily(
+    daily: pd.DataFrame, horizon_days: int = 364, levels: tuple[str, ...] = RULE_LEVELS
+) -> WarmupRule:
+    """The warm-up rule applied to the daily table of pilot runs with no warm-up."""
+    import math
+
+    by_level: dict[str, int] = {}
+    series: dict[str, np.ndarray] = {"day": np.arange(horizon_days)}
+    k = 0
+    for level in levels:
+        if level not in daily:
+            continue
+        wide = daily.pivot(index="day", columns="replication", values=level)
+        diff, k = seasonal_difference(wide, horizon_days)
+        series[level] = diff
+        by_level[level] = mser(diff)
+    worst = max(by_level.values(), default=0)
+    n = int(daily["replication"].nunique())
+    return WarmupRule(
+        7 * math.ceil(worst / 7), by_level, n, horizon_days, k, pd.DataFrame(series)
+    )
 
 
 def warmup_rule(
     cfg: Config,
-    replications: int = 5,
+    replications: int = 8,
+    years: float = 3.0,
     horizon_days: int = 364,
     levels: tuple[str, ...] = RULE_LEVELS,
     n_jobs: int = 1,
@@ -125,34 +163,19 @@ def warmup_rule(
     MSER-5 assumes the output settles to a stationary level, but the model's
     demand is seasonal, so applied to a raw series it also cuts off a quiet
     spring or a busy winter. The rule therefore applies MSER-5 to the
-    *seasonal difference*: in each pilot replication (no warm-up, run for
-    ``364 + horizon_days`` days), each day's value minus the value on the same
-    day 52 weeks later, when the start has long been forgotten; averaged over
-    replications. The seasonal pattern cancels and what is left is the initial
-    bias plus noise. The warm-up is the largest truncation point over the
-    ``levels``, rounded up to whole weeks (so the measured period starts on the
-    weekday the run starts on).
+    *seasonal difference*: pilot replications run with no warm-up for
+    ``years``; each day of the first ``horizon_days`` minus the mean of the same
+    day 52, 104, ... weeks later (when the start has long been forgotten), then
+    averaged over replications. The seasonal pattern cancels and what is left is
+    the initial bias plus noise. The warm-up is the largest truncation point
+    over the ``levels``, rounded up to whole weeks (so the measured period
+    starts on the weekday the run starts on).
     """
     import dataclasses
-    import math
 
     from sim.experiment.runner import run
 
-    days = SEASON_DAYS + horizon_days
-    pilot_run = dataclasses.replace(cfg.run, warmup_days=0, years=days / 365.0)
+    pilot_run = dataclasses.replace(cfg.run, warmup_days=0, years=years)
     pilot = dataclasses.replace(cfg, run=pilot_run)
     res = run(pilot, replications=replications, n_jobs=n_jobs)
-    daily = res.daily
-    by_level: dict[str, int] = {}
-    series = {"day": np.arange(horizon_days)}
-    for level in levels:
-        if level not in daily:
-            continue
-        wide = daily.pivot(index="day", columns="replication", values=level)
-        diff = seasonal_difference(wide, horizon_days)
-        series[level] = diff
-        by_level[level] = mser(diff)
-    worst = max(by_level.values(), default=0)
-    return WarmupRule(
-        7 * math.ceil(worst / 7), by_level, replications, horizon_days, pd.DataFrame(series)
-    )
+    return rule_from_daily(res.daily, horizon_days, levels)

@@ -156,6 +156,10 @@ def write_run(
         "warnings": result.warnings(),
         **(extra_meta or {}),
     }
+    from sim.flows import offered_loads
+
+    # the offered load of each core service: a planner's first check of capacity
+    meta["expected_flows"] = offered_loads(result.config).as_dict()
     meta["stress_des"] = stress_des(
         result.config,
         len(result.replications),
