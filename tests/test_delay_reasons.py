@@ -1,0 +1,107 @@
+"""Delayed transfers of care by NHS England reason and attribution.
+
+Every delayed day has one reason (codes A-I, D split into residential and
+nursing homes) and one responsible party; the reason and attribution levels
+are integrals of the same delays, so they must add up to the total exactly.
+Mechanisms are checked in paired runs (common random numbers) or against their
+closed form.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from sim.config import load_config
+from sim.config.schema import DELAY_REASONS, OTHER_DELAYS
+from sim.experiment import run
+
+SHORT = ["run.years=0.25", "run.warmup_days=28", "run.replications=3"]
+NO_OTHER = [f"discharge.other_delays.{c}.share={{p1: 0, p2: 0, p3: 0}}" for c in OTHER_DELAYS]
+
+
+def _kpis(*overrides: str):
+    return run(load_config("baseline", [*SHORT, *overrides]), n_jobs=2).kpis
+
+
+@pytest.fixture(scope="module")
+def base():
+    return _kpis()
+
+
+def test_every_reason_occurs_and_reasons_add_up(base) -> None:
+    """All ten reasons carry delayed days, and reasons and attributions each sum
+    to the total (the same delays, integrated by two keys)."""
+    reasons = base[[f"dtoc_days_reason_{r}" for r in DELAY_REASONS]]
+    assert (reasons > 0).all().all(), reasons.min()
+    np.testing.assert_allclose(reasons.sum(axis=1), base["dtoc_days"], rtol=1e-9)
+    parties = base[["dtoc_days_nhs", "dtoc_days_social_care", "dtoc_days_both"]]
+    np.testing.assert_allclose(parties.sum(axis=1), base["dtoc_days"], rtol=1e-9)
+    days = load_config("baseline", SHORT).run.measured_days
+    np.testing.assert_allclose(base["mean_delayed_patients_nhs"] * days, base["dtoc_days_nhs"])
+
+
+def test_patients_count_under_every_attribution_their_delay_had() -> None:
+    """With assessment attributed to the NHS and places to social care (the old
+    default), patients who wait for a place after an NHS assessment count for
+    social care too. Counting each patient once, under the attribution of their
+    first delay, gave zero social-care patients in every run."""
+    k = _kpis(
+        "discharge.assessment.attribution=nhs",
+        "discharge.reablement.attribution=social_care",
+        "discharge.care_home.attribution=social_care",
+        *NO_OTHER,
+    )
+    assert (k["delayed_patients_social_care"] > 0).all()
+    assert (k["delayed_patients_nhs"] > 0).all()
+    total = k["delayed_patients_nhs"] + k["delayed_patients_social_care"] + k["delayed_patients_both"]
+    assert (total >= k["delayed_patients"]).all()
+    assert (k["delayed_patients_nhs"] <= k["delayed_patients"]).all()
+
+
+def test_fixed_attribution_puts_every_day_on_that_party() -> None:
+    rules = [
+        "discharge.assessment.attribution=social_care",
+        "discharge.reablement.attribution=social_care",
+        "discharge.intermediate_care.attribution=social_care",
+        "discharge.care_home.attribution=social_care",
+        *(f"discharge.other_delays.{c}.attribution=service" for c in OTHER_DELAYS),
+    ]
+    k = _kpis(*rules)
+    np.testing.assert_allclose(k["dtoc_days_social_care"], k["dtoc_days"])
+    assert (k["dtoc_days_nhs"] == 0).all() and (k["delayed_patients_nhs"] == 0).all()
+
+
+def test_other_delay_days_match_their_closed_form() -> None:
+    """Half of P1 patients wait exactly 2 days for housing: housing days are
+    2 x the number who do, a binomial count of the P1 patients (mean 0.5 N,
+    sd sqrt(N)/2). Four standard deviations bound the share whatever N is."""
+    k = _kpis(
+        *NO_OTHER[:-1],
+        "discharge.other_delays.housing.share={p1: 0.5, p2: 0, p3: 0}",
+        "discharge.other_delays.housing.days={mean: 2, distribution: fixed}",
+    )
+    n = k["discharges_p1"].to_numpy()
+    share = k["dtoc_days_reason_housing"].to_numpy() / (2.0 * n)
+    assert np.all(np.abs(share - 0.5) < 4 * 0.5 / np.sqrt(n)), share
+
+
+def test_assessing_ahead_of_fitness_cuts_assessment_delays(base) -> None:
+    """Paired: without planning ahead every P1-P3 patient waits for assessment
+    from the moment they are fit, so reason A's days rise in every replication."""
+    none = _kpis("discharge.assessment.plan_ahead_share=0")
+    assert (base["crises"] == none["crises"]).all()  # common random numbers
+    key = "dtoc_days_reason_completion_of_assessment"
+    assert (none[key] > 1.5 * base[key]).all(), (base[key], none[key])
+
+
+def test_arranging_a_placement_adds_care_home_delays(base) -> None:
+    quick = _kpis("discharge.care_home.arrange_days.mean=0")
+    homes = ["dtoc_days_reason_residential_home", "dtoc_days_reason_nursing_home"]
+    assert (quick[homes].sum(axis=1) < base[homes].sum(axis=1)).all()
+
+
+def test_nursing_share_splits_care_home_reasons() -> None:
+    k = _kpis("discharge.care_home.nursing_share=0")
+    assert (k["dtoc_days_reason_nursing_home"] == 0).all()
+    assert (k["dtoc_days_reason_residential_home"] > 0).all()
