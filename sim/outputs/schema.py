@@ -151,8 +151,13 @@ SUMMARY = {
     "n": "Replications with a value.",
     "mean": "Mean across replications.",
     "sd": "Standard deviation across replications.",
-    "ci_low": "Lower end of the 95% t confidence interval of the mean.",
-    "ci_high": "Upper end of the 95% t confidence interval of the mean.",
+    "ci_low": "Lower end of the 95% confidence interval of the mean (method in `ci_method`).",
+    "ci_high": "Upper end of the 95% confidence interval of the mean.",
+    "ci_method": "`log`: for a KPI that cannot be negative, the interval is built on the log "
+    "scale by the delta method, mean x exp(+-t(n-1) x sd / (sqrt(n) x mean)): always above "
+    "zero, close to the t interval when the mean is precise, wider above than below when it "
+    "is not; all zero gives [0, 0]; a share's upper end is capped at 1. `t`: mean +- "
+    "t(n-1) x sd / sqrt(n), for quantities that may be negative. Empty with one replication.",
 }
 
 DAILY = {
@@ -197,9 +202,38 @@ FILES = {
 
 def documented(kpi: str) -> bool:
     """True if ``kpi`` is in :data:`KPIS`, directly or through a ``*`` pattern."""
+    return spec(kpi) is not None
+
+
+def spec(kpi: str) -> tuple[str, str] | None:
+    """(unit, meaning) of ``kpi``: its own entry, else the first ``*`` pattern it matches."""
     import fnmatch
 
-    return kpi in KPIS or any(fnmatch.fnmatch(kpi, pat) for pat in KPIS if "*" in pat)
+    if kpi in KPIS:
+        return KPIS[kpi]
+    for pat, entry in KPIS.items():
+        if "*" in pat and fnmatch.fnmatch(kpi, pat):
+            return entry
+    return None
+
+
+def unit(kpi: str) -> str | None:
+    """The unit of ``kpi`` (None if the KPI is not documented)."""
+    entry = spec(kpi)
+    return entry[0] if entry else None
+
+
+#: units of quantities that can be negative (slopes, differences); all others cannot
+SIGNED_UNITS = frozenset({"patients per day"})
+
+
+def non_negative(kpi: str) -> bool:
+    """True if ``kpi`` cannot be negative (a count, time, share, place, amount of money).
+
+    Undocumented KPIs are treated as possibly negative, so they keep the plain interval.
+    """
+    u = unit(kpi)
+    return u is not None and u not in SIGNED_UNITS
 
 
 def markdown() -> str:
