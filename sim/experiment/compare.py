@@ -83,6 +83,23 @@ HEADLINE: dict[str, Effect] = {
     "ae_4h_performance": Effect("rise in 4-hour performance", 1, "better", "worse", "performance"),
 }
 
+
+def effect_spec(metric: str) -> Effect:
+    """How ``metric``'s change is stated: :data:`HEADLINE`, else by kind (costs, delays).
+
+    A metric of no known direction gets a neutral wording ("higher"/"lower") and
+    its rise counts as the "benefit" only in name.
+    """
+    if metric in HEADLINE:
+        return HEADLINE[metric]
+    what = metric.removeprefix("cost_").replace("_", " ")
+    if metric.startswith("cost_"):
+        return Effect(f"saving, {what}", -1, "saved", "extra", f"{what} cost", _COST)
+    if metric.startswith("dtoc_days"):
+        return Effect(f"delayed days saved, {what}", -1, "saved", "extra", "delayed days")
+    return Effect(metric.replace("_", " "), 1, "higher", "lower", what, ("higher", "lower"))
+
+
 SIGN_CONVENTION = (
     "Every effect is stated as a benefit of the scenario over the baseline: admissions "
     "avoided, bed days saved, money saved, performance better. An effect that goes the other "
@@ -148,8 +165,16 @@ def compare(
     return pd.DataFrame(rows, columns=cols)
 
 
-def headline(comparison: pd.DataFrame, baseline: str = "baseline") -> pd.DataFrame:
+def headline(
+    comparison: pd.DataFrame, baseline: str = "baseline", metrics: list[str] | None = None
+) -> pd.DataFrame:
     """Effects stated as benefits (admissions avoided, ...) per scenario, with CIs.
+
+    Args:
+        comparison: The table of :func:`compare`.
+        baseline: The reference scenario (left out).
+        metrics: Metrics to state (default: :data:`HEADLINE`); others are worded
+            by :func:`effect_spec`.
 
     Returns:
         One row per scenario and :data:`HEADLINE` metric: scenario, effect,
@@ -157,11 +182,12 @@ def headline(comparison: pd.DataFrame, baseline: str = "baseline") -> pd.DataFra
         better), relative_benefit (estimate / baseline mean; NaN for shares,
         whose changes are in percentage points), p_improves, baseline_mean.
     """
+    wanted = list(HEADLINE) if metrics is None else list(metrics)
     rows = []
     for (scen, metric), r in comparison.set_index(["scenario", "metric"]).iterrows():
-        if scen == baseline or metric not in HEADLINE:
+        if scen == baseline or metric not in wanted:
             continue
-        e = HEADLINE[metric]
+        e = effect_spec(metric)
         lo, hi = sorted((e.sign * r["diff_ci_low"], e.sign * r["diff_ci_high"]))
         share = fmt.kind(metric) == "share"
         rel = np.nan if share else e.sign * r["relative_change"]
@@ -184,7 +210,7 @@ def headline(comparison: pd.DataFrame, baseline: str = "baseline") -> pd.DataFra
         return out
     # scenarios in the order they were run, effects in the order of HEADLINE
     scen_order = {s: i for i, s in enumerate(dict.fromkeys(comparison["scenario"]))}
-    order = {m: i for i, m in enumerate(HEADLINE)}
+    order = {m: i for i, m in enumerate(wanted)}
     out["_s"] = out["scenario"].map(scen_order)
     out["_o"] = out["metric"].map(order)
     out = out.sort_values(["_s", "_o"], kind="stable")
@@ -217,7 +243,7 @@ def estimate_text(metric: str, estimate: float) -> str:
     """A benefit in words: "444 avoided", "9 added", "GBP 2.46m saved", "2.7 pp better"."""
     if fmt.missing(estimate):
         return "-"
-    e = HEADLINE[metric]
+    e = effect_spec(metric)
     if estimate == 0:
         return "no change"
     return f"{_mag(metric, estimate)} {e.good if estimate > 0 else e.bad}"
@@ -242,7 +268,7 @@ def ci_text(metric: str, lo: float, hi: float, word: bool = True) -> str:
     """
     if no_interval(lo, hi):
         return "no interval (one replication)"
-    e = HEADLINE[metric]
+    e = effect_spec(metric)
     if lo == hi == 0:
         return "none in any replication"
     if lo == hi:
@@ -260,7 +286,7 @@ def relative_text(metric: str, rel: float) -> str:
     """A relative change with the same direction words ("1.6% fewer", "3.0% lower")."""
     if fmt.missing(rel):
         return ""
-    e = HEADLINE[metric]
+    e = effect_spec(metric)
     if rel == 0:
         return "no change"
     pct = fmt.rounded(abs(100 * rel), 1)
@@ -276,8 +302,8 @@ def effect_cells(r: pd.Series | dict) -> dict[str, str]:
         "effect": r["effect"],
         "estimate": estimate_text(m, r["estimate"]),
         "ci": ci_text(m, lo, hi),
-        "relative": relative_text(m, r["relative_benefit"]),
-        "p_better": "-" if flat else fmt.probability(r["p_improves"]),
+        "relative": "" if flat else relative_text(m, r["relative_benefit"]),
+        "p_better": "" if flat else fmt.probability(r["p_improves"]),
         "flag": "CI includes no effect" if includes_no_effect(lo, hi) else "",
     }
 

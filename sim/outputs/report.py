@@ -73,11 +73,13 @@ def count(x: float) -> str:
     return rounded(x, 0)
 
 
-def quantity(x: float) -> str:
-    """Days, hours, beds, places: whole from 100, else one or two decimals."""
-    if abs(x) >= 100:
-        return rounded(x, 0)
-    return rounded(x, 1 if abs(x) >= 10 else 2)
+def quantity(x: float, ref: float | None = None) -> str:
+    """Days, hours, beds, places: whole from 100, else one or two decimals.
+
+    ``ref``: the value whose size sets the decimals (a CI's ends take the mean's).
+    """
+    size = abs(x if ref is None or missing(ref) else ref)
+    return rounded(x, 0 if size >= 100 else 1 if size >= 10 else 2)
 
 
 def share(x: float) -> str:
@@ -113,8 +115,8 @@ def probability(p: float) -> str:
     return "<1%" if p < 0.01 else ">99%" if p > 0.99 else f"{100 * p:.0f}%"
 
 
-def value(metric: str, x: float) -> str:
-    """One value of ``metric`` in its unit (see :data:`KINDS`)."""
+def value(metric: str, x: float, ref: float | None = None) -> str:
+    """One value of ``metric`` in its unit (see :data:`KINDS`); ``ref`` as in :func:`quantity`."""
     if missing(x):
         return "-"
     k = kind(metric)
@@ -126,16 +128,19 @@ def value(metric: str, x: float) -> str:
         return gbp(x)
     if k == "rate":
         return rounded(x, 1)
-    return quantity(x)
+    return quantity(x, ref)
 
 
-def value_range(metric: str, lo: float, hi: float) -> str:
-    """A confidence interval of ``metric`` ("104,504 to 105,873"); "-" without one."""
+def value_range(metric: str, lo: float, hi: float, mean: float | None = None) -> str:
+    """A confidence interval of ``metric`` ("104,504 to 105,873"); "" without one.
+
+    ``mean``: the estimate, whose size sets the decimals of both ends.
+    """
     if missing(lo) or missing(hi):
-        return "-"
+        return ""
     if kind(metric) == "gbp":
         return f"{gbp(lo)} to {gbp(hi, symbol=False)}"
-    return f"{value(metric, lo)} to {value(metric, hi)}"
+    return f"{value(metric, lo, mean)} to {value(metric, hi, mean)}"
 
 
 CI_NOTE = (
@@ -153,8 +158,9 @@ def kpi_table(summary: pd.DataFrame, metrics: dict[str, str] | None = None) -> s
         if m not in by.index:
             continue
         r = by.loc[m]
-        ci = "" if missing(r["ci_low"]) else value_range(m, r["ci_low"], r["ci_high"])
-        rows.append((label, value(m, r["mean"]), ci))
+        rows.append(
+            (label, value(m, r["mean"]), value_range(m, r["ci_low"], r["ci_high"], r["mean"]))
+        )
     if not rows:
         return "(no KPIs)"
     w0 = max(len(r[0]) for r in rows)
