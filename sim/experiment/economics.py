@@ -139,7 +139,6 @@ def cost_effectiveness(
         reason (why there is no ratio; empty when there is one).
     """
     outcomes = OUTCOMES if outcomes is None else outcomes
-    alpha = 1 - confidence
     rows = []
     diffs = paired_differences(kpis, baseline, [cost, *outcomes])
     for scen, d in diffs.items():
@@ -179,12 +178,26 @@ def cost_effectiveness(
             if not reason:
                 ratio = c_mean / g_mean
                 bc, bg = boot[cost].to_numpy(), -boot[metric].to_numpy()
-                r = np.where(bg > 0, bc / np.where(bg > 0, bg, 1.0), np.inf)
-                lo, hi = np.quantile(r, [alpha / 2, 1 - alpha / 2], method="inverted_cdf")
+                lo, hi = ratio_interval(bc, bg, confidence)
             row.update({"ratio": ratio, "ratio_ci_low": lo, "ratio_ci_high": hi})
             row["reason"] = reason
             rows.append(row)
     return pd.DataFrame(rows)
+
+
+def ratio_interval(
+    cost: np.ndarray, gain: np.ndarray, confidence: float = 0.95
+) -> tuple[float, float]:
+    """Percentile interval of cost / gain over bootstrap resamples.
+
+    A resample with no gain (``gain <= 0``) has no finite cost per unit gained
+    and counts as an infinitely high ratio; if more than ``(1 - confidence) / 2``
+    of them have none, the upper end is ``inf`` (unbounded).
+    """
+    alpha = 1 - confidence
+    r = np.where(gain > 0, cost / np.where(gain > 0, gain, 1.0), np.inf)
+    lo, hi = np.quantile(r, [alpha / 2, 1 - alpha / 2], method="inverted_cdf")
+    return float(lo), float(hi)
 
 
 def _no_ratio_reason(

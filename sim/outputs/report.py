@@ -143,6 +143,13 @@ def value_range(metric: str, lo: float, hi: float, mean: float | None = None) ->
     return f"{value(metric, lo, mean)} to {value(metric, hi, mean)}"
 
 
+def kpi_cells(metric: str, row: pd.Series) -> tuple[str, str]:
+    """(mean, CI) texts of one row of a summary: the console's and the report's."""
+    return value(metric, row["mean"]), value_range(
+        metric, row["ci_low"], row["ci_high"], row["mean"]
+    )
+
+
 CI_NOTE = (
     "95% confidence intervals across replications; for quantities that cannot be negative "
     "the interval is computed on the log scale (delta method), so it never goes below zero."
@@ -157,10 +164,7 @@ def kpi_table(summary: pd.DataFrame, metrics: dict[str, str] | None = None) -> s
     for m, label in metrics.items():
         if m not in by.index:
             continue
-        r = by.loc[m]
-        rows.append(
-            (label, value(m, r["mean"]), value_range(m, r["ci_low"], r["ci_high"], r["mean"]))
-        )
+        rows.append((label, *kpi_cells(m, by.loc[m])))
     if not rows:
         return "(no KPIs)"
     w0 = max(len(r[0]) for r in rows)

@@ -220,13 +220,8 @@ def _kpi_tables(summaries: dict[str, pd.DataFrame], baseline: str | None) -> str
                 if m not in indexed[n].index:
                     cells.append("<td>-</td>")
                     continue
-                r = indexed[n].loc[m]
-                ci = (
-                    ""
-                    if fmt.missing(r["ci_low"])
-                    else fmt.value_range(m, r["ci_low"], r["ci_high"])
-                )
-                cells.append(_cell(_esc(fmt.value(m, r["mean"])), _esc(ci)))
+                mean, ci = fmt.kpi_cells(m, indexed[n].loc[m])
+                cells.append(_cell(_esc(mean), _esc(ci)))
             rows.append(cells)
         head = ["KPI (mean; 95% CI below)", *group]
         out.append(_table(head, rows))
