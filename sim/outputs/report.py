@@ -172,5 +172,7 @@ def kpi_table(summary: pd.DataFrame, metrics: dict[str, str] | None = None) -> s
     lines = [f"{'':{w0}}  {'mean':>{w1}}  95% CI", f"{'-' * w0}  {'-' * w1}  {'-' * 24}"]
     lines += [f"{a:{w0}}  {b:>{w1}}  {c}".rstrip() for a, b, c in rows]
     if "ci_method" in by.columns and (by["ci_method"] == "log").any():
-        lines.append(f"\n{CI_NOTE}")
+        import textwrap
+
+        lines += ["", *textwrap.wrap(CI_NOTE, 100)]
     return "\n".join(lines)
