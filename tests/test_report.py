@@ -161,6 +161,7 @@ def test_report_numbers_are_the_consoles(results, written: Path) -> None:
 
 def test_report_has_no_minus_zero_nor_raw_column_headers(written: Path) -> None:
     page = _visible_text(written.read_text())
+    assert not re.search(r"\b(nan|inf)\b", page, flags=re.I)
     assert not re.search(r"(?<![\w.])-0(?![.,]?\d)", page)
     for raw in ("ci_low", "ci_high", "relative_change", "diff_mean", "[", "{"):
         assert raw not in page, raw
@@ -213,6 +214,23 @@ def test_plots_render(results, tmp_path: Path) -> None:
     for name, fig in figures().items():
         again = plots.write_figure(fig, tmp_path / "again", name)[1]
         assert again.read_bytes() == (tmp_path / "figs" / f"{name}.svg").read_bytes()
+
+
+def test_report_of_one_replication_and_of_a_scenario_alone(tmp_path: Path) -> None:
+    """One replication: no interval or probability, said in words; no comparison: KPIs."""
+    tiny = ["run.years=0.03", "run.warmup_days=2", "run.replications=1"]
+    res = run_many([load_config(s, tiny) for s in ("baseline", "treat")])
+    report.write(tmp_path / "one" / "report.html", res, "baseline")
+    page = _visible_text((tmp_path / "one" / "report.html").read_text())
+    assert "With one replication no confidence interval or probability can be given" in page
+    assert "one replication: no interval" in page
+    assert "no ratio: with one replication" in page
+    assert not re.search(r"\b(nan|inf)\b", page, flags=re.I)
+    alone = {"baseline": res["baseline"]}
+    page = _visible_text(report.build(alone, "baseline"))
+    summary = page.split("Summary", 1)[1].split("Scenarios", 1)[0]
+    assert "emergency admissions" in summary and "total cost GBP" in summary
+    assert "Effects against" not in page
 
 
 PROBE = (

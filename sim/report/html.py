@@ -455,10 +455,30 @@ def _period(days: int) -> str:
 
 
 def _summary_section(
-    effects: pd.DataFrame | None, ce: pd.DataFrame | None, period: str, n: int
+    effects: pd.DataFrame | None,
+    ce: pd.DataFrame | None,
+    period: str,
+    n: int,
+    alone: tuple[str, pd.DataFrame] | None = None,
 ) -> str:
+    """Per compared scenario one or two sentences; for a scenario run alone, its headline KPIs.
+
+    ``alone``: (name, summary table) of a run without comparisons.
+    """
+    one = (
+        "<p class='box'>With one replication no confidence interval or probability can be "
+        "given; run more replications before drawing conclusions.</p>"
+        if n < 2
+        else ""
+    )
     if effects is None or effects.empty:
-        return ""
+        if alone is None:
+            return ""
+        name, summary = alone
+        sentence = text.kpi_summary(name, summary, period)
+        return (
+            f"<h2>Summary</h2>{one}<p><b>{_name(name)}</b>{_esc(sentence.removeprefix(name))}</p>"
+        )
     items = []
     for scen in dict.fromkeys(effects["scenario"]):
         e = effects[effects["scenario"] == scen]
@@ -466,12 +486,6 @@ def _summary_section(
         sentence = text.scenario_summary(scen, e, c, period)
         rest = sentence.removeprefix(scen)
         items.append(f"<li><b>{_name(scen)}</b>{_esc(rest)}</li>")
-    one = (
-        "<p class='box'>With one replication no confidence interval or probability can be "
-        "given; run more replications before drawing conclusions.</p>"
-        if n < 2
-        else ""
-    )
     return (
         "<h2>Summary</h2><p class='note'>Headline effects against the baseline with 95% "
         "confidence intervals; an effect whose interval includes no effect is said so.</p>"
@@ -630,7 +644,10 @@ def _run_doc(
         "<h2>How the experiment was run (STRESS-DES 4-5)</h2>",
         _stress(stress_des(base.config, n, wall, streams)),
     )
-    doc.parts.insert(summary_at, _summary_section(effects, ce, _period(run.measured_days), n))
+    alone = (baseline, base.summary())
+    doc.parts.insert(
+        summary_at, _summary_section(effects, ce, _period(run.measured_days), n, alone)
+    )
     return doc
 
 

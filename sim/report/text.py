@@ -128,6 +128,30 @@ def scenario_summary(
     return sentence + (" " + "; ".join(more) + "." if more else "")
 
 
+#: KPIs of the summary sentence of a scenario run alone
+SUMMARY_KPIS = {
+    "emergency_admissions": "emergency admissions",
+    "bed_days": "acute bed days",
+    "dtoc_days": "delayed transfer of care days",
+    "ae_4h_performance": "A&E 4-hour performance",
+    "mean_bed_occupancy": "mean bed occupancy",
+    "cost_total": "total cost",
+}
+
+
+def kpi_summary(scenario: str, summary: pd.DataFrame, period: str = "") -> str:
+    """One sentence of a scenario's headline KPIs with their 95% CIs (no comparison)."""
+    by = summary.set_index("metric")
+    parts = []
+    for m, label in SUMMARY_KPIS.items():
+        if m not in by.index:
+            continue
+        mean, ci = fmt.kpi_cells(m, by.loc[m])
+        parts.append(f"{label} {mean}" + (f" (95% CI {ci})" if ci else ""))
+    when = {"": "", "a year": " in a year"}.get(period, f" {period}")
+    return f"{scenario}{when}: " + "; ".join(parts) + "."
+
+
 def cost_effect_cell(r: pd.Series) -> dict[str, str]:
     """Texts of one cost-effectiveness row: quadrant, gain, ratio (or why none)."""
     o = OUTCOMES.get(r["outcome"])
