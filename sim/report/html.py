@@ -54,7 +54,7 @@ img{max-width:100%;display:block;margin:.5em 0} figure{margin:1em 0}
 figcaption{color:#555;font-size:.85em}
 .note{color:#555;font-size:.9em} .box{background:#fff8e5;border-left:4px solid #ffb81c;
  padding:.5em 1em;margin:1em 0} .summary li{margin:.5em 0}
-code{background:#f3f3f3;padding:0 .2em;overflow-wrap:anywhere}
+code{background:#f3f3f3;padding:0 .2em} li code{overflow-wrap:anywhere}
 details{margin:.6em 0} summary{cursor:pointer;color:#005eb8}
 """
 
@@ -431,7 +431,7 @@ def _glossary(metrics: Iterable[str]) -> str:
     rows += [(PATTERN_LABELS.get(p, p), p, *e) for p, e in patterns.items()]
     cells = [
         [f"<td>{_esc(a)}</td>"]
-        + [f"<td class='text'>{x}</td>" for x in (f"<code>{_esc(b)}</code>", _esc(c), _esc(d))]
+        + [f"<td class='text'>{x}</td>" for x in (f"<code>{_name(b)}</code>", _esc(c), _esc(d))]
         for a, b, c, d in rows
     ]
     return _table(["KPI", "column", "unit", "meaning"], cells, text_cols=[1, 2, 3])
@@ -446,7 +446,8 @@ def _stress(meta: dict[str, Any]) -> str:
         "<p>The items of the STRESS-DES reporting guideline (Monks et al. 2019) on how the "
         "experiment was run (section 4) and implemented (section 5). The full record, "
         "including every random stream, is in <code>run.json</code> and "
-        "<code>seeds.csv</code> beside this report.</p>" + _table(["item", "how"], rows)
+        "<code>seeds.csv</code> beside this report.</p>"
+        + _table(["item", "how"], rows, text_cols=[1])
     )
 
 
