@@ -89,8 +89,8 @@ def _task(cfg: Any) -> None:
     if effects is not None:
         from sim.experiment.compare import effects_table
 
-        print(f"\nEffects against {config.name!r} (paired by replication; mean and 95% CI):\n")
-        print(effects_table(effects))
+        print()
+        print(effects_table(effects, config.name))
     if config.report:
         from sim.report.html import write as write_report
 

@@ -9,8 +9,9 @@ belonging to a budget holder and to the pooled or aligned budget, all at one
 stated price year.
 
 Costs are KPIs like any other (``cost_*``), so scenario comparisons give the net
-change of each with a confidence interval, and :func:`cost_effectiveness` the
-cost per admission avoided and per bed day saved. :func:`capacity_cost_curve`
+change of each with a confidence interval, and
+:func:`sim.experiment.economics.cost_effectiveness` places each scenario on the
+cost-effectiveness plane. :func:`capacity_cost_curve`
 searches one downstream capacity for the total-cost minimum, which the
 literature finds is not at zero delays (Wood et al. 2023).
 """
@@ -87,67 +88,6 @@ def cost_kpis(cfg: Config, k: dict[str, float], window: KpiWindow) -> dict[str, 
     out["cost_aligned"] = by_budget["aligned"]
     out["cost_total"] = sum(by_holder.values())
     return out
-
-
-def cost_effectiveness(
-    kpis: pd.DataFrame, baseline: str = "baseline", n_boot: int = 2000, seed: int = 1
-) -> pd.DataFrame:
-    """Cost per admission avoided and per bed day saved, with bootstrap 95% CIs.
-
-    Ratios of mean paired differences; replications are resampled in pairs. A
-    ratio whose denominator's CI includes zero is reported with a NaN CI: the
-    effect is not established, so neither is its cost.
-    """
-    rng = np.random.default_rng(seed)
-    base = kpis[kpis["scenario"] == baseline].set_index("replication")
-    rows = []
-    for scen, df in kpis.groupby("scenario", sort=False):
-        if scen == baseline:
-            continue
-        df = df.set_index("replication")
-        idx = df.index.intersection(base.index)
-        dcost = (df.loc[idx, "cost_total"] - base.loc[idx, "cost_total"]).to_numpy()
-        shift = (df.loc[idx, "cost_social_care"] - base.loc[idx, "cost_social_care"]).to_numpy()
-        nhs = (df.loc[idx, "cost_nhs"] - base.loc[idx, "cost_nhs"]).to_numpy()
-        for label, metric in (
-            ("admission avoided", "emergency_admissions"),
-            ("bed day saved", "bed_days"),
-        ):
-            gain = (base.loc[idx, metric] - df.loc[idx, metric]).to_numpy()
-            est = dcost.mean() / gain.mean() if gain.mean() else np.nan
-            boots = rng.integers(0, len(idx), size=(n_boot, len(idx)))
-            g, c = gain[boots].mean(axis=1), dcost[boots].mean(axis=1)
-            lo = hi = np.nan
-            if len(idx) > 1 and (g > 0).all():
-                lo, hi = np.quantile(c / g, [0.025, 0.975])
-            rows.append(
-                {
-                    "scenario": scen,
-                    "measure": f"net cost per {label}",
-                    "estimate": est,
-                    "ci_low": lo,
-                    "ci_high": hi,
-                }
-            )
-        rows.append(
-            {
-                "scenario": scen,
-                "measure": "net cost change, NHS",
-                "estimate": nhs.mean(),
-                "ci_low": np.nan,
-                "ci_high": np.nan,
-            }
-        )
-        rows.append(
-            {
-                "scenario": scen,
-                "measure": "net cost change, social care",
-                "estimate": shift.mean(),
-                "ci_low": np.nan,
-                "ci_high": np.nan,
-            }
-        )
-    return pd.DataFrame(rows)
 
 
 @dataclasses.dataclass

@@ -25,7 +25,7 @@ import pandas as pd
 import yaml
 
 from sim.experiment.compare import compare
-from sim.outputs.writers import atomic_write, write_table
+from sim.outputs.writers import write_table
 
 
 def _job_overrides(job: Path) -> str:
@@ -112,12 +112,11 @@ def write(
     comp = sweep_comparison(tidy, baseline)
     out: dict[str, Path] = {}
     if report:
-        from sim.report.html import build_sweep
+        from sim.report.html import write_sweep
 
-        text = build_sweep(tidy, comp, baseline_label(tidy, baseline))
         path = sweep_dir / "sweep_report.html"
-        atomic_write(path, lambda p: p.write_text(text, encoding="utf-8"))
-        out["sweep_report.html"] = path
+        for written in write_sweep(path, tidy, comp, baseline_label(tidy, baseline)):
+            out[written.relative_to(sweep_dir).as_posix()] = written
     for name, df in (("sweep", tidy), ("sweep_comparison", comp)):
         for path in write_table(df, sweep_dir, name):
             out[path.name] = path

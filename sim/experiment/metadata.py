@@ -125,8 +125,9 @@ def stress_des(
             "4.3_estimation": {
                 "replications": replications,
                 "replications_method": replications_method,
-                "confidence_intervals": "t-based 95% CI across independent replications; "
-                "scenario effects as paired differences (common random numbers)",
+                "confidence_intervals": "95% CI across independent replications (t, or on "
+                "the log scale for quantities that cannot be negative); scenario effects as "
+                "paired differences (common random numbers) with t CIs",
             },
         },
         "5_implementation": {

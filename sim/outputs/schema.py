@@ -175,8 +175,13 @@ SUMMARY = {
     "n": "Replications with a value.",
     "mean": "Mean across replications.",
     "sd": "Standard deviation across replications.",
-    "ci_low": "Lower end of the 95% t confidence interval of the mean.",
-    "ci_high": "Upper end of the 95% t confidence interval of the mean.",
+    "ci_low": "Lower end of the 95% confidence interval of the mean (method in `ci_method`).",
+    "ci_high": "Upper end of the 95% confidence interval of the mean.",
+    "ci_method": "`log`: for a KPI that cannot be negative, the interval is built on the log "
+    "scale by the delta method, mean x exp(+-t(n-1) x sd / (sqrt(n) x mean)): always above "
+    "zero, close to the t interval when the mean is precise, wider above than below when it "
+    "is not; all zero gives [0, 0]; a share's upper end is capped at 1. `t`: mean +- "
+    "t(n-1) x sd / sqrt(n), for quantities that may be negative. Empty with one replication.",
 }
 
 DAILY = {
@@ -210,20 +215,119 @@ EVENTS = {
     "detail": "Event detail (outcome, attribution and reason, exit route).",
 }
 
+COMPARISON = {
+    "scenario": KEYS["scenario"],
+    "metric": "KPI name.",
+    "n": "Replications paired with the baseline's.",
+    "baseline_mean": "Mean of the baseline scenario.",
+    "mean": "Mean of the scenario.",
+    "ci_low": "Lower end of the 95% CI of the scenario's mean (method in `ci_method`).",
+    "ci_high": "Upper end of the 95% CI of the scenario's mean.",
+    "ci_method": "How the scenario's CI was computed (`log` or `t`, as in `summary.csv`).",
+    "diff_mean": "Mean paired difference, scenario minus baseline, by replication.",
+    "diff_ci_low": "Lower end of the 95% t CI of the mean paired difference.",
+    "diff_ci_high": "Upper end of the 95% t CI of the mean paired difference.",
+    "relative_change": "diff_mean / baseline_mean.",
+    "p_increase": "Probability that the scenario's mean is above the baseline's: "
+    "T(n-1)(diff_mean / se), the t distribution the CI uses.",
+    "p_decrease": "Probability that it is below (the same with the sign turned).",
+}
+
+EFFECTS = {
+    "scenario": KEYS["scenario"],
+    "effect": "The effect stated as a benefit (admissions avoided, bed days saved, delayed "
+    "days saved, net saving, rise in 4-hour performance, ...).",
+    "metric": "KPI name.",
+    "n": "Replications paired with the baseline's.",
+    "estimate": "Mean benefit: positive = avoided, saved, better; negative = the opposite "
+    "(more admissions, extra cost, worse).",
+    "ci_low": "Lower end of the 95% t CI of the benefit.",
+    "ci_high": "Upper end of the 95% t CI of the benefit.",
+    "relative_benefit": "estimate / baseline mean (empty for shares, whose changes are in "
+    "percentage points).",
+    "p_improves": "Probability that the effect is a benefit (t distribution of the paired "
+    "differences).",
+    "baseline_mean": "Mean of the baseline scenario.",
+}
+
 FILES = {
     "kpis.csv": ("One row per replication: keys + every KPI.", KPIS),
     "summary.csv": ("One row per KPI: mean and 95% CI across replications.", SUMMARY),
     "daily.csv": ("One row per replication and simulated day.", DAILY),
     "neighbourhoods.csv": ("One row per replication and neighbourhood.", NEIGHBOURHOODS),
     "events.csv": ("Patient-level event log (only with run.event_log=true).", EVENTS),
+    "comparison.csv": (
+        "Runs comparing scenarios only: one row per scenario and KPI, the scenario's mean "
+        "and CI and its paired difference from the baseline.",
+        COMPARISON,
+    ),
+    "effects.csv": (
+        "Runs comparing scenarios only: the headline effects of each scenario, stated as benefits.",
+        EFFECTS,
+    ),
 }
+
+#: how intervals and probabilities are computed (a section of docs/outputs.md)
+INTERVALS = """\
+## Confidence intervals and probabilities
+
+- **Means of quantities that cannot be negative** (every KPI whose unit above is a count,
+  share, days, hours, beds, places, patients, a rate or GBP - all but the `*_trend_per_day`
+  slopes): the 95% CI is computed on the log scale by the delta method,
+  `mean x exp(+-t(n-1) x se / mean)` with `se = sd / sqrt(n)`. It never goes below zero, is
+  close to the t interval when the mean is precise, and is wider above the mean than below
+  when it is not (a skewed KPI such as hours boarding in A&E). All zeros give [0, 0]; a
+  share's upper end is capped at 100%. `ci_method` is `log`.
+- **Other means** and **paired differences** between a scenario and the baseline (which may
+  be negative): the t interval `mean +- t(n-1) x se`; `ci_method` is `t`.
+- **Probabilities** (`p_increase`, `p_decrease`, `p_improves`; P(better), P(saves money)
+  in the report): `T(n-1)(mean / se)` of the paired differences, the distribution the t
+  interval uses, so a 95% CI excludes zero exactly when the probability is above 97.5% or
+  below 2.5%.
+- **Cost-effectiveness** (`sim.experiment.economics.cost_effectiveness`, the report's
+  "Value for money"): each scenario's quadrant of the cost-effectiveness plane from its point
+  estimates (dominant, dominated, or one of two trade-offs), the share of 2,000 paired
+  bootstrap resamples of replications in each quadrant, and a net cost per admission
+  avoided or per bed day saved only when the scenario costs more and the gain's 95% CI is
+  above zero (CI: bootstrap percentile); otherwise a reason in words.
+- With one replication there is no interval and no probability.
+"""
 
 
 def documented(kpi: str) -> bool:
     """True if ``kpi`` is in :data:`KPIS`, directly or through a ``*`` pattern."""
+    return spec(kpi) is not None
+
+
+def spec(kpi: str) -> tuple[str, str] | None:
+    """(unit, meaning) of ``kpi``: its own entry, else the first ``*`` pattern it matches."""
     import fnmatch
 
-    return kpi in KPIS or any(fnmatch.fnmatch(kpi, pat) for pat in KPIS if "*" in pat)
+    if kpi in KPIS:
+        return KPIS[kpi]
+    for pat, entry in KPIS.items():
+        if "*" in pat and fnmatch.fnmatch(kpi, pat):
+            return entry
+    return None
+
+
+def unit(kpi: str) -> str | None:
+    """The unit of ``kpi`` (None if the KPI is not documented)."""
+    entry = spec(kpi)
+    return entry[0] if entry else None
+
+
+#: units of quantities that can be negative (slopes, differences); all others cannot
+SIGNED_UNITS = frozenset({"patients per day"})
+
+
+def non_negative(kpi: str) -> bool:
+    """True if ``kpi`` cannot be negative (a count, time, share, place, amount of money).
+
+    Undocumented KPIs are treated as possibly negative, so they keep the plain interval.
+    """
+    u = unit(kpi)
+    return u is not None and u not in SIGNED_UNITS
 
 
 def markdown() -> str:
@@ -245,6 +349,7 @@ def markdown() -> str:
         for col, spec in cols.items():
             unit, meaning = spec if isinstance(spec, tuple) else ("", spec)
             lines.append(f"| `{col}` | {unit} | {meaning} |")
+    lines += ["", INTERVALS.rstrip()]
     return "\n".join(lines) + "\n"
 
 
