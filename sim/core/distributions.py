@@ -74,8 +74,10 @@ class UnitSampler:
         the gamma inverse CDF is an iterative solve (~0.5 us a value).
         """
         fam = self.family
-        # the same formulas as from_uniform, on one float (numpy's log1p and
-        # exp are the C library's, so the values are equal to the last bit)
+        # the same formulas as from_uniform, on one float, with the C library's
+        # log1p and exp (NumPy's vectorised ones may differ in the last bit on
+        # CPUs with AVX-512; a given draw is always converted one way, so results
+        # do not depend on it)
         if fam == "exponential":
             return -math.log1p(-u)
         if fam == "lognormal":
