@@ -127,7 +127,8 @@ def compose(overrides: Iterable[str], hydra: bool = False, config_name: str = "c
         try:
             cfg = hydra_compose(config_name, overrides=overrides, return_hydra_config=hydra)
         except Exception as exc:  # Hydra, OmegaConf and YAML errors: translated below
-            raise ConfigError(_explain(exc, overrides, config_name)) from exc
+            problems = _explain(exc, overrides, config_name)
+            raise ConfigError(problems + _others(problems, overrides, config_name)) from exc
     headless = _missing_header(cfg, scenario_of(overrides))
     if headless is not None:
         raise ConfigError(headless)
@@ -177,6 +178,27 @@ def _explain(exc: BaseException, overrides: list[str], config_name: str) -> list
         if problems:
             return problems
     return [ConfigProblem("overrides", overrides, "overrides Hydra can apply", first)]
+
+
+def _others(problems: list[ConfigProblem], overrides: list[str], config_name: str) -> list:
+    """The problems of the other overrides, so that one run reports every mistake.
+
+    Hydra stops at the first key that does not exist; composing without the
+    unknown keys shows what else is wrong.
+    """
+    from hydra import compose as hydra_compose
+
+    unknown = {p.path for p in problems if p.allowed.startswith("a field that exists")}
+    rest = [o for o in overrides if o.partition("=")[0].lstrip("+") not in unknown]
+    if not unknown or len(rest) == len(overrides):
+        return []
+    try:
+        from_mapping(to_plain(hydra_compose(config_name, overrides=rest)))
+    except ConfigError as exc:
+        return exc.problems
+    except Exception:  # anything else shows once the first mistakes are fixed
+        return []
+    return []
 
 
 def _parses(override: str) -> bool:
@@ -300,8 +322,13 @@ def _unknown_key(base: Mapping[str, Any], override: str) -> ConfigProblem | None
 
 def to_plain(cfg: Any) -> dict[str, Any]:
     """Resolve a DictConfig (or mapping) into plain data, dropping Hydra's own keys."""
-    from omegaconf import DictConfig, OmegaConf
+    from omegaconf import DictConfig, OmegaConf, open_dict
 
+    if isinstance(cfg, DictConfig) and "hydra" in cfg:
+        # Hydra's node holds values only a running job can resolve: leave it out
+        cfg = cfg.copy()
+        with open_dict(cfg):
+            del cfg["hydra"]
     data = OmegaConf.to_container(cfg, resolve=True) if isinstance(cfg, DictConfig) else dict(cfg)
     assert isinstance(data, dict)
     return {k: v for k, v in data.items() if k not in _DROP_KEYS}
