@@ -293,7 +293,7 @@ def check_sweep(overrides: list[str], command: list[str], config_name: str = "co
                 )
                 if stop is not None and stop.status != 0:  # 0: finished, the job will skip
                     failures.setdefault(str(stop).removeprefix("nsim: "), []).append(num)
-            plan.jobs.append(Job(num, list(job), folder))
+            plan.jobs.append(Job(num, [o for o in job if not is_hydra_override(o)], folder))
     if failures:
         raise SweepError(_sweep_problems(failures, labels, len(job_lists)))
     if (bad := _folder_problem("hydra.sweep.dir", sweep_dir)) is not None:
