@@ -200,7 +200,7 @@ def _task(cfg: Any) -> None:
 
 
 def _run(cfg: Any, outdir: Path, multirun: bool, task_overrides: list[str]) -> None:
-    from sim.config.loading import from_mapping, to_plain
+    from sim.config.loading import compare_problems, from_mapping, to_plain
     from sim.experiment.metadata import code_key, code_version, config_hash
     from sim.experiment.runner import run_many
     from sim.outputs.report import kpi_table
@@ -212,6 +212,8 @@ def _run(cfg: Any, outdir: Path, multirun: bool, task_overrides: list[str]) -> N
     config = from_mapping(to_plain(cfg))
     extra = [*compared_overrides(task_overrides), "compare=[]"]
     names = [] if multirun else [n for n in config.compare if n != config.name]
+    if names and (problems := compare_problems(config.compare)):
+        raise ConfigError(problems)
     others = [_load(n, extra) for n in names]
     run_cfg = config.run
 

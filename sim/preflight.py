@@ -161,7 +161,13 @@ def check_run(overrides: list[str], config_name: str = "config") -> Plan:
     """Compose and validate a single run and everything it compares; check its folder."""
     from omegaconf import OmegaConf
 
-    from sim.config.loading import available_scenarios, compose, from_mapping, to_plain
+    from sim.config.loading import (
+        available_scenarios,
+        compare_problems,
+        compose,
+        from_mapping,
+        to_plain,
+    )
     from sim.experiment.metadata import config_hash
 
     plan = Plan()
@@ -177,6 +183,9 @@ def check_run(overrides: list[str], config_name: str = "config") -> Plan:
     datas = [data]
     others: list[Config] = []
     names = [] if config is None else [n for n in config.compare if n != config.name]
+    if config is not None and (bad_names := compare_problems(config.compare)):
+        problems += bad_names
+        names = []
     for name in names:
         try:
             other_data = to_plain(compose([f"scenario={name}", *extra], config_name=config_name))

@@ -336,15 +336,14 @@ def to_plain(cfg: Any) -> dict[str, Any]:
 
 def from_mapping(data: Mapping[str, Any]) -> Config:
     """Validate plain data into a :class:`Config` (raises :class:`ConfigError`)."""
-    cfg = build(Config, {k: v for k, v in data.items() if k not in _DROP_KEYS})
-    problems = compare_problems(cfg.compare)
-    if problems:
-        raise ConfigError(problems)
-    return cfg
+    return build(Config, {k: v for k, v in data.items() if k not in _DROP_KEYS})
 
 
 def compare_problems(names: Iterable[str]) -> list[ConfigProblem]:
-    """Problems with a ``compare`` list: names that are no scenario, or listed twice."""
+    """Problems with a ``compare`` list: names that are no scenario, or listed twice.
+
+    Checked where the list is used (``nsim`` run alone; a sweep ignores it).
+    """
     names = list(names)
     try:
         available = available_scenarios()

@@ -69,7 +69,11 @@ def source_hash() -> str:
     imports is simpler and errs on the safe side: a change anywhere under
     ``sim/`` makes cached replications stale.
     """
-    root = Path(__file__).resolve().parents[1]
+    return tree_hash(Path(__file__).resolve().parents[1])
+
+
+def tree_hash(root: Path) -> str:
+    """Hash of the ``.py`` files under ``root``: their relative paths and contents."""
     digest = hashlib.sha256()
     for path in sorted(root.rglob("*.py")):
         digest.update(path.relative_to(root).as_posix().encode() + b"\0")
