@@ -123,12 +123,26 @@ def compose(overrides: Iterable[str], hydra: bool = False, config_name: str = "c
         if inside_app
         else initialize_config_dir(config_dir=str(config_dir()), version_base="1.3")
     )
+    unknown: list[ConfigProblem] = []
+    rest = list(overrides)
     with ctx:
+        while True:
+            try:
+                cfg = hydra_compose(config_name, overrides=rest, return_hydra_config=hydra)
+                break
+            except Exception as exc:  # Hydra, OmegaConf and YAML errors: translated below
+                # Hydra stops at the first key that does not exist: note it, try the rest
+                found = _unknown_from(exc, rest)
+                if found is None:
+                    raise ConfigError(unknown + _explain(exc, rest, config_name)) from exc
+                unknown.append(found[0])
+                rest.remove(found[1])
+    if unknown:  # the other overrides compose: report their mistakes too, all at once
         try:
-            cfg = hydra_compose(config_name, overrides=overrides, return_hydra_config=hydra)
-        except Exception as exc:  # Hydra, OmegaConf and YAML errors: translated below
-            problems = _explain(exc, overrides, config_name)
-            raise ConfigError(problems + _others(problems, overrides, config_name)) from exc
+            from_mapping(to_plain(cfg))
+        except ConfigError as exc:
+            unknown += exc.problems
+        raise ConfigError(unknown)
     headless = _missing_header(cfg, scenario_of(overrides))
     if headless is not None:
         raise ConfigError(headless)
@@ -180,25 +194,38 @@ def _explain(exc: BaseException, overrides: list[str], config_name: str) -> list
     return [ConfigProblem("overrides", overrides, "overrides Hydra can apply", first)]
 
 
-def _others(problems: list[ConfigProblem], overrides: list[str], config_name: str) -> list:
-    """The problems of the other overrides, so that one run reports every mistake.
+def _unknown_from(exc: BaseException, overrides: list[str]) -> tuple[ConfigProblem, str] | None:
+    """The problem (and the override) behind a "key not in struct" error, if it is one."""
+    import difflib
 
-    Hydra stops at the first key that does not exist; composing without the
-    unknown keys shows what else is wrong.
-    """
-    from hydra import compose as hydra_compose
+    from omegaconf import DictConfig
+    from omegaconf.errors import OmegaConfBaseException
 
-    unknown = {p.path for p in problems if p.allowed.startswith("a field that exists")}
-    rest = [o for o in overrides if o.partition("=")[0].lstrip("+") not in unknown]
-    if not unknown or len(rest) == len(overrides):
-        return []
-    try:
-        from_mapping(to_plain(hydra_compose(config_name, overrides=rest)))
-    except ConfigError as exc:
-        return exc.problems
-    except Exception:  # anything else shows once the first mistakes are fixed
-        return []
-    return []
+    cause = exc.__cause__
+    if not isinstance(cause, OmegaConfBaseException) or not getattr(cause, "full_key", None):
+        return None
+    parent = getattr(cause, "parent_node", None)
+    if not isinstance(parent, DictConfig):
+        return None
+    key = str(cause.full_key)
+    match = [
+        o
+        for o in overrides
+        if (k := o.partition("=")[0].lstrip("+")) == key or k.startswith(key + ".")
+    ]
+    if not match:
+        return None
+    top = "." not in key
+    names = [str(k) for k in parent if not (top and k == "hydra")]
+    close = difflib.get_close_matches(key.rpartition(".")[2], names, n=1)
+    where = key.rpartition(".")[0] or "the top level"
+    problem = ConfigProblem(
+        key,
+        match[-1].partition("=")[2],
+        f"a field that exists in {where}",
+        f"did you mean {close[0]!r}?" if close else "",
+    )
+    return problem, match[-1]
 
 
 def _parses(override: str) -> bool:
