@@ -23,10 +23,13 @@ import json
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sim.config.errors import ConfigError, ConfigProblem
 from sim.config.schema import Config
+
+if TYPE_CHECKING:
+    from sim.experiment.sweep import Job
 
 #: job folders of a sweep: number and scenario (named after the scenario asked
 #: for, which is known even when its file is broken, rather than the ``name`` the
@@ -56,7 +59,7 @@ class Plan:
     run_dir: Path | None = None
     run_dir_is_new: bool = False
     sweep_dir: Path | None = None
-    jobs: list[Any] = field(default_factory=list)
+    jobs: list[Job] = field(default_factory=list)
 
 
 def is_hydra_override(override: str) -> bool:
@@ -166,6 +169,7 @@ def check_run(overrides: list[str], config_name: str = "config") -> Plan:
         compare_problems,
         compose,
         from_mapping,
+        scenario_of,
         to_plain,
     )
     from sim.experiment.metadata import config_hash
@@ -182,6 +186,7 @@ def check_run(overrides: list[str], config_name: str = "config") -> Plan:
     extra = [*compared_overrides(overrides), "compare=[]"]
     datas = [data]
     others: list[Config] = []
+    pairs = [(scenario_of(overrides), config)]
     names = [] if config is None else [n for n in config.compare if n != config.name]
     if config is not None and (bad_names := compare_problems(config.compare)):
         problems += bad_names
@@ -198,7 +203,21 @@ def check_run(overrides: list[str], config_name: str = "config") -> Plan:
             continue
         datas.append(other_data)
         others.append(other)
+        pairs.append((name, other))
         plan.configs[(name, tuple(extra))] = other
+    labels: dict[str, str] = {}
+    for scenario, c in pairs:
+        if c is not None and c.name in labels:  # results are kept by name: they would clash
+            problems.append(
+                ConfigProblem(
+                    f"scenarios/{scenario}.yaml",
+                    c.name,
+                    "a name no other scenario of this run has",
+                    f"scenario {labels[c.name]} is also called {c.name!r}; change 'name:'",
+                )
+            )
+        elif c is not None:
+            labels[c.name] = scenario
     run_dir = Path(str(OmegaConf.select(cfg, "hydra.run.dir")))
     if (bad := _folder_problem("hydra.run.dir", run_dir)) is not None:
         problems.append(bad)

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from sim.config.checks import effective_hash, inert_overrides, why_inert
+from sim.config.errors import ConfigError
 from sim.config.loading import compose_dict
 from sim.experiment import sweep
 from sim.preflight import check_run, check_sweep, probe_folder, quote
@@ -125,3 +126,18 @@ def test_check_run_refuses_another_configurations_folder(tmp_path: Path) -> None
         check_run(["compare=[]", f"hydra.run.dir={run}"])
     plan = check_run(["compare=[]", f"hydra.run.dir={run}", "run.overwrite=true"])
     assert plan.hydra_overrides == [f"hydra.run.dir={run}"]
+
+
+def test_compared_scenarios_must_have_distinct_names(tmp_path: Path, monkeypatch) -> None:
+    """Two scenarios of one run with the same name would overwrite each other's
+    results: stopped before the run, naming the file."""
+    configs = tmp_path / "configs"
+    shutil.copytree(ROOT / "configs", configs)
+    (configs / "scenario" / "pace30.yaml").write_text(
+        "# @package _global_\ndefaults:\n  - /scenario/pace@_here_\n  - _self_\npace:\n"
+        "  capacity: 30\n"
+    )
+    monkeypatch.setenv("NSIM_CONFIG_DIR", str(configs))
+    with pytest.raises(ConfigError, match=r"scenarios/pace30\.yaml") as info:
+        check_run(["scenario=pace", "compare=[pace30]", f"hydra.run.dir={tmp_path / 'r'}"])
+    assert "also called 'pace'" in str(info.value)
