@@ -186,7 +186,8 @@ def _load(name: str, overrides: list[str]):
     return cached if cached is not None else load_config(name, overrides)
 
 
-def _task(cfg: Any) -> None:
+def _hydra_job(cfg: Any) -> None:
+    """What Hydra runs for each job: :func:`_task`, logged, with failures handled."""
     from hydra.core.hydra_config import HydraConfig
     from hydra.types import RunMode
 
@@ -196,10 +197,11 @@ def _task(cfg: Any) -> None:
     task_overrides = list(hc.overrides.task)
     num = hc.job.num if multirun else 0
     with _job(outdir, f"{hc.job.name}.log", multirun, num, task_overrides):
-        _run(cfg, outdir, multirun, task_overrides)
+        _task(cfg, outdir, multirun, task_overrides)
 
 
-def _run(cfg: Any, outdir: Path, multirun: bool, task_overrides: list[str]) -> None:
+def _task(cfg: Any, outdir: Path, multirun: bool, task_overrides: list[str]) -> None:
+    """Run the scenario (and those compared with it), print and write the results."""
     from sim.config.loading import compare_problems, from_mapping, to_plain
     from sim.experiment.metadata import code_key, code_version, config_hash
     from sim.experiment.runner import run_many
@@ -436,7 +438,7 @@ def main(argv: list[str] | None = None) -> None:
     hydra_argv, multirun = _preflight(argv)
     import hydra
 
-    app = hydra.main(config_path=str(cdir), config_name="config", version_base="1.3")(_task)
+    app = hydra.main(config_path=str(cdir), config_name="config", version_base="1.3")(_hydra_job)
     sys.argv = [sys.argv[0], *hydra_argv]
     app()
     if multirun and _PLAN.sweep_dir is not None:
