@@ -27,15 +27,25 @@ def run(
     cfg: Config | str = "baseline",
     overrides: Iterable[str] = (),
     replications: int | None = None,
-    n_jobs: int = 1,
+    n_jobs: int | None = None,
     progress: bool = False,
 ) -> RunResult:
-    """Run a configuration (or a scenario name with overrides) and return its results."""
+    """Run a configuration (or a scenario name with overrides) and return its results.
+
+    Args:
+        cfg: A validated configuration, or the name of a scenario.
+        overrides: Hydra-style overrides of a scenario name, e.g. ``["beds.acute=450"]``.
+        replications: Number of replications (default: ``run.replications``).
+        n_jobs: Worker processes (default: ``run.n_jobs``; 1 = in this process,
+            -1 = one per core). Results are the same whatever it is.
+        progress: Show a progress bar.
+    """
     if isinstance(cfg, str):
         cfg = load_config(cfg, overrides)
     elif overrides:
         raise ValueError("overrides apply to a scenario name; pass load_config(name, overrides)")
-    return _run(cfg, replications=replications, n_jobs=n_jobs, progress=progress)
+    jobs = cfg.run.n_jobs if n_jobs is None else n_jobs
+    return _run(cfg, replications=replications, n_jobs=jobs, progress=progress)
 
 
 def save(result: RunResult, outdir: str | Path, overwrite: bool = False) -> list[Path]:

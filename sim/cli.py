@@ -13,52 +13,219 @@ overridden the Hydra way::
     nsim compare=[treat,pace] beds.acute=420 run.replications=10
     nsim -m scenario=treat,pace            # a Hydra sweep (see nsim-collect)
 
-Configuration errors stop the run before any simulation, with a message naming
-the field, the value and what is allowed (exit status 2).
+Before Hydra starts, :mod:`sim.preflight` composes and validates everything the
+command will run (every job of a sweep), so a mistake stops it with a message
+naming the field, the value and what is allowed (exit status 2), before any
+folder is made or job launched.
 """
 
 from __future__ import annotations
 
+import contextlib
 import sys
+import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from sim.config.errors import ConfigError
+from sim.preflight import Plan, Stop
 
 if TYPE_CHECKING:
     import pandas as pd
 
+#: what the checks before the run found (the run happens in this process)
+_PLAN = Plan()
 
-def _compared_overrides(task_overrides: list[str]) -> list[str]:
-    """The command line's overrides that also apply to the compared scenarios."""
-    return [o for o in task_overrides if not o.lstrip("+~").startswith(("scenario=", "compare="))]
+USAGE = """\
+nsim - simulate an integrated neighbourhood care system and compare scenarios
+
+usage: nsim [scenario=NAME] [compare=[A,B,...]] [KEY=VALUE ...]
+       nsim -m KEY=V1,V2 [KEY=VALUE ...]       a sweep: one job per combination
+
+common commands:
+  nsim                                         the baseline against the scenario library
+  nsim compare=[]                              the baseline alone
+  nsim scenario=treat compare=[] treat.staff=3 one scenario, one setting changed
+  nsim compare=[treat,pace] run.replications=10 beds.acute=420
+  nsim hydra.run.dir=my-run                    choose the output folder (rerun to resume)
+  nsim -m scenario=pace beds.acute=380,420 pace.capacity=10,20
+  nsim -m 'scenario=glob(*)'                   every scenario, as a sweep
+
+scenarios ({scenario_dir}):
+  {scenarios}
+
+outputs:
+  a run:   outputs/<scenario>/<date>_<time>/  - kpis.csv, summary.csv, comparison.csv,
+           effects.csv, report.html, run.json (what ran, with which code), cli.log
+  a sweep: multirun/<date>_<time>/<job>_<scenario>/, with the plan in sweep.json;
+           nsim-collect multirun/<date>_<time> gathers it into one table
+
+every setting:
+  nsim --cfg job                               print the whole configuration
+  nsim --cfg job --package beds                one block of it
+  {config_file}   the defaults, each with its source
+  nsim --hydra-help                            Hydra's own options (launchers, logging)
+
+related commands (each has --help): nsim-collect, nsim-warmup, nsim-replications,
+nsim-capacity
+"""
 
 
-def _task(cfg: Any) -> None:
+def usage() -> str:
+    """The short help text (``nsim --help``)."""
+    from sim.config.loading import available_scenarios, config_dir
+
+    try:
+        cdir = config_dir()
+        names = ", ".join(available_scenarios())
+    except ConfigError as exc:
+        return USAGE.format(scenario_dir="?", scenarios=str(exc), config_file="config.yaml")
+    return USAGE.format(
+        scenario_dir=(cdir / "scenario").resolve(),
+        scenarios=names,
+        config_file=cdir / "config.yaml",
+    )
+
+
+class _Tee:
+    """A console stream that also appends what it prints to the run's log file.
+
+    Progress bars (redrawn with carriage returns) go to the console only.
+    """
+
+    def __init__(self, console: Any, log: Any) -> None:
+        self.console = console
+        self.log = log
+        self._after_bar = False
+
+    def write(self, text: str) -> int:
+        self.console.write(text)
+        if "\r" in text:
+            self._after_bar = True
+        elif not (self._after_bar and text == "\n"):
+            self.log.write(text)
+            self._after_bar = False
+        return len(text)
+
+    def flush(self) -> None:
+        self.console.flush()
+        self.log.flush()
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.console, name)
+
+
+@contextlib.contextmanager
+def _console_log(path: Path) -> Iterator[None]:
+    """Copy everything printed to stdout and stderr into ``path`` (the run's cli.log)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("a", encoding="utf-8") as log:
+        out, err = sys.stdout, sys.stderr
+        sys.stdout, sys.stderr = _Tee(out, log), _Tee(err, log)
+        try:
+            yield
+        finally:
+            sys.stdout.flush()
+            sys.stderr.flush()
+            sys.stdout, sys.stderr = out, err
+
+
+@contextlib.contextmanager
+def _job(outdir: Path, log_name: str, multirun: bool, job_num: int, overrides: list[str]):
+    """Run a job's body: logged to cli.log; a failure stops it cleanly.
+
+    In a sweep a failure is recorded in the job's folder (``failed.json``) and
+    the other jobs carry on; alone, it ends the command with exit status 2 for
+    a mistake in the configuration.
+    """
+    from sim.experiment.sweep import clear_failure, record_failure
+
+    if multirun:
+        clear_failure(outdir)
+    status = 0
+    with _console_log(outdir / log_name):
+        try:
+            yield
+        except (ConfigError, Stop) as exc:
+            text = str(exc) if isinstance(exc, Stop) else f"nsim: {exc}"
+            if multirun:
+                record_failure(outdir, exc, overrides)
+                print(f"nsim: job {job_num} did not run: {text}", file=sys.stderr)
+            else:
+                print(text, file=sys.stderr)
+                status = exc.status if isinstance(exc, Stop) else 2
+        except Exception as exc:
+            if not multirun:
+                raise
+            record_failure(outdir, exc, overrides)
+            print(
+                f"nsim: job {job_num} failed ({type(exc).__name__}: {exc}); the traceback "
+                f"is in {outdir / 'failed.json'}",
+                file=sys.stderr,
+            )
+    if status:
+        if _PLAN.run_dir_is_new:
+            _remove_empty_run(outdir, log_name)
+        sys.exit(status)
+
+
+def _remove_empty_run(outdir: Path, log_name: str) -> None:
+    """Remove a run folder that holds nothing but Hydra's records (nothing ran)."""
+    import shutil
+
+    if all(p.name in (".hydra", log_name) for p in outdir.iterdir()):
+        shutil.rmtree(outdir, ignore_errors=True)
+
+
+def _load(name: str, overrides: list[str]):
+    """A compared scenario's configuration (as checked before the run, if it was)."""
+    from sim.config.loading import load_config
+
+    cached = _PLAN.configs.get((name, tuple(overrides)))
+    return cached if cached is not None else load_config(name, overrides)
+
+
+def _hydra_job(cfg: Any) -> None:
+    """What Hydra runs for each job: :func:`_task`, logged, with failures handled."""
     from hydra.core.hydra_config import HydraConfig
     from hydra.types import RunMode
 
-    from sim.config.loading import from_mapping, load_config, to_plain
-    from sim.experiment.runner import run_many
-    from sim.outputs.report import kpi_table
-
     hc = HydraConfig.get()
     multirun = hc.mode == RunMode.MULTIRUN
-    try:
-        config = from_mapping(to_plain(cfg))
-        extra = _compared_overrides(list(hc.overrides.task))
-        names = [] if multirun else [n for n in config.compare if n != config.name]
-        others = [load_config(n, [*extra, "compare=[]"]) for n in names]
-    except ConfigError as exc:
-        print(f"nsim: {exc}", file=sys.stderr)
-        sys.exit(2)
     outdir = Path(hc.runtime.output_dir)
+    task_overrides = list(hc.overrides.task)
+    num = hc.job.num if multirun else 0
+    with _job(outdir, f"{hc.job.name}.log", multirun, num, task_overrides):
+        _task(cfg, outdir, multirun, task_overrides)
+
+
+def _task(cfg: Any, outdir: Path, multirun: bool, task_overrides: list[str]) -> None:
+    """Run the scenario (and those compared with it), print and write the results."""
+    from sim.config.loading import compare_problems, from_mapping, to_plain
+    from sim.experiment.metadata import code_key, code_version, config_hash
+    from sim.experiment.runner import run_many
+    from sim.outputs.report import kpi_table
+    from sim.preflight import compared_overrides
+
+    started = time.perf_counter()
+    for warning in _PLAN.warnings:
+        print(f"nsim: warning: {warning}", file=sys.stderr)
+    config = from_mapping(to_plain(cfg))
+    extra = [*compared_overrides(task_overrides), "compare=[]"]
+    names = [] if multirun else [n for n in config.compare if n != config.name]
+    if names and (problems := compare_problems(config.compare)):
+        raise ConfigError(problems)
+    others = [_load(n, extra) for n in names]
     run_cfg = config.run
-    from sim.experiment.metadata import config_hash
 
     # the batch as asked for on the command line (before any precision rule)
-    batch = {"batch_hash": config_hash(config, *others)}
-    if _already_done(outdir, batch["batch_hash"], run_cfg.overwrite):
+    batch: dict[str, Any] = {
+        "batch_hash": config_hash(config, *others),
+        "code_key": code_key(),
+        "code_version": code_version(),
+    }
+    if _already_done(outdir, batch, run_cfg.overwrite):
         return
     # a sweep already runs jobs in parallel: keep each job's replications serial
     n_jobs = 1 if multirun else run_cfg.n_jobs
@@ -78,7 +245,7 @@ def _task(cfg: Any) -> None:
         batch["replications_method"] = method
     effects = None
     if others:
-        effects = _write_comparison(results, config.name, outdir, batch)
+        effects = _write_comparison(results, config.name, outdir, batch, started)
     else:
         main.save(outdir, overwrite=True, extra_meta=batch)
     print(f"\nScenario: {config.name} - {config.description}")
@@ -125,42 +292,41 @@ def _replications_by_precision(config, others: list, cache: Path) -> tuple:
     return with_n(config), [with_n(o) for o in others], method
 
 
-def _already_done(outdir: Path, batch_hash: str, overwrite: bool) -> bool:
-    """True if ``outdir`` holds finished outputs of these configs (resume: skip).
+def _already_done(outdir: Path, batch: dict[str, Any], overwrite: bool) -> bool:
+    """True if ``outdir`` holds finished outputs of this batch and code (resume: skip).
 
-    Outputs of a different configuration are never replaced silently: that is an
-    error unless ``run.overwrite=true``.
+    Outputs of a different configuration or code version are never replaced
+    silently: that stops the job unless ``run.overwrite=true``. (The checks
+    before the run say the same; this is for a job Hydra runs on its own.)
     """
-    import json
     import shutil
 
-    marker = outdir / "run.json"
-    if not marker.exists():
-        return False
-    done = json.loads(marker.read_text()).get("batch_hash")
-    if done == batch_hash:
-        print(f"nsim: {outdir} already holds these results; nothing to do", file=sys.stderr)
+    from sim.preflight import _existing_results
+
+    stop = _existing_results(outdir, batch["batch_hash"], overwrite)
+    if stop is not None and stop.status == 0:
+        print(str(stop), file=sys.stderr)
         return True
-    if not overwrite:
-        print(
-            f"nsim: {outdir} holds outputs of another configuration; choose another "
-            "hydra.run.dir or pass run.overwrite=true",
-            file=sys.stderr,
-        )
-        sys.exit(2)
-    for child in outdir.iterdir():
-        if child.name not in (".hydra", "cli.log"):
-            shutil.rmtree(child) if child.is_dir() else child.unlink()
+    if stop is not None:
+        raise stop
+    if (outdir / "run.json").exists() or (outdir / "failed.json").exists():
+        # run.overwrite=true: clear the old outputs (not the cache or Hydra's records)
+        for child in outdir.iterdir():
+            if child.name not in (".hydra", "cli.log", ".replications"):
+                shutil.rmtree(child) if child.is_dir() else child.unlink()
     return False
 
 
-def _write_comparison(results: dict, baseline: str, outdir: Path, batch: dict) -> pd.DataFrame:
+def _write_comparison(
+    results: dict, baseline: str, outdir: Path, batch: dict, started: float
+) -> pd.DataFrame:
     """Write every scenario's outputs and the paired comparison; return the effects."""
     import json
 
     import pandas as pd
 
     from sim.experiment.compare import compare, headline
+    from sim.experiment.metadata import batch_metadata
     from sim.outputs.writers import atomic_write, write_table
 
     for name, res in results.items():
@@ -170,15 +336,98 @@ def _write_comparison(results: dict, baseline: str, outdir: Path, batch: dict) -
     effects = headline(comparison, baseline)
     write_table(comparison, outdir, "comparison")
     write_table(effects, outdir, "effects")
+    meta = batch_metadata(results, baseline, batch, time.perf_counter() - started)
     # written last: its presence marks the comparison as complete
-    atomic_write(outdir / "run.json", lambda p: p.write_text(json.dumps(batch, indent=2)))
+    atomic_write(outdir / "run.json", lambda p: p.write_text(json.dumps(meta, indent=2)))
     return effects
 
 
-def main() -> None:
-    """Entry point of the ``nsim`` console script."""
-    import hydra
+def _hydra_args(argv: list[str]) -> Any:
+    from hydra._internal.utils import get_args_parser
 
+    parser = get_args_parser()
+    parser.prog = "nsim"
+    return parser.parse_args(argv)
+
+
+def _with_overrides(argv: list[str], extra: list[str]) -> list[str]:
+    """``argv`` with each of ``extra`` replacing an override of the same key, or added."""
+    out = list(argv)
+    for item in extra:
+        key = item.partition("=")[0]
+        at = [i for i, a in enumerate(out) if a.partition("=")[0].lstrip("+") == key]
+        if at:
+            out[at[-1]] = item
+        else:
+            out.append(item)
+    return out
+
+
+def _preflight(argv: list[str]) -> tuple[list[str], bool]:
+    """Check what ``argv`` asks for; return the arguments for Hydra and if it is a sweep.
+
+    Exits with status 2 (and the project's message) on a mistake, 0 when the
+    results are already there.
+    """
+    from sim.preflight import SweepError, check_run, check_sweep
+
+    global _PLAN
+    args = _hydra_args(argv)
+    if (
+        args.hydra_help
+        or args.info
+        or args.shell_completion
+        or args.experimental_rerun
+        or args.config_path
+        or args.config_dir
+    ):
+        return argv, False  # Hydra's own business
+    name = args.config_name or "config"
+    try:
+        if args.cfg:
+            if not args.multirun:  # show the configuration, once it composes
+                from sim.config.loading import compose
+
+                compose(args.overrides, hydra=True, config_name=name)
+            return argv, False
+        if args.multirun:
+            _PLAN = check_sweep(args.overrides, ["nsim", *argv], config_name=name)
+        else:
+            _PLAN = check_run(args.overrides, config_name=name)
+    except ConfigError as exc:
+        print(f"nsim: {exc}", file=sys.stderr)
+        sys.exit(2)
+    except SweepError as exc:
+        print(str(exc), file=sys.stderr)
+        sys.exit(2)
+    except Stop as exc:
+        print(str(exc), file=sys.stderr)
+        sys.exit(exc.status)
+    if args.multirun:
+        for warning in _PLAN.warnings:
+            print(f"nsim: warning: {warning}", file=sys.stderr)
+    return _with_overrides(argv, _PLAN.hydra_overrides), bool(args.multirun)
+
+
+def _sweep_outcome(sweep_dir: Path) -> int:
+    """Print how the sweep's jobs ended; exit status 1 if any failed or did not finish."""
+    from sim.experiment.sweep import states, summary_line, table
+
+    all_states = states(sweep_dir)
+    bad = [s for s in all_states if s.state != "finished"]
+    print(f"\nnsim: sweep in {sweep_dir}: {summary_line(all_states)}", file=sys.stderr)
+    if bad:
+        print(table(bad), file=sys.stderr)
+        return 1
+    return 0
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Entry point of the ``nsim`` console script."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if "-h" in argv or "--help" in argv:
+        print(usage())
+        return
     from sim.config.loading import config_dir
 
     try:
@@ -186,8 +435,16 @@ def main() -> None:
     except ConfigError as exc:
         print(f"nsim: {exc}", file=sys.stderr)
         sys.exit(2)
-    app = hydra.main(config_path=str(cdir), config_name="config", version_base="1.3")(_task)
+    hydra_argv, multirun = _preflight(argv)
+    import hydra
+
+    app = hydra.main(config_path=str(cdir), config_name="config", version_base="1.3")(_hydra_job)
+    sys.argv = [sys.argv[0], *hydra_argv]
     app()
+    if multirun and _PLAN.sweep_dir is not None:
+        status = _sweep_outcome(_PLAN.sweep_dir)
+        if status:
+            sys.exit(status)
 
 
 if __name__ == "__main__":

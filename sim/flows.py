@@ -21,8 +21,9 @@ interventions:
 A downstream place is held while the start is arranged and then for the stay,
 cut short when the patient is readmitted from the service: for those
 readmitted the mean stay is E[min(stay, time to readmission)], worked out on a
-grid of quantiles of the model's own distributions. The monthly, weekly and daily profiles average out
-over a year, so these are annual means; winter peaks are higher.
+grid of quantiles of the model's own distributions. The monthly, weekly and
+daily profiles average out over a year, so these are annual means; winter
+peaks are higher.
 """
 
 from __future__ import annotations

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pandas as pd
 
 import sim
-from tests.conftest import TINY
+import sim.api
+from tests.conftest import ROOT, TINY
 from tests.conftest import nsim as _nsim
 
 
@@ -36,6 +41,18 @@ def test_nsim_compares_scenarios_as_paired_differences(tmp_path: Path) -> None:
     comp = pd.read_csv(out / "comparison.csv")
     assert set(comp["scenario"]) == {"baseline", "treat", "pace"}
     assert {"diff_mean", "diff_ci_low", "diff_ci_high", "relative_change"} <= set(comp.columns)
+    # the comparison's own run.json says what was compared, how and with which code
+    meta = json.loads((out / "run.json").read_text())
+    assert meta["batch_hash"] and meta["code_key"] and "source" in meta["code_version"]
+    assert [s["name"] for s in meta["scenarios"]] == ["baseline", "treat", "pace"]
+    assert all(s["config_hash"] and s["description"] for s in meta["scenarios"])
+    assert meta["replications"] == 2 and meta["seed"] and meta["measured_days"]
+    assert meta["software"]["simpy"] and meta["elapsed_seconds"] > 0
+    assert set(meta["warnings"]) == {"baseline", "treat", "pace"}
+    assert meta["stress_des"]["4_experimentation"]["4.3_estimation"]["replications"] == 2
+    # cli.log holds what the console showed
+    log = (out / "cli.log").read_text()
+    assert "admissions avoided" in log and "Outputs written to" in log
 
 
 def test_nsim_effects_are_against_the_chosen_baseline(tmp_path: Path) -> None:
@@ -67,3 +84,66 @@ def test_python_api_returns_dataframes() -> None:
     assert len(res.kpis) == 1
     assert {"metric", "mean", "ci_low", "ci_high"} <= set(res.summary().columns)
     assert len(res.daily) == res.config.run.total_days
+
+
+def test_python_api_uses_the_configured_workers(monkeypatch) -> None:
+    """sim.run(cfg) runs with cfg.run.n_jobs workers unless told otherwise."""
+    seen = []
+    monkeypatch.setattr(sim.api, "_run", lambda cfg, **kw: seen.append(kw["n_jobs"]))
+    cfg = sim.load_config("baseline", ["run.n_jobs=2"])
+    sim.run(cfg)
+    sim.run(cfg, n_jobs=1)
+    sim.run("baseline", ["run.n_jobs=3"])
+    assert seen == [2, 1, 3]
+
+
+def test_no_progress_widget_warning_in_a_notebook_without_ipywidgets() -> None:
+    """In a Jupyter kernel without ipywidgets, importing tqdm.auto warns "IProgress
+    not found"; a run that shows no progress bar must not import it."""
+    code = """
+import sys, types, warnings
+class _Shell:
+    config = {"IPKernelApp": {}}
+fake = types.ModuleType("IPython")  # what tqdm looks for to tell it runs in Jupyter
+fake.get_ipython = lambda: _Shell()
+sys.modules["IPython"] = fake
+sys.modules["ipykernel.zmqshell"] = types.ModuleType("ipykernel.zmqshell")
+sys.modules["ipywidgets"] = None  # as if not installed
+with warnings.catch_warnings(record=True) as caught:
+    warnings.simplefilter("always")
+    import sim
+    sim.run("baseline", ["run.replications=2", "run.years=0.01", "run.warmup_days=0"], n_jobs=1)
+print([str(w.message) for w in caught if "IProgress" in str(w.message)])
+"""
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    res = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=300
+    )
+    assert res.returncode == 0, res.stderr[-2000:]
+    assert res.stdout.strip() == "[]"
+
+
+def test_nsim_warmup_writes_under_outputs(tmp_path: Path) -> None:
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    cmd = [sys.executable, "-c", "from sim.experiment.tools import warmup_main; warmup_main()"]
+    res = subprocess.run(
+        [*cmd, "--replications", "1", "--years", "0.02", "run.n_jobs=1"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
+    )
+    assert res.returncode == 0, res.stderr[-2000:]
+    (written,) = tmp_path.glob("outputs/warmup/baseline/*/warmup_pilot.csv")
+    assert [p.name for p in tmp_path.iterdir()] == ["outputs"]
+    assert str(written.relative_to(tmp_path)) in res.stdout
+    bad = subprocess.run(
+        [*cmd, "--level", "beds_ocupied_mean"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
+    )
+    assert bad.returncode == 2 and "did you mean 'beds_occupied_mean'?" in bad.stderr

@@ -54,7 +54,9 @@ def test_patients_count_under_every_attribution_their_delay_had() -> None:
     )
     assert (k["delayed_patients_social_care"] > 0).all()
     assert (k["delayed_patients_nhs"] > 0).all()
-    total = k["delayed_patients_nhs"] + k["delayed_patients_social_care"] + k["delayed_patients_both"]
+    total = (
+        k["delayed_patients_nhs"] + k["delayed_patients_social_care"] + k["delayed_patients_both"]
+    )
     assert (total >= k["delayed_patients"]).all()
     assert (k["delayed_patients_nhs"] <= k["delayed_patients"]).all()
 

@@ -82,8 +82,8 @@ def _type_name(tp: Any) -> str:
     if origin is tuple:
         args = get_args(tp)
         if len(args) == 2 and args[1] is Ellipsis:
-            return f"a list of {_type_name(args[0])}"
-        return f"a list of {len(args)} values"
+            return f"a list in brackets, each item {_type_name(args[0])}"
+        return f"a list of {len(args)} values in brackets"
     if dataclasses.is_dataclass(tp):
         return "a mapping with fields " + ", ".join(f.name for f in dataclasses.fields(tp))
     if tp is type(None):
@@ -139,7 +139,9 @@ class _Builder:
             return self.fail(path, value, _type_name(tp), hint)
         if origin is tuple:
             if not isinstance(value, (list, tuple)):
-                return self.fail(path, value, _type_name(tp))
+                # a single value where a list belongs: show how the list is written
+                hint = f"did you mean [{value}]?" if isinstance(value, (str, int, float)) else ""
+                return self.fail(path, value, _type_name(tp), hint)
             args = get_args(tp)
             if len(args) == 2 and args[1] is Ellipsis:
                 items = [

@@ -54,19 +54,35 @@ def available_scenarios() -> list[str]:
 
 def check_scenario(name: str) -> None:
     """Raise a clear error if ``name`` is not a scenario file."""
-    names = available_scenarios()
-    if name not in names:
-        import difflib
+    problem = scenario_problem(name)
+    if problem is not None:
+        raise ConfigError(problem)
 
-        close = difflib.get_close_matches(name, names, n=1)
-        raise ConfigError(
-            ConfigProblem(
-                "scenario",
-                name,
-                "one of " + ", ".join(names),
-                f"did you mean {close[0]!r}?" if close else "",
-            )
-        )
+
+def scenario_problem(name: object, path: str = "scenario") -> ConfigProblem | None:
+    """The problem with ``name`` as a scenario name, if any (listing the available ones)."""
+    names = available_scenarios()
+    if name in names:
+        return None
+    import difflib
+
+    close = difflib.get_close_matches(str(name), names, n=1)
+    return ConfigProblem(
+        path,
+        name,
+        "one of " + ", ".join(names),
+        f"did you mean {close[0]!r}?" if close else "",
+    )
+
+
+def scenario_of(overrides: Iterable[str]) -> str:
+    """The scenario an override list selects (the last ``scenario=``; default baseline)."""
+    name = "baseline"
+    for o in overrides:
+        key, sep, value = o.partition("=")
+        if sep and key.lstrip("+") == "scenario":
+            name = value.strip()
+    return name
 
 
 def compose_dict(scenario: str = "baseline", overrides: Iterable[str] = ()) -> dict[str, Any]:
@@ -75,16 +91,31 @@ def compose_dict(scenario: str = "baseline", overrides: Iterable[str] = ()) -> d
     Args:
         scenario: Name of a file in ``scenarios/`` (without ``.yaml``).
         overrides: Hydra-style overrides, e.g. ``["beds.acute=600", "run.years=2"]``.
+
+    Raises:
+        ConfigError: naming the file, line and column of a YAML error, the field
+            and closest valid name of an unknown key, or what Hydra objected to.
+    """
+    check_scenario(scenario)
+    return to_plain(compose([f"scenario={scenario}", *overrides]))
+
+
+def compose(overrides: Iterable[str], hydra: bool = False, config_name: str = "config") -> Any:
+    """Compose ``config_name`` with Hydra overrides (``scenario=...`` among them).
+
+    Returns Hydra's ``DictConfig`` (with the ``hydra`` node if ``hydra``); every
+    failure is translated into a :class:`ConfigError` that says what to change.
     """
     from contextlib import nullcontext
 
-    from hydra import compose, initialize_config_dir
+    from hydra import compose as hydra_compose
+    from hydra import initialize_config_dir
     from hydra.core.global_hydra import GlobalHydra
-    from hydra.errors import HydraException
-    from omegaconf.errors import OmegaConfBaseException
 
-    check_scenario(scenario)
     overrides = list(overrides)
+    problem = scenario_problem(scenario_of(overrides))
+    if problem is not None:
+        raise ConfigError(problem)
     # inside a running Hydra app (nsim) compose with its own, initialised Hydra
     inside_app = GlobalHydra.instance().is_initialized()
     ctx = (
@@ -92,17 +123,205 @@ def compose_dict(scenario: str = "baseline", overrides: Iterable[str] = ()) -> d
         if inside_app
         else initialize_config_dir(config_dir=str(config_dir()), version_base="1.3")
     )
+    unknown: list[ConfigProblem] = []
+    rest = list(overrides)
     with ctx:
+        while True:
+            try:
+                cfg = hydra_compose(config_name, overrides=rest, return_hydra_config=hydra)
+                break
+            except Exception as exc:  # Hydra, OmegaConf and YAML errors: translated below
+                # Hydra stops at the first key that does not exist: note it, try the rest
+                found = _unknown_from(exc, rest)
+                if found is None:
+                    raise ConfigError(unknown + _explain(exc, rest, config_name)) from exc
+                unknown.append(found[0])
+                rest.remove(found[1])
+    if unknown:  # the other overrides compose: report their mistakes too, all at once
         try:
-            cfg = compose(config_name="config", overrides=[f"scenario={scenario}", *overrides])
-        except (HydraException, OmegaConfBaseException) as exc:
-            base = to_plain(compose(config_name="config", overrides=[f"scenario={scenario}"]))
-            problems = [p for o in overrides if (p := _unknown_key(base, o)) is not None]
-            if not problems:
-                first = str(exc).splitlines()[0]
-                problems = [ConfigProblem("overrides", overrides, "valid Hydra overrides", first)]
-            raise ConfigError(problems) from exc
-    return to_plain(cfg)
+            from_mapping(to_plain(cfg))
+        except ConfigError as exc:
+            unknown += exc.problems
+        raise ConfigError(unknown)
+    headless = _missing_header(cfg, scenario_of(overrides))
+    if headless is not None:
+        raise ConfigError(headless)
+    return cfg
+
+
+def _explain(exc: BaseException, overrides: list[str], config_name: str) -> list[ConfigProblem]:
+    """What a failed composition means, in the project's terms."""
+    from hydra.errors import MissingConfigException, OverrideParseException
+
+    yaml_problems = _yaml_problems(exc)
+    if yaml_problems:
+        return yaml_problems
+    first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    if isinstance(exc, OverrideParseException):
+        bad = [o for o in overrides if not _parses(o)] or overrides
+        return [
+            ConfigProblem(
+                "command line",
+                o,
+                "overrides of the form key=value, e.g. beds.acute=420 or compare=[treat,pace]",
+                first,
+            )
+            for o in bad
+        ]
+    if isinstance(exc, MissingConfigException) and exc.options is not None:
+        group = (exc.missing_cfg_file or "").rpartition("/")[0] or "config group"
+        given = (exc.missing_cfg_file or "").rpartition("/")[2]
+        import difflib
+
+        close = difflib.get_close_matches(given, list(exc.options), n=1)
+        return [
+            ConfigProblem(
+                group,
+                given,
+                "one of " + ", ".join(sorted(exc.options)),
+                f"did you mean {close[0]!r}?" if close else first,
+            )
+        ]
+    # most often a key that does not exist: name it, with the closest valid one
+    try:
+        base = _compose_base(overrides, config_name)
+    except Exception:  # the base itself does not compose: report Hydra's own words
+        base = None
+    if base is not None:
+        problems = [p for o in overrides if (p := _unknown_key(base, o)) is not None]
+        if problems:
+            return problems
+    return [ConfigProblem("overrides", overrides, "overrides Hydra can apply", first)]
+
+
+def _unknown_from(exc: BaseException, overrides: list[str]) -> tuple[ConfigProblem, str] | None:
+    """The problem (and the override) behind a "key not in struct" error, if it is one."""
+    import difflib
+
+    from omegaconf import DictConfig
+    from omegaconf.errors import OmegaConfBaseException
+
+    cause = exc.__cause__
+    if not isinstance(cause, OmegaConfBaseException) or not getattr(cause, "full_key", None):
+        return None
+    parent = getattr(cause, "parent_node", None)
+    if not isinstance(parent, DictConfig):
+        return None
+    key = str(cause.full_key)
+    match = [
+        o
+        for o in overrides
+        if (k := o.partition("=")[0].lstrip("+")) == key or k.startswith(key + ".")
+    ]
+    if not match:
+        return None
+    top = "." not in key
+    names = [str(k) for k in parent if not (top and k == "hydra")]
+    close = difflib.get_close_matches(key.rpartition(".")[2], names, n=1)
+    where = key.rpartition(".")[0] or "the top level"
+    problem = ConfigProblem(
+        key,
+        match[-1].partition("=")[2],
+        f"a field that exists in {where}",
+        f"did you mean {close[0]!r}?" if close else "",
+    )
+    return problem, match[-1]
+
+
+def _parses(override: str) -> bool:
+    from hydra.core.override_parser.overrides_parser import OverridesParser
+    from hydra.errors import HydraException
+
+    try:
+        OverridesParser.create().parse_overrides([override])
+    except HydraException:
+        return False
+    return True
+
+
+def _compose_base(overrides: list[str], config_name: str) -> Any:
+    """The configuration with only the config-group choices of ``overrides`` applied."""
+    from hydra import compose as hydra_compose
+    from omegaconf import OmegaConf
+
+    groups = [o for o in overrides if o.partition("=")[0].lstrip("+~") in _GROUPS]
+    cfg = hydra_compose(config_name, overrides=groups, return_hydra_config=True)
+    return OmegaConf.to_container(cfg, resolve=False)
+
+
+#: config groups an override may choose from (the rest are values)
+_GROUPS = ("scenario", "hydra/launcher", "hydra/sweeper", "hydra/job_logging", "hydra/help")
+
+
+def _yaml_problems(exc: BaseException) -> list[ConfigProblem]:
+    """File, line and column of a YAML syntax error behind ``exc``, if there is one."""
+    import yaml
+
+    seen: set[int] = set()
+    err: BaseException | None = exc
+    while err is not None and id(err) not in seen:
+        seen.add(id(err))
+        if isinstance(err, yaml.MarkedYAMLError):
+            return [_yaml_problem(err)]
+        err = err.__cause__ or err.__context__
+    # Hydra sometimes keeps only the text: find the broken file ourselves
+    problems = []
+    root = config_dir()
+    for path in sorted([root / "config.yaml", *scenarios_dir().glob("*.yaml")]):
+        try:
+            yaml.safe_load(path.read_text(encoding="utf-8"))
+        except yaml.MarkedYAMLError as bad:
+            problems.append(_yaml_problem(bad, path))
+        except (OSError, yaml.YAMLError):
+            continue
+    return problems if problems and "yaml" in str(exc).lower() + type(exc).__name__ else []
+
+
+def _yaml_problem(err: Any, path: Path | None = None) -> ConfigProblem:
+    mark = err.problem_mark or err.context_mark
+    name = str(path) if path is not None else (getattr(mark, "name", "") or "a YAML file")
+    where = _display_path(name)
+    line_text = ""
+    if mark is not None:
+        where += f", line {mark.line + 1}, column {mark.column + 1}"
+        try:
+            line_text = Path(name).read_text(encoding="utf-8").splitlines()[mark.line]
+        except (OSError, IndexError):
+            line_text = ""
+    what = " ".join(str(x) for x in (err.context, err.problem) if x)
+    if "'\\t'" in what:
+        what += " - indent with spaces: YAML does not allow tabs"
+    elif "mapping values are not allowed" in what or "expected <block" in what:
+        what += " - check the indentation: settings of one block start at the same column"
+    return ConfigProblem(where, line_text.strip() or None, "valid YAML", what)
+
+
+def _display_path(name: str) -> str:
+    """A file name as a user would type it: the real file, relative to here if inside."""
+    path = Path(name)
+    try:
+        path = path.resolve()
+        return str(path.relative_to(Path.cwd()))
+    except (OSError, ValueError):
+        return str(path)
+
+
+def _missing_header(cfg: Any, scenario: str) -> ConfigProblem | None:
+    """A scenario file without its ``# @package _global_`` line puts its settings
+    under ``scenario.``, where nothing reads them: say so instead of running."""
+    if "scenario" not in cfg:
+        return None
+    path = scenarios_dir() / f"{scenario}.yaml"
+    first = ""
+    if path.is_file():
+        lines = [ln for ln in path.read_text(encoding="utf-8").splitlines() if ln.strip()]
+        first = lines[0] if lines else ""
+    return ConfigProblem(
+        _display_path(str(path)),
+        first or None,
+        "a scenario file whose first line is '# @package _global_'",
+        "without that header its settings land under 'scenario.' and would be ignored",
+    )
 
 
 def _unknown_key(base: Mapping[str, Any], override: str) -> ConfigProblem | None:
@@ -110,7 +329,7 @@ def _unknown_key(base: Mapping[str, Any], override: str) -> ConfigProblem | None
     import difflib
 
     key, sep, value = override.partition("=")
-    if not sep or key.startswith(("+", "~", "hydra.")) or key == "scenario":
+    if not sep or key.startswith(("+", "~")) or key in _GROUPS or "/" in key:
         return None
     node: Any = base
     parts = key.split(".")
@@ -119,7 +338,8 @@ def _unknown_key(base: Mapping[str, Any], override: str) -> ConfigProblem | None
             return None
         if part not in node:
             path = ".".join(parts[: i + 1])
-            close = difflib.get_close_matches(part, [str(k) for k in node], n=1)
+            names = [str(k) for k in node if not (i == 0 and k == "hydra" and part != "hydra")]
+            close = difflib.get_close_matches(part, names, n=1)
             hint = f"did you mean {close[0]!r}?" if close else ""
             where = ".".join(parts[:i]) or "the top level"
             return ConfigProblem(path, value, f"a field that exists in {where}", hint)
@@ -129,8 +349,13 @@ def _unknown_key(base: Mapping[str, Any], override: str) -> ConfigProblem | None
 
 def to_plain(cfg: Any) -> dict[str, Any]:
     """Resolve a DictConfig (or mapping) into plain data, dropping Hydra's own keys."""
-    from omegaconf import DictConfig, OmegaConf
+    from omegaconf import DictConfig, OmegaConf, open_dict
 
+    if isinstance(cfg, DictConfig) and "hydra" in cfg:
+        # Hydra's node holds values only a running job can resolve: leave it out
+        cfg = cfg.copy()
+        with open_dict(cfg):
+            del cfg["hydra"]
     data = OmegaConf.to_container(cfg, resolve=True) if isinstance(cfg, DictConfig) else dict(cfg)
     assert isinstance(data, dict)
     return {k: v for k, v in data.items() if k not in _DROP_KEYS}
@@ -139,6 +364,33 @@ def to_plain(cfg: Any) -> dict[str, Any]:
 def from_mapping(data: Mapping[str, Any]) -> Config:
     """Validate plain data into a :class:`Config` (raises :class:`ConfigError`)."""
     return build(Config, {k: v for k, v in data.items() if k not in _DROP_KEYS})
+
+
+def compare_problems(names: Iterable[str]) -> list[ConfigProblem]:
+    """Problems with a ``compare`` list: names that are no scenario, or listed twice.
+
+    Checked where the list is used (``nsim`` run alone; a sweep ignores it).
+    """
+    names = list(names)
+    try:
+        available = available_scenarios()
+    except ConfigError:  # no config folder (plain data from elsewhere): names unchecked
+        available = None
+    problems = []
+    for i, name in enumerate(names):
+        if available is not None and (p := scenario_problem(name, f"compare[{i}]")) is not None:
+            problems.append(p)
+    twice = sorted({n for n in names if names.count(n) > 1})
+    if twice:
+        problems.append(
+            ConfigProblem(
+                "compare",
+                names,
+                "each scenario at most once",
+                "listed more than once: " + ", ".join(twice),
+            )
+        )
+    return problems
 
 
 def load_config(scenario: str = "baseline", overrides: Iterable[str] = ()) -> Config:

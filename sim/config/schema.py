@@ -971,6 +971,8 @@ class CostsConfig:
 
                 close = difflib.get_close_matches(year, years, n=1)
                 problems.append(
-                    ConfigProblem(where, year, allowed, f"did you mean {close[0]!r}?" if close else "")
+                    ConfigProblem(
+                        where, year, allowed, f"did you mean {close[0]!r}?" if close else ""
+                    )
                 )
         return problems

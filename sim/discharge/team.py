@@ -80,7 +80,9 @@ class DischargeTeam(Component):
         self.delays = DelayTracker(self.rec)
         # who each kind of wait is attributed to, as thresholds on the patient's
         # attribution draw (see _thresholds); per pathway for "service" rules
-        self.service_attr = {k: _thresholds(svc.cfg.attribution) for k, svc in self.services.items()}
+        self.service_attr = {
+            k: _thresholds(svc.cfg.attribution) for k, svc in self.services.items()
+        }
         a = cfg.assessment
         self.assess_attr = self._per_pathway(a.attribution)
         self.plan_share = a.plan_ahead_share
@@ -95,8 +97,7 @@ class DischargeTeam(Component):
         self.other_days: list[UnitSampler] = [sampler(d.days) for _, d in other]
         self.other_mean_h: list[float] = [d.days.mean * 24.0 for _, d in other]
         self.other_cum: list[list[float]] = [
-            np.cumsum([d.share.as_tuple()[k - 1] for _, d in other]).tolist()
-            for k in (1, 2, 3)
+            np.cumsum([d.share.as_tuple()[k - 1] for _, d in other]).tolist() for k in (1, 2, 3)
         ]
         self.assessment.assessors.track(
             self.rec.level("busy:assessment"), self.rec.level("staffed:assessment")

@@ -107,8 +107,10 @@ def precision_notes(
     for m, d in relative_half_widths(kpis, metrics, confidence).items():
         if d <= target:
             continue
-        width = "cannot be estimated from one replication" if math.isinf(d) and n < 2 else (
-            f"is +/-{100 * d:.0f}% of its mean" if math.isfinite(d) else "is unbounded"
+        width = (
+            "cannot be estimated from one replication"
+            if math.isinf(d) and n < 2
+            else (f"is +/-{100 * d:.0f}% of its mean" if math.isfinite(d) else "is unbounded")
         )
         notes.append(
             f"precision: the {100 * confidence:g}% CI of {m} {width}, wider than the "

@@ -7,11 +7,13 @@ table with a row per (job, replication, metric):
 
     scenario, overrides, replication, seed, metric, value, code_version
 
-Jobs that did not finish (no ``run.json``) are listed and skipped. The
-comparison pairs every job with a baseline job (by default the ``baseline``
-scenario with the fewest overrides) by replication.
+Every job the sweep planned (``sweep.json``, see :mod:`sim.experiment.sweep`)
+is listed with its state - finished, failed (with its error), unfinished or
+never launched - on stderr and in ``sweep_jobs.csv``; only finished jobs enter
+the tables. The comparison pairs every job with a baseline job (by default the
+``baseline`` scenario with the fewest overrides) by replication.
 
-Command line: ``nsim-collect SWEEP_DIR [--baseline LABEL]``.
+Command line: ``nsim-collect SWEEP_DIR [--baseline LABEL] [--report]``.
 """
 
 from __future__ import annotations
@@ -20,15 +22,17 @@ import argparse
 import json
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import pandas as pd
-import yaml
+if TYPE_CHECKING:
+    import pandas as pd
 
-from sim.experiment.compare import compare
-from sim.outputs.writers import write_table
+    from sim.experiment.sweep import JobState
 
 
 def _job_overrides(job: Path) -> str:
+    import yaml
+
     path = job / ".hydra" / "overrides.yaml"
     if not path.exists():
         return ""
@@ -37,26 +41,56 @@ def _job_overrides(job: Path) -> str:
 
 
 def find_jobs(sweep_dir: Path) -> tuple[list[Path], list[Path]]:
-    """Finished and unfinished job folders under ``sweep_dir``."""
-    done, unfinished = [], []
-    for hydra_dir in sorted(sweep_dir.rglob(".hydra")):
-        job = hydra_dir.parent
-        (
-            done if (job / "run.json").exists() and (job / "kpis.csv").exists() else unfinished
-        ).append(job)
-    return done, unfinished
+    """Finished job folders under ``sweep_dir``, and those of every other planned job."""
+    from sim.experiment.sweep import states
+
+    done, other = [], []
+    for js in states(sweep_dir):
+        folder = sweep_dir / js.job.folder
+        finished = js.state == "finished" and (folder / "kpis.csv").exists()
+        (done if finished else other).append(folder)
+    return done, other
+
+
+def job_table(all_states: list[JobState]) -> pd.DataFrame:
+    """One row per planned job: number, state, folder, overrides and error."""
+    import pandas as pd
+
+    return pd.DataFrame(
+        [
+            {
+                "job": js.job.num,
+                "state": js.state,
+                "folder": js.job.folder,
+                "overrides": " ".join(js.job.overrides),
+                "error": js.error,
+            }
+            for js in all_states
+        ],
+        columns=["job", "state", "folder", "overrides", "error"],
+    )
+
+
+def report_states(sweep_dir: Path) -> list[JobState]:
+    """Print every planned job's state to stderr (the jobs that did not finish in full)."""
+    from sim.experiment.sweep import states, summary_line, table
+
+    all_states = states(sweep_dir)
+    print(f"nsim-collect: {sweep_dir}: {summary_line(all_states)}", file=sys.stderr)
+    bad = [s for s in all_states if s.state != "finished"]
+    if bad:
+        print("jobs left out of the tables:\n" + table(bad), file=sys.stderr)
+    return all_states
 
 
 def collect(sweep_dir: str | Path) -> pd.DataFrame:
-    """The sweep's results as one long table (see the module docstring)."""
+    """The sweep's finished jobs as one long table (see the module docstring)."""
+    import pandas as pd
+
     sweep_dir = Path(sweep_dir)
-    done, unfinished = find_jobs(sweep_dir)
-    if unfinished:
-        print(
-            f"nsim-collect: skipping {len(unfinished)} unfinished job(s): "
-            + ", ".join(j.name for j in unfinished),
-            file=sys.stderr,
-        )
+    if not sweep_dir.is_dir():
+        raise FileNotFoundError(f"no such sweep folder: {sweep_dir}")
+    done, _ = find_jobs(sweep_dir)
     frames = []
     for job in done:
         kpis = pd.read_csv(job / "kpis.csv")
@@ -94,6 +128,8 @@ def baseline_label(tidy: pd.DataFrame, baseline: str | None = None) -> str:
 
 def sweep_comparison(tidy: pd.DataFrame, baseline: str | None = None) -> pd.DataFrame:
     """Paired comparison of every job with the baseline job, by replication."""
+    from sim.experiment.compare import compare
+
     baseline = baseline_label(tidy, baseline)
     tidy = tidy.assign(label=label(tidy))
     wide = tidy.pivot_table(
@@ -106,11 +142,18 @@ def sweep_comparison(tidy: pd.DataFrame, baseline: str | None = None) -> pd.Data
 def write(
     sweep_dir: str | Path, baseline: str | None = None, report: bool = False
 ) -> dict[str, Path]:
-    """Collect ``sweep_dir`` and write the tidy and comparison tables into it."""
+    """Collect ``sweep_dir`` and write the job list, tidy and comparison tables into it."""
+    from sim.outputs.writers import atomic_write, write_table
+
     sweep_dir = Path(sweep_dir)
+    if not sweep_dir.is_dir():
+        raise FileNotFoundError(f"no such sweep folder: {sweep_dir}")
+    all_states = report_states(sweep_dir)
+    jobs = job_table(all_states)
+    atomic_write(sweep_dir / "sweep_jobs.csv", lambda p: jobs.to_csv(p, index=False))
     tidy = collect(sweep_dir)
     comp = sweep_comparison(tidy, baseline)
-    out: dict[str, Path] = {}
+    out: dict[str, Path] = {"sweep_jobs.csv": sweep_dir / "sweep_jobs.csv"}
     if report:
         from sim.report.html import write_sweep
 

@@ -5,23 +5,31 @@ initialisation (warm-up and initial conditions), run length, number of
 replications and how it was chosen; item 5 (implementation) for the software
 and versions, the random-number streams, the hardware and the run time. Every
 run writes these to ``run.json``, next to a hash of its configuration that
-resumed runs compare against.
+resumed runs compare against, and the code version: the package version, the
+git commit when run from a checkout, and a hash of the model's source, which
+also keys the cache of finished replications (a change to the code is never
+answered with results of the old code).
 """
 
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import json
 import os
 import platform
 import subprocess
+from collections.abc import Mapping
 from importlib import metadata
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sim.config.build import to_dict
 from sim.config.schema import Config
+
+if TYPE_CHECKING:
+    from sim.experiment.runner import RunResult
 
 #: settings that do not change results (excluded from the configuration hash)
 _NOT_RESULTS = {("run", "n_jobs"), ("run", "overwrite")}
@@ -45,12 +53,42 @@ def config_hash(*cfgs: Config, per_replication: bool = False) -> str:
     return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()[:16]
 
 
-def code_version() -> str:
-    """Package version, plus the git commit when run from a checkout."""
+def package_version() -> str:
+    """The installed package's version ("unknown" when run from an uninstalled tree)."""
     try:
-        version = metadata.version("neighbourhood-sim")
+        return metadata.version("neighbourhood-sim")
     except metadata.PackageNotFoundError:
-        version = "unknown"
+        return "unknown"
+
+
+@functools.cache
+def source_hash() -> str:
+    """Hash of every Python source file of the ``sim`` package (paths and contents).
+
+    Hashing the whole package rather than only the modules a replication
+    imports is simpler and errs on the safe side: a change anywhere under
+    ``sim/`` makes cached replications stale.
+    """
+    return tree_hash(Path(__file__).resolve().parents[1])
+
+
+def tree_hash(root: Path) -> str:
+    """Hash of the ``.py`` files under ``root``: their relative paths and contents."""
+    digest = hashlib.sha256()
+    for path in sorted(root.rglob("*.py")):
+        digest.update(path.relative_to(root).as_posix().encode() + b"\0")
+        digest.update(path.read_bytes() + b"\0")
+    return digest.hexdigest()[:16]
+
+
+def code_key() -> str:
+    """Package version and source hash: what cached replications are keyed on."""
+    return f"{package_version()}-{source_hash()}"
+
+
+@functools.cache
+def code_version() -> str:
+    """Package version, git commit (from a checkout) and the hash of the source."""
     repo = Path(__file__).resolve().parents[2]
     try:
         commit = subprocess.run(
@@ -62,7 +100,8 @@ def code_version() -> str:
         ).stdout.strip()
     except (OSError, subprocess.SubprocessError):
         commit = ""
-    return f"{version}+{commit}" if commit else version
+    git = f"git {commit}, " if commit else ""
+    return f"{package_version()} ({git}source {source_hash()})"
 
 
 def software_versions() -> dict[str, str]:
@@ -144,4 +183,56 @@ def stress_des(
             "5.4_system_specification": hardware(),
             "run_time_seconds": round(wall_seconds, 2),
         },
+    }
+
+
+def batch_metadata(
+    results: Mapping[str, RunResult],
+    baseline: str,
+    batch: Mapping[str, Any],
+    elapsed_seconds: float,
+) -> dict[str, Any]:
+    """The top-level ``run.json`` of a comparison: the batch as a whole.
+
+    Each scenario's own ``run.json`` (under ``scenarios/<name>/``) holds its
+    details; this one says what was compared, how, with which code and how long
+    it took, and carries ``batch_hash``, which a rerun in the same folder checks.
+    """
+    import datetime as _dt
+
+    base = results[baseline]
+    wall = float(sum(r.wall_seconds for res in results.values() for r in res.replications))
+    streams = sorted({s for res in results.values() for r in res.replications for s in r.streams})
+    run_cfg = base.config.run
+    return {
+        **batch,
+        "kind": "comparison",
+        "baseline": baseline,
+        "written": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
+        "scenarios": [
+            {
+                "name": name,
+                "description": res.config.description,
+                "config_hash": config_hash(res.config),
+                "replications": len(res.replications),
+                "folder": f"scenarios/{name}",
+            }
+            for name, res in results.items()
+        ],
+        "replications": len(base.replications),
+        "seed": run_cfg.seed,
+        "warmup_days": run_cfg.warmup_days,
+        "measured_days": run_cfg.measured_days,
+        "code_version": code_version(),
+        "software": software_versions(),
+        "wall_seconds_replications": round(wall, 2),
+        "elapsed_seconds": round(elapsed_seconds, 2),
+        "warnings": {name: res.warnings() for name, res in results.items()},
+        "stress_des": stress_des(
+            base.config,
+            len(base.replications),
+            wall,
+            streams,
+            replications_method=batch.get("replications_method", "fixed (run.replications)"),
+        ),
     }

@@ -8,6 +8,10 @@ The pipeline reads as single run -> replications -> summary table:
   processes: each replication has its own random streams, so the results are the
   same either way) and stacks the tables;
 * :meth:`RunResult.summary` gives mean and confidence interval per KPI.
+
+Finished replications can be kept in a cache folder (``cache_dir``) as plain
+data (see :mod:`sim.experiment.cache`) and are reused by a rerun only when both
+the configuration and the code version match.
 """
 
 from __future__ import annotations
@@ -20,7 +24,6 @@ from pathlib import Path
 import pandas as pd
 
 from sim.config.schema import Config
-from sim.experiment.stats import summarise
 from sim.model import CareSystemModel
 from sim.outputs.kpis import compute_kpis
 from sim.outputs.tables import daily_frame, events_frame, neighbourhood_frame
@@ -60,28 +63,27 @@ def run_replication(cfg: Config, replication: int = 0) -> ReplicationResult:
     )
 
 
-def _cache_path(cache_dir: Path, cfg: Config, replication: int) -> Path:
-    from sim.experiment.metadata import config_hash
-
-    key = config_hash(cfg, per_replication=True)
-    return cache_dir / f"{cfg.name}-{key}" / f"rep_{replication:05d}.pkl"
-
-
 def _run_cached(args: tuple[Config, int, Path | None]) -> ReplicationResult:
-    """Run one replication, or load it if a finished copy is in the cache."""
-    import pickle
+    """Run one replication, or load it if this code already finished it in the cache."""
+    from sim.experiment import cache
 
     cfg, r, cache_dir = args
     if cache_dir is None:
         return run_replication(cfg, r)
-    path = _cache_path(cache_dir, cfg, r)
-    if path.exists():
-        with path.open("rb") as f:
-            return pickle.load(f)
-    res = run_replication(cfg, r)
-    from sim.outputs.writers import atomic_write
+    path = cache.entry_path(Path(cache_dir), cfg, r)
+    if path.exists() and (res := cache.load(path)) is not None:
+        return res
+    return _run_and_store((cfg, r, path))
 
-    atomic_write(path, lambda p: p.write_bytes(pickle.dumps(res)))
+
+def _run_and_store(args: tuple[Config, int, Path | None]) -> ReplicationResult:
+    """Run one replication and, given a path, keep it there as plain data."""
+    cfg, r, path = args
+    res = run_replication(cfg, r)
+    if path is not None:
+        from sim.experiment import cache
+
+        cache.save(path, res)
     return res
 
 
@@ -116,6 +118,9 @@ class RunResult:
 
     def summary(self, confidence: float = 0.95) -> pd.DataFrame:
         """Mean, sd and confidence interval of every KPI across replications."""
+        # imported here: SciPy is slow to import and a worker process never needs it
+        from sim.experiment.stats import summarise
+
         return summarise(self.kpis, confidence)
 
     def save(
@@ -156,12 +161,28 @@ class RunResult:
         return notes
 
 
+class _NoBar:
+    """Stands in for a progress bar that is not shown (tqdm is not even imported:
+    in a notebook without ipywidgets, importing tqdm.auto warns)."""
+
+    def __enter__(self) -> _NoBar:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        return None
+
+    def update(self, n: int = 1) -> None:
+        return None
+
+
 def _progress(total: int, progress: bool | None, desc: str):
     """A tqdm bar on stderr; quiet unless asked for or attached to a terminal."""
+    show = sys.stderr.isatty() if progress is None else progress
+    if not show:
+        return _NoBar()
     from tqdm.auto import tqdm
 
-    show = sys.stderr.isatty() if progress is None else progress
-    return tqdm(total=total, desc=desc, unit="rep", disable=not show, file=sys.stderr)
+    return tqdm(total=total, desc=desc, unit="rep", file=sys.stderr)
 
 
 def run_many(
@@ -186,35 +207,45 @@ def run_many(
         backend: "loky" (local worker processes, via joblib) or "dask" (the
             current ``distributed.Client``, e.g. a LocalCluster in a notebook or a
             cluster's scheduler).
-        cache_dir: Keep each finished replication here (written atomically) and
-            reuse it on a rerun, so an interrupted batch redoes only what did not
-            finish. Entries are keyed by the configuration's hash.
+        cache_dir: Keep each finished replication here (as plain data, written
+            atomically) and reuse it on a rerun, so an interrupted batch redoes
+            only what did not finish. Entries are keyed by the configuration's
+            hash and the code version; reuse is reported on stderr.
     """
-    from joblib import Parallel, delayed
-
     names = [c.name for c in cfgs]
     if len(set(names)) != len(names):
-        raise ValueError(f"scenario names must be distinct: {names}")
-    jobs = []
+        twice = sorted({n for n in names if names.count(n) > 1})
+        raise ValueError(f"scenario names must be distinct; listed more than once: {twice}")
+    jobs: list[tuple[Config, int]] = []
     for cfg in cfgs:
         n = cfg.run.replications if replications is None else replications
         if n < 1:
             raise ValueError("replications must be >= 1")
-        jobs += [(cfg, r, None if cache_dir is None else Path(cache_dir)) for r in range(n)]
+        jobs += [(cfg, r) for r in range(n)]
+    found: dict[tuple[str, int], ReplicationResult] = {}
+    todo: list[tuple[Config, int, Path | None]] = [(c, r, None) for c, r in jobs]
+    if cache_dir is not None:
+        found, todo = _from_cache(Path(cache_dir), jobs)
     by_name: dict[str, list[ReplicationResult]] = {c.name: [] for c in cfgs}
+    for res in found.values():
+        by_name[res.scenario].append(res)
     workers = (os.cpu_count() or 1) if n_jobs == -1 else max(1, n_jobs)
     desc = names[0] if len(names) == 1 else f"{len(names)} scenarios"
-    with _progress(len(jobs), progress, desc) as bar:
-        if backend == "dask":
+    with _progress(len(todo), progress, desc) as bar:
+        if not todo:
+            results = iter(())
+        elif backend == "dask":
             from distributed import as_completed, get_client
 
-            futures = get_client().map(_run_cached, jobs, pure=False)
+            futures = get_client().map(_run_and_store, todo, pure=False)
             results = (f.result() for f in as_completed(futures))
-        elif workers == 1 or len(jobs) == 1:
-            results = (_run_cached(job) for job in jobs)
+        elif workers == 1 or len(todo) == 1:
+            results = (_run_and_store(job) for job in todo)
         else:
-            pool = Parallel(n_jobs=min(workers, len(jobs)), backend=backend, return_as="generator")
-            results = pool(delayed(_run_cached)(job) for job in jobs)
+            from joblib import Parallel, delayed
+
+            pool = Parallel(n_jobs=min(workers, len(todo)), backend=backend, return_as="generator")
+            results = pool(delayed(_run_and_store)(job) for job in todo)
         for res in results:
             by_name[res.scenario].append(res)
             bar.update(1)
@@ -223,15 +254,53 @@ def run_many(
     }
 
 
+def _from_cache(
+    cache_dir: Path, jobs: list[tuple[Config, int]]
+) -> tuple[dict[tuple[str, int], ReplicationResult], list[tuple[Config, int, Path | None]]]:
+    """Replications already in the cache, and the jobs still to run (with their paths)."""
+    from sim.experiment import cache
+
+    hit = cache.lookup(cache_dir, jobs)
+    if hit.found:
+        print(
+            f"nsim: reusing {len(hit.found)} finished replication(s) from {cache_dir} "
+            "(same configuration and code version)",
+            file=sys.stderr,
+        )
+    if hit.other_code:
+        print(
+            f"nsim: not reusing {hit.other_code} cached replication(s) of the same "
+            f"configuration in {cache_dir}: they were made by another code version",
+            file=sys.stderr,
+        )
+    if hit.pickles:
+        print(
+            f"nsim: ignoring {hit.pickles} replication(s) cached as pickle files by an "
+            f"older version in {cache_dir}; they are never loaded and will be redone",
+            file=sys.stderr,
+        )
+    todo = [
+        (cfg, r, cache.entry_path(cache_dir, cfg, r))
+        for cfg, r in jobs
+        if (cfg.name, r) not in hit.found
+    ]
+    return hit.found, todo
+
+
 def run(
-    cfg: Config, replications: int | None = None, n_jobs: int = 1, progress: bool | None = None
+    cfg: Config,
+    replications: int | None = None,
+    n_jobs: int | None = 1,
+    progress: bool | None = None,
 ) -> RunResult:
     """Run ``replications`` (default ``cfg.run.replications``) replications of ``cfg``.
 
     Args:
         cfg: Validated configuration.
         replications: Number of replications, numbered from 0.
-        n_jobs: Worker processes (1 = in this process; -1 = one per core).
+        n_jobs: Worker processes (1 = in this process; -1 = one per core;
+            None = ``cfg.run.n_jobs``).
         progress: Show a progress bar (default: only on a terminal).
     """
-    return run_many([cfg], replications, n_jobs, progress)[cfg.name]
+    jobs = cfg.run.n_jobs if n_jobs is None else n_jobs
+    return run_many([cfg], replications, jobs, progress)[cfg.name]

@@ -10,63 +10,143 @@
 ``nsim-capacity [SCENARIO] [OVERRIDES...] --param P --values 130,165,200``
     Total cost (with 95% CI) against one capacity and the cheapest value, with
     the share of bootstrap resamples in which each value is cheapest.
+
+Like ``nsim``, the tools that write files write them under ``outputs/``
+(``outputs/warmup/<scenario>/<timestamp>/``, ``outputs/capacity/<scenario>/
+<timestamp>/``) unless ``--out`` names another folder, never into the current
+folder; a mistake in the arguments or the configuration stops them before any
+simulation, with exit status 2.
 """
 
 from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 
 from sim.config import ConfigError, load_config
 
 DEFAULT_METRICS = "emergency_admissions,bed_days,dtoc_days"
 
 
+def _fail(prog: str, message: object) -> None:
+    print(f"{prog}: {message}", file=sys.stderr)
+    sys.exit(2)
+
+
+def output_folder(kind: str, scenario: str, out: str | None, prog: str) -> Path:
+    """The folder a tool writes to (``--out``, or a new one under ``outputs/``), made
+    now so that a folder that cannot be made stops the tool before it runs anything."""
+    import datetime as _dt
+
+    if out:
+        path = Path(out)
+    else:
+        stamp = _dt.datetime.now().strftime("%Y-%m-%d_%H-%M-%S")
+        path = Path("outputs") / kind / scenario / stamp
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        _fail(prog, f"--out: cannot create the folder {path}: {exc.strerror or exc}")
+    return path
+
+
+def _positive(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"got {value}; allowed: a whole number >= 1")
+    return value
+
+
+class _Parser(argparse.ArgumentParser):
+    """Arguments ``[SCENARIO] [OVERRIDES...]``: a first argument with ``=`` is an override."""
+
+    def parse_args(self, args=None, namespace=None):  # type: ignore[override]
+        ns = super().parse_args(args, namespace)
+        if "=" in ns.scenario:
+            ns.overrides = [ns.scenario, *ns.overrides]
+            ns.scenario = "baseline"
+        return ns
+
+
 def _parser(prog: str, doc: str) -> argparse.ArgumentParser:
-    ap = argparse.ArgumentParser(prog=prog, description=doc)
-    ap.add_argument("scenario", nargs="?", default="baseline")
+    ap = _Parser(prog=prog, description=doc)
+    ap.add_argument("scenario", nargs="?", default="baseline", help="a scenario (baseline)")
     ap.add_argument("overrides", nargs="*", help="Hydra-style overrides, e.g. beds.acute=420")
     return ap
 
 
 def warmup_main(argv: list[str] | None = None) -> None:
-    from sim.experiment.warmup import estimate_warmup
-
     ap = _parser("nsim-warmup", "Estimate the warm-up period by MSER-5 from pilot runs.")
-    ap.add_argument("--replications", type=int, default=5)
+    ap.add_argument("--replications", type=_positive, default=5)
     ap.add_argument("--years", type=float, default=1.0)
     ap.add_argument("--level", default="beds_occupied_mean")
-    ap.add_argument("--out", default="warmup_pilot.csv")
+    ap.add_argument(
+        "--out",
+        help="folder for warmup_pilot.csv (default outputs/warmup/<scenario>/<timestamp>)",
+    )
     args = ap.parse_args(argv)
+    if not args.years > 0:
+        _fail("nsim-warmup", f"--years: got {args.years}; allowed: a number > 0")
     try:
         cfg = load_config(args.scenario, args.overrides)
     except ConfigError as exc:
-        print(f"nsim-warmup: {exc}", file=sys.stderr)
-        sys.exit(2)
+        _fail("nsim-warmup", exc)
+    levels = _daily_levels(cfg)
+    if args.level not in levels:
+        import difflib
+
+        close = difflib.get_close_matches(args.level, levels, n=1)
+        hint = f" (did you mean {close[0]!r}?)" if close else ""
+        _fail(
+            "nsim-warmup", f"--level: got {args.level!r}; allowed: one of {', '.join(levels)}{hint}"
+        )
+    name = "warmup_pilot.csv"
+    folder = args.out
+    if args.out and args.out.endswith(".csv"):  # a file name, as earlier versions took
+        folder, name = str(Path(args.out).parent), Path(args.out).name
+    out = output_folder("warmup", args.scenario, folder, "nsim-warmup")
+    from sim.experiment.warmup import estimate_warmup
+    from sim.outputs.writers import atomic_write
+
     est = estimate_warmup(cfg, args.level, args.replications, args.years, n_jobs=-1)
-    est.series.to_csv(args.out, index=False)
+    path = out / name
+    atomic_write(path, lambda p: est.series.to_csv(p, index=False))
     print(
         f"MSER-5 warm-up for {args.level}: {est.warmup_days} days "
-        f"(pilot series in {args.out}); set run.warmup_days={est.warmup_days}"
+        f"(pilot series in {path}); set run.warmup_days={est.warmup_days}"
     )
 
 
-def replications_main(argv: list[str] | None = None) -> None:
-    from sim.experiment.replications import ci_method, sequential_for_config
+def _daily_levels(cfg) -> list[str]:
+    """Numeric columns of the daily table (from a one-day run: they depend on the services)."""
+    import dataclasses
 
+    from sim.experiment.runner import run_replication
+
+    day = dataclasses.replace(cfg.run, warmup_days=0, years=1 / 365, event_log=False)
+    daily = run_replication(dataclasses.replace(cfg, run=day), 0).daily
+    skip = {"day", "replication", "seed", "warmup"}
+    return [c for c in daily.columns if c not in skip and daily[c].dtype.kind in "iuf"]
+
+
+def replications_main(argv: list[str] | None = None) -> None:
     ap = _parser("nsim-replications", "Estimate how many replications a precision needs.")
     ap.add_argument(
         "--target", type=float, default=0.05, help="relative CI half-width wanted (0.05 = +/-5%%)"
     )
     ap.add_argument("--metrics", default=DEFAULT_METRICS)
-    ap.add_argument("--max", type=int, default=100, dest="max_replications")
+    ap.add_argument("--max", type=_positive, default=100, dest="max_replications")
     args = ap.parse_args(argv)
+    if not args.target > 0:
+        _fail("nsim-replications", f"--target: got {args.target}; allowed: a number > 0")
     metrics = [m.strip() for m in args.metrics.split(",") if m.strip()]
     try:
         cfg = load_config(args.scenario, args.overrides)
     except ConfigError as exc:
-        print(f"nsim-replications: {exc}", file=sys.stderr)
-        sys.exit(2)
+        _fail("nsim-replications", exc)
+    from sim.experiment.replications import ci_method, sequential_for_config
+
     res = sequential_for_config(cfg, metrics, args.target, max_replications=args.max_replications)
     print(ci_method(res.kpis, metrics, args.target).to_string(index=False))
     if res.met:
@@ -85,34 +165,38 @@ def replications_main(argv: list[str] | None = None) -> None:
 
 def capacity_main(argv: list[str] | None = None) -> None:
     """``nsim-capacity``: total cost against one downstream capacity."""
-    from pathlib import Path
-
-    from sim.costs import capacity_cost_curve
-    from sim.report import plots
-
     ap = _parser("nsim-capacity", "Search one capacity for the lowest total cost.")
     ap.add_argument("--param", default="discharge.reablement.capacity")
     ap.add_argument(
         "--values", default="130,145,165,185,210,240", help="comma-separated capacities to try"
     )
-    ap.add_argument("--replications", type=int, default=5)
-    ap.add_argument("--out", default="capacity_cost", help="folder for the table and plot")
+    ap.add_argument("--replications", type=_positive, default=5)
+    ap.add_argument(
+        "--out",
+        help="folder for the table and plot (default outputs/capacity/<scenario>/<timestamp>)",
+    )
     args = ap.parse_args(argv)
     try:
         values = [int(v) for v in args.values.split(",")]
-        load_config(args.scenario, args.overrides)  # validate before running anything
-    except (ValueError, ConfigError) as exc:
-        print(f"nsim-capacity: {exc}", file=sys.stderr)
-        sys.exit(2)
+    except ValueError:
+        _fail("nsim-capacity", f"--values: got {args.values!r}; allowed: whole numbers, a,b,c")
+    try:  # validate every value before running anything
+        for v in values:
+            load_config(args.scenario, [*args.overrides, f"{args.param}={v}"])
+    except ConfigError as exc:
+        _fail("nsim-capacity", exc)
+    out = output_folder("capacity", args.scenario, args.out, "nsim-capacity")
+    from sim.costs import capacity_cost_curve
+    from sim.outputs.writers import atomic_write
+    from sim.report import plots
+
     curve = capacity_cost_curve(
         lambda v: load_config(args.scenario, [*args.overrides, f"{args.param}={v}"]),
         args.param,
         values,
         replications=args.replications,
     )
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
-    curve.table.to_csv(out / "capacity_cost.csv", index=False)
+    atomic_write(out / "capacity_cost.csv", lambda p: curve.table.to_csv(p, index=False))
     plots.save(
         plots.capacity_cost(curve.table, args.param, curve.best_value), out / "capacity_cost.png"
     )

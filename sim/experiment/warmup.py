@@ -145,9 +145,7 @@ def rule_from_daily(
         by_level[level] = mser(diff)
     worst = max(by_level.values(), default=0)
     n = int(daily["replication"].nunique())
-    return WarmupRule(
-        7 * math.ceil(worst / 7), by_level, n, horizon_days, k, pd.DataFrame(series)
-    )
+    return WarmupRule(7 * math.ceil(worst / 7), by_level, n, horizon_days, k, pd.DataFrame(series))
 
 
 def warmup_rule(

@@ -146,9 +146,7 @@ def compute_kpis(model: CareSystemModel, info: RunInfo) -> dict[str, float]:
     k["mean_delayed_patients"] = k["dtoc_days"] / (T - W) if T > W else float("nan")
     for a in ("nhs", "social_care", "both"):
         # NHS England's "delayed beds" from April 2017: delayed days / days
-        k[f"mean_delayed_patients_{a}"] = (
-            k[f"dtoc_days_{a}"] / (T - W) if T > W else float("nan")
-        )
+        k[f"mean_delayed_patients_{a}"] = k[f"dtoc_days_{a}"] / (T - W) if T > W else float("nan")
     k["peak_delayed_patients"] = peak_of("delayed")
     for r in DELAY_REASONS:
         k[f"dtoc_days_reason_{r}"] = integral_days(f"delayed_reason:{r}")
