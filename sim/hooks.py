@@ -30,7 +30,8 @@ component that registers callables here (see :class:`sim.components.Component`):
 ``weekend_share``
     ``f(kind, patient) -> float | None``: weekend capacity share for
     ``"acute_discharge"`` or ``"downstream"`` for this patient (seven-day
-    working), ``None`` to keep the calendar's.
+    working), ``None`` to keep the calendar's; a share below the calendar's
+    own is ignored.
 """
 
 from __future__ import annotations

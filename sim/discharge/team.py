@@ -173,11 +173,12 @@ class DischargeTeam(Component):
         return 0 if u < c0 else 1 if u < c1 else 2 if u < c2 else 3
 
     def weekend_share(self, kind: str, p: Patient, base: float) -> float:
-        """Weekend share for this patient: an intervention's, else the calendar's."""
+        """Weekend share for this patient: the calendar's, or an intervention's if
+        that is higher (seven-day working raises weekend capacity, never lowers it)."""
         for hook in self.model.hooks.weekend_share:
             share = hook(kind, p)
             if share is not None:
-                return share
+                return share if share > base else base
         return base
 
     def transfer_hours(self, p: Patient, svc: DownstreamService) -> WorkingCalendar:

@@ -2,7 +2,8 @@
 
 Better Care Fund conditions asked for seven-day services to support discharge.
 This component raises the weekend capacity, as a share of weekday capacity, of
-three services separately:
+three services separately (to at least its shares: a service that already
+works more at weekends keeps its own share):
 
 * acute discharge - the share of patients who can leave the ward at weekends;
 * social-work assessment - the share of assessors working at weekends (hospital
@@ -55,4 +56,5 @@ class SevenDayWorking(Intervention):
         if first == float("inf"):
             return
         yield self.env.timeout(first)
-        self.model.discharge.assessment.weekend_share = self.cfg.assessment_weekend_share
+        team = self.model.discharge.assessment
+        team.weekend_share = max(team.weekend_share, self.cfg.assessment_weekend_share)
