@@ -243,13 +243,22 @@ def _task(cfg: Any, outdir: Path, multirun: bool, task_overrides: list[str]) -> 
     main = results[config.name]
     if method:
         batch["replications_method"] = method
+    if config.report:  # before run.json, whose presence marks the folder complete
+        from sim.report.html import write as write_report
+
+        write_report(
+            outdir / "report.html", results, config.name, title=f"neighbourhood-sim: {config.name}"
+        )
     effects = None
     if others:
         effects = _write_comparison(results, config.name, outdir, batch, started)
     else:
         main.save(outdir, overwrite=True, extra_meta=batch)
+    from sim.flows import offered_loads
+
     print(f"\nScenario: {config.name} - {config.description}")
-    print(f"{len(main.replications)} replications, measured over {run_cfg.measured_days} days\n")
+    print(f"{len(main.replications)} replications, measured over {run_cfg.measured_days} days")
+    print(offered_loads(config).summary() + "\n")
     print(kpi_table(main.summary()))
     for note in main.warnings():
         print(f"note: {note}")
@@ -259,11 +268,6 @@ def _task(cfg: Any, outdir: Path, multirun: bool, task_overrides: list[str]) -> 
         print()
         print(effects_table(effects, config.name))
     if config.report:
-        from sim.report.html import write as write_report
-
-        write_report(
-            outdir / "report.html", results, config.name, title=f"neighbourhood-sim: {config.name}"
-        )
         print(f"\nReport: {outdir / 'report.html'}")
     print(f"\nOutputs written to {outdir}")
 

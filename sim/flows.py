@@ -82,9 +82,19 @@ class Flows:
     admissions: float
     discharges: tuple[float, float, float, float]  # P0-P3
     services: dict[str, ServiceLoad] = field(default_factory=dict)
+    #: patients discharged alive a day who will be readmitted, per stratum
+    readmitted_by_stratum: np.ndarray = field(default_factory=lambda: np.zeros(0))
 
     def offered_loads(self) -> dict[str, float]:
         return {name: s.offered_load for name, s in self.services.items()}
+
+    def summary(self) -> str:
+        """One line for the console: each service's offered load."""
+        parts = []
+        for name, s in self.services.items():
+            note = " (clinical stays)" if name == "acute_beds" else ""
+            parts.append(f"{name.replace('_', ' ')} {s.offered_load:.2f}{note}")
+        return "offered load (arrivals a day x mean time held / capacity): " + ", ".join(parts)
 
     def as_dict(self) -> dict[str, object]:
         """Plain data for run metadata (rounded for reading)."""
@@ -125,6 +135,25 @@ def _held_days(model: CareSystemModel, stay_mean_days: float, stay_unit: np.ndar
     return (1 - r) * stay_mean_days + r * e_min
 
 
+def _mean_transfer_wait_days(model: CareSystemModel, pathway: int) -> float:
+    """Mean wait, once a place is ready, for an hour when the service admits and
+    the ward discharges: over the hours of the week, and over the weekend gates
+    of the service and the ward (each open at weekends for its share of patients)."""
+    team = model.discharge
+    svc = team.services[pathway]
+    p_svc, p_ward = svc.admits.weekend_share, team.hours.weekend_share
+    hours = np.arange(168) + 0.5
+    total = 0.0
+    for svc_weekend, p_a in ((True, p_svc), (False, 1.0 - p_svc)):
+        for ward_weekend, p_b in ((True, p_ward), (False, 1.0 - p_ward)):
+            if p_a * p_b == 0:
+                continue
+            cal = team.transfer_calendar[pathway, svc_weekend, ward_weekend]
+            waits = [cal.wait_until_open(float(h)) for h in hours]
+            total += p_a * p_b * float(np.mean(waits))
+    return total / 24.0
+
+
 def expected_flows(model: CareSystemModel) -> Flows:
     """Expected flows and offered loads of ``model``'s core services."""
     cfg = model.cfg
@@ -159,6 +188,7 @@ def expected_flows(model: CareSystemModel) -> Flows:
         attendances=float(attend.sum() + readmitted.sum()),
         admissions=float(admissions.sum()),
         discharges=tuple(float(x) for x in by_pathway.sum(axis=0)),  # type: ignore[arg-type]
+        readmitted_by_stratum=np.asarray(readmitted, dtype=float) * np.ones(n),
     )
     los_days = model.acute.mean_los_hours() / 24.0
     flows.services["acute_beds"] = ServiceLoad(
@@ -187,8 +217,9 @@ def expected_flows(model: CareSystemModel) -> Flows:
         held = _held_days(model, svc.cfg.stay_days.mean, unit)
         arrivals = by_pathway[:, k]
         total = float(arrivals.sum())
-        # a place is held while the start is arranged, then for the stay
-        held = held + svc.cfg.arrange_days.mean
+        # a place is held while the start is arranged and the patient waits for
+        # a day the service admits and the ward discharges, then for the stay
+        held = held + svc.cfg.arrange_days.mean + _mean_transfer_wait_days(model, k)
         flows.services[svc.name] = ServiceLoad(
             svc.name,
             total,

@@ -13,8 +13,9 @@ delayed. :class:`InitialState` puts that many patients into acute beds at time 0
   place - keeping their bed meanwhile.
 
 With ``acute_occupied: steady_state`` the number is the expected occupancy of
-the core flow before any delay (:mod:`sim.flows`). Downstream services are
-filled by their own ``initial_occupancy``.
+the core flow before any delay (:mod:`sim.flows`). Patients discharged in the
+readmission window before the start who will come back are scheduled too.
+Downstream services are filled by their own ``initial_occupancy``.
 """
 
 from __future__ import annotations
@@ -85,6 +86,7 @@ class InitialState(Component):
                 rng.choice(len(weights), size=n - n_delayed, p=weights),
             ]
         ).astype(int)
+        self._pending_readmissions()
         draws = factory.draw_block(strata)
         residual_h = self._residual_stays(strata, rng)
         u_path = rng.random(n)
@@ -103,19 +105,59 @@ class InitialState(Component):
                 self.env.process(model.inpatient(p))
         yield self.env.timeout(0)
 
-    def _residual_stays(self, strata: np.ndarray, rng: np.random.Generator) -> list[float]:
-        """Remaining stays (hours) of patients found in bed in a steady state.
+    def _pending_readmissions(self) -> None:
+        """Readmissions of patients discharged in the window before the start.
 
-        A patient found in bed is on a stay picked in proportion to its length
-        (length bias); a uniform share of it remains. Each patient's stay is
-        drawn from 32 candidates of their stratum's distribution weighted by length.
+        Patients in beds imply patients discharged in the days before, some of
+        whom come back: without them admissions start about a tenth low and
+        take months, through the longest stays, to recover. In a steady state
+        the returns still to come at time 0 number (readmissions a day) x (mean
+        time to readmission), their times follow the survival curve of the time
+        to readmission (the equilibrium residual), and their strata those of the
+        patients who are readmitted.
         """
+        model = self.model
+        if not model.readmission.enabled:
+            return
+        per_day = model.flows().readmitted_by_stratum
+        total = float(per_day.sum())
+        if total <= 0:
+            return
+        rng = model.streams.get("initial_state.readmissions")
+        rcfg = model.cfg.readmission
+        w, m = rcfg.window_days, rcfg.mean_days_to_readmission
+        grid = np.linspace(0.0, w, 2001)
+        # survival of an exponential truncated to the window (sim.readmission)
+        surv = 1.0 - np.expm1(-grid / m) / np.expm1(-w / m)
+        area = np.concatenate([[0.0], np.cumsum((surv[1:] + surv[:-1]) / 2 * np.diff(grid))])
+        n = int(rng.poisson(total * area[-1]))
+        days = np.sort(np.interp(rng.random(n), area / area[-1], grid))
+        strata = rng.choice(len(per_day), size=n, p=per_day / total)
+        factory = PatientFactory(
+            model.strata, model.streams, model.factory.draws, prefix="initial_readmission/"
+        )
+        for day, s in zip(days.tolist(), strata.tolist(), strict=True):
+            self.env.process(self._readmission(factory, int(s), day * 24.0))
+
+    def _readmission(
+        self, factory: PatientFactory, stratum: int, delay: float
+    ) -> Generator[Any, Any, None]:
+        yield self.env.timeout(delay)
+        model = self.model
+        pid = model.next_id()
+        q = factory.make_one(pid, pid, stratum, self.env.now)
+        q.readmission = True
+        self.rec.log(self.env.now, q.id, q.person, "readmission_return", "discharged before start")
+        model.readmission.arrive(q)
+
+    def _residual_stays(self, strata: np.ndarray, rng: np.random.Generator) -> list[float]:
+        """Remaining stays (hours) of patients found in bed in a steady state: the
+        length-biased stay of their stratum's distribution, a uniform share of it
+        left (:meth:`~sim.core.distributions.UnitSampler.residual`)."""
         from sim.core.distributions import sampler
 
         acute = self.model.cfg.acute
-        unit = sampler(acute.los_shape).from_uniform(rng.random((len(strata), 32)))
-        cum = np.cumsum(unit, axis=1)
-        pick = (cum < rng.random((len(strata), 1)) * cum[:, -1:]).sum(axis=1)
-        chosen = unit[np.arange(len(strata)), np.minimum(pick, unit.shape[1] - 1)]
+        n = len(strata)
+        unit = sampler(acute.los_shape).residual(rng.random(n), rng.random(n))
         mean_h = self.model.acute.mean_los_hours()[strata]
-        return (chosen * rng.random(len(strata)) * mean_h).tolist()
+        return (unit * mean_h).tolist()

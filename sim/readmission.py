@@ -51,6 +51,11 @@ class Readmissions(Component):
         q = model.readmission_factory.make_one(model.next_id(), p.person, p.stratum, self.env.now)
         q.readmission = True
         self.rec.log(self.env.now, q.id, q.person, "readmission_return", f"after episode {p.id}")
+        self.arrive(q)
+
+    def arrive(self, q: Patient) -> None:
+        """A readmitted patient ``q`` comes back now: to A&E, or straight to a bed."""
+        model = self.model
         if model.ae.enabled:
             model.enter(q)
             model.handle_attendance(q)

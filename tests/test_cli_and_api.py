@@ -127,7 +127,7 @@ def test_nsim_warmup_writes_under_outputs(tmp_path: Path) -> None:
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     cmd = [sys.executable, "-c", "from sim.experiment.tools import warmup_main; warmup_main()"]
     res = subprocess.run(
-        [*cmd, "--replications", "1", "--years", "0.02", "run.n_jobs=1"],
+        [*cmd, "--replications", "2", "--years", "1.05", "--horizon", "14", "run.n_jobs=1"],
         cwd=tmp_path,
         capture_output=True,
         text=True,
@@ -135,7 +135,8 @@ def test_nsim_warmup_writes_under_outputs(tmp_path: Path) -> None:
         timeout=300,
     )
     assert res.returncode == 0, res.stderr[-2000:]
-    (written,) = tmp_path.glob("outputs/warmup/baseline/*/warmup_pilot.csv")
+    (written,) = tmp_path.glob("outputs/warmup/baseline/*/warmup_rule.csv")
+    assert "set run.warmup_days=" in res.stdout
     assert [p.name for p in tmp_path.iterdir()] == ["outputs"]
     assert str(written.relative_to(tmp_path)) in res.stdout
     bad = subprocess.run(

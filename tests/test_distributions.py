@@ -34,3 +34,30 @@ def test_one_value_equals_the_vectorised_value(spec: Duration) -> None:
     one = np.array([sampler.one(x) for x in u.tolist()])
     np.testing.assert_array_max_ulp(one, many, maxulp=4)
     assert abs(many.mean() - 1) < 0.3  # mean-one family (loose: 200 draws)
+
+
+@pytest.mark.parametrize(
+    ("spec", "want"),
+    [
+        (Duration(mean=1, distribution="exponential"), 1.0),
+        (Duration(mean=1, distribution="lognormal", cv=0.8), (1 + 0.8**2) / 2),
+        (Duration(mean=1, distribution="gamma", cv=0.6), (1 + 0.6**2) / 2),
+        # E[S^2] / 2 with phases 0.5 (80%) and 3 (20%): (0.8 * 2 * 0.25 + 0.2 * 2 * 9) / 2
+        (Duration(mean=1, distribution="mixed_exponential"), 2.0),
+        (Duration(mean=1, distribution="fixed"), 0.5),
+    ],
+    ids=lambda x: getattr(x, "distribution", ""),
+)
+def test_remaining_stays_have_the_renewal_mean(spec: Duration, want: float) -> None:
+    """Stays in progress at a random time have E[S^2] / (2 E[S]) left on average
+    (the residual life of a renewal process), (1 + cv^2) / 2 for a mean-1 family.
+
+    200,000 draws: the standard error of the mean is below 0.006 for every family
+    here (sd at most ~2.8 for the mixed exponential's residual), so 3% is over
+    four standard errors; the candidate-weighting method used before fell 12%
+    short on the mixed exponential.
+    """
+    rng = np.random.default_rng(11)
+    r = UnitSampler(spec).residual(rng.random(200_000), rng.random(200_000))
+    assert r.min() >= 0
+    assert abs(r.mean() - want) < 0.03 * want, (r.mean(), want)

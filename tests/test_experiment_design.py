@@ -37,7 +37,8 @@ def test_estimate_warmup_on_the_model() -> None:
 
 
 def test_initial_state_starts_near_steady_state() -> None:
-    """Starting full (initial_state) gives steady occupancy from day 0; empty does not."""
+    """Starting full (a count, or steady_state, the default) gives steady occupancy
+    from day 0; empty does not."""
 
     def first_vs_later(*overrides: str) -> float:
         cfg = load_config("baseline", ["run.years=0.35", "run.warmup_days=0", *overrides])
@@ -47,8 +48,10 @@ def test_initial_state_starts_near_steady_state() -> None:
         )
 
     full = first_vs_later("initial_state.acute_occupied=370", "initial_state.delayed=35")
-    empty = first_vs_later()
+    steady = first_vs_later()
+    empty = first_vs_later("initial_state.acute_occupied=0")
     assert abs(full - 1) < 0.06
+    assert abs(steady - 1) < 0.08  # beds start with their clinical stays; delays build
     assert empty < 0.8
 
 

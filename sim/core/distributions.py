@@ -66,6 +66,37 @@ class UnitSampler:
             return np.ones_like(u)
         raise ValueError(f"unknown distribution {fam!r}")
 
+    def residual(self, u_length: np.ndarray, u_point: np.ndarray) -> np.ndarray:
+        """Mean-1-family *remaining* durations of those in progress at a random time.
+
+        A stay in progress is length-biased (a stay twice as long is twice as
+        likely to be found under way), and a uniform share of it remains. The
+        length-biased law of each family is drawn exactly: gamma(k) gives
+        gamma(k + 1), lognormal(mu, s) gives lognormal(mu + s^2, s), the
+        exponential gamma(2), and a phase of the mixed exponential is chosen in
+        proportion to its share of time (weight x mean). Sampling candidates in
+        proportion to their length instead falls short on heavy tails (by about
+        a tenth of the mean for the default stays).
+        """
+        u = np.asarray(u_length, dtype=float)
+        fam = self.family
+        if fam == "exponential":
+            biased = special.gammaincinv(2.0, u)
+        elif fam == "lognormal":
+            biased = np.exp(self.mu + self.sigma**2 + self.sigma * special.ndtri(u))
+        elif fam == "gamma":
+            biased = special.gammaincinv(self.shape + 1.0, u) / self.shape
+        elif fam == "mixed_exponential":
+            w = self.p_short * self.mean_short  # share of time in the short phase
+            short = u < w
+            v = np.clip(np.where(short, u / w, (u - w) / (1.0 - w)), 0.0, 1.0 - 1e-16)
+            biased = special.gammaincinv(2.0, v) * np.where(short, self.mean_short, self.mean_long)
+        elif fam == "fixed":
+            biased = np.ones_like(u)
+        else:
+            raise ValueError(f"unknown distribution {fam!r}")
+        return biased * np.asarray(u_point, dtype=float)
+
     def one(self, u: float) -> float:
         """One mean-1 variate from one uniform: the value :meth:`from_uniform` gives.
 

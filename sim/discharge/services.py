@@ -85,12 +85,9 @@ class DownstreamService:
         """Process holding ``n`` places taken at time 0, each for a residual stay."""
         if n == 0:
             return None
-        # residual life of a renewal process in steady state: pick stays in
-        # proportion to their length (length bias), then a uniform point within
-        pool = self.unit.from_uniform(rng.random(20 * n)) * self.mean_stay_hours
-        total = pool.sum()
-        chosen = rng.choice(pool, size=n, p=pool / total) if total > 0 else pool[:n]
-        residual = np.sort(chosen * rng.random(n))
+        # residual life of a renewal process in steady state: length-biased
+        # stays, a uniform share of each left
+        residual = np.sort(self.unit.residual(rng.random(n), rng.random(n)) * self.mean_stay_hours)
         return self._hold(residual.tolist())
 
     def _hold(self, residuals: list[float]) -> Generator[Any, Any, None]:

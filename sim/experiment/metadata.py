@@ -200,6 +200,8 @@ def batch_metadata(
     """
     import datetime as _dt
 
+    from sim.flows import offered_loads
+
     base = results[baseline]
     wall = float(sum(r.wall_seconds for res in results.values() for r in res.replications))
     streams = sorted({s for res in results.values() for r in res.replications for s in r.streams})
@@ -228,6 +230,8 @@ def batch_metadata(
         "wall_seconds_replications": round(wall, 2),
         "elapsed_seconds": round(elapsed_seconds, 2),
         "warnings": {name: res.warnings() for name, res in results.items()},
+        # the offered load of each core service in the baseline (sim/flows.py)
+        "expected_flows": offered_loads(base.config).as_dict(),
         "stress_des": stress_des(
             base.config,
             len(base.replications),

@@ -1,8 +1,10 @@
 """Command-line helpers for experiment design: warm-up and replications.
 
 ``nsim-warmup [SCENARIO] [OVERRIDES...]``
-    Pilot runs with no warm-up; MSER-5 on daily bed occupancy. Prints the
-    suggested ``run.warmup_days`` and writes the pilot series as CSV.
+    Pilot runs with no warm-up; the warm-up rule (MSER-5 on the seasonal
+    differences of beds, delays, boarding and short-stay services; see
+    :mod:`sim.experiment.warmup`). Prints the measured ``run.warmup_days`` and
+    writes the difference series as CSV.
 ``nsim-replications [SCENARIO] [OVERRIDES...] --target 0.05 --metrics a,b``
     The Hoad-Robinson-Davies sequential algorithm (replications added one at a
     time until every metric's 95% CI half-width is within the target, with a
@@ -77,44 +79,68 @@ def _parser(prog: str, doc: str) -> argparse.ArgumentParser:
 
 
 def warmup_main(argv: list[str] | None = None) -> None:
-    ap = _parser("nsim-warmup", "Estimate the warm-up period by MSER-5 from pilot runs.")
-    ap.add_argument("--replications", type=_positive, default=5)
-    ap.add_argument("--years", type=float, default=1.0)
-    ap.add_argument("--level", default="beds_occupied_mean")
+    from sim.experiment.warmup import RULE_LEVELS, SEASON_DAYS
+
+    ap = _parser(
+        "nsim-warmup",
+        "Measure the warm-up a scenario needs: MSER-5 on seasonal differences of pilot runs.",
+    )
+    ap.add_argument("--replications", type=_positive, default=8)
+    ap.add_argument("--years", type=float, default=3.0, help="length of each pilot run")
+    ap.add_argument(
+        "--horizon",
+        type=_positive,
+        default=SEASON_DAYS,
+        help="days at the start in which to look for initial bias (default 364)",
+    )
+    ap.add_argument(
+        "--level",
+        action="append",
+        help=f"daily series to check (repeatable; default: {', '.join(RULE_LEVELS)})",
+    )
     ap.add_argument(
         "--out",
-        help="folder for warmup_pilot.csv (default outputs/warmup/<scenario>/<timestamp>)",
+        help="folder for warmup_rule.csv (default outputs/warmup/<scenario>/<timestamp>)",
     )
     args = ap.parse_args(argv)
-    if not args.years > 0:
-        _fail("nsim-warmup", f"--years: got {args.years}; allowed: a number > 0")
+    need = (SEASON_DAYS + args.horizon) / 365.0
+    if not args.years >= need:
+        _fail(
+            "nsim-warmup",
+            f"--years: got {args.years}; allowed: a number >= {need:.3g} (364 days to a later "
+            f"season, plus --horizon {args.horizon} days)",
+        )
     try:
         cfg = load_config(args.scenario, args.overrides)
     except ConfigError as exc:
         _fail("nsim-warmup", exc)
     levels = _daily_levels(cfg)
-    if args.level not in levels:
-        import difflib
+    wanted = tuple(args.level or [lv for lv in RULE_LEVELS if lv in levels])
+    for level in wanted:
+        if level not in levels:
+            import difflib
 
-        close = difflib.get_close_matches(args.level, levels, n=1)
-        hint = f" (did you mean {close[0]!r}?)" if close else ""
-        _fail(
-            "nsim-warmup", f"--level: got {args.level!r}; allowed: one of {', '.join(levels)}{hint}"
-        )
-    name = "warmup_pilot.csv"
+            close = difflib.get_close_matches(level, levels, n=1)
+            hint = f" (did you mean {close[0]!r}?)" if close else ""
+            _fail(
+                "nsim-warmup", f"--level: got {level!r}; allowed: one of {', '.join(levels)}{hint}"
+            )
+    name = "warmup_rule.csv"
     folder = args.out
     if args.out and args.out.endswith(".csv"):  # a file name, as earlier versions took
         folder, name = str(Path(args.out).parent), Path(args.out).name
     out = output_folder("warmup", args.scenario, folder, "nsim-warmup")
-    from sim.experiment.warmup import estimate_warmup
+    from sim.experiment.warmup import warmup_rule
     from sim.outputs.writers import atomic_write
 
-    est = estimate_warmup(cfg, args.level, args.replications, args.years, n_jobs=-1)
+    rule = warmup_rule(
+        cfg, args.replications, args.years, args.horizon, wanted, n_jobs=cfg.run.n_jobs
+    )
     path = out / name
-    atomic_write(path, lambda p: est.series.to_csv(p, index=False))
+    atomic_write(path, lambda p: rule.series.to_csv(p, index=False))
     print(
-        f"MSER-5 warm-up for {args.level}: {est.warmup_days} days "
-        f"(pilot series in {path}); set run.warmup_days={est.warmup_days}"
+        f"{rule.describe()}\n(seasonal differences in {path}); "
+        f"set run.warmup_days={rule.warmup_days} or more"
     )
 
 
