@@ -260,8 +260,9 @@ def _task(cfg: Any, outdir: Path, multirun: bool, task_overrides: list[str]) -> 
     print(f"{len(main.replications)} replications, measured over {run_cfg.measured_days} days")
     print(offered_loads(config).summary() + "\n")
     print(kpi_table(main.summary()))
-    for note in main.warnings():
-        print(f"note: {note}")
+    for note in [*main.warnings(), main.end_state()]:
+        if note:
+            print(f"note: {note}")
     if effects is not None:
         from sim.experiment.compare import effects_table
 

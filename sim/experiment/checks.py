@@ -110,7 +110,7 @@ def precision_notes(
         width = (
             "cannot be estimated from one replication"
             if math.isinf(d) and n < 2
-            else (f"is +/-{100 * d:.0f}% of its mean" if math.isfinite(d) else "is unbounded")
+            else (f"is +/-{100 * d:.1f}% of its mean" if math.isfinite(d) else "is unbounded")
         )
         notes.append(
             f"precision: the {100 * confidence:g}% CI of {m} {width}, wider than the "

@@ -220,11 +220,12 @@ def headline(
 # --- effects in words: shared by the console and the HTML report -----------------------
 
 
-def _mag(metric: str, x: float, unit: bool = True) -> str:
-    """The size of a change of ``metric`` without its sign."""
+def _mag(metric: str, x: float, unit: bool = True, ref: float | None = None) -> str:
+    """The size of a change of ``metric`` without its sign (``ref``: the other end of
+    a range, for money's unit)."""
     k = fmt.kind(metric)
     if k == "gbp":
-        return fmt.gbp(abs(x), symbol=unit)
+        return fmt.gbp(abs(x), symbol=unit, ref=ref)
     if k == "share":
         text = fmt.pp(x)
         return text if unit else text.removesuffix(" pp")
@@ -235,7 +236,7 @@ def _pair(metric: str, a: float, b: float) -> str:
     """Two sizes of the same sign as a range, the unit written once ("GBP 1.41m to 3.51m")."""
     k = fmt.kind(metric)
     if k == "gbp":
-        return f"{_mag(metric, a)} to {_mag(metric, b, unit=False)}"
+        return f"{_mag(metric, a, ref=b)} to {_mag(metric, b, unit=False, ref=a)}"
     return f"{_mag(metric, a, unit=k != 'share')} to {_mag(metric, b)}"
 
 
@@ -277,8 +278,8 @@ def ci_text(metric: str, lo: float, hi: float, word: bool = True) -> str:
         return _pair(metric, lo, hi) + (f" {e.good}" if word else "")
     if hi < 0:
         return _pair(metric, -hi, -lo) + (f" {e.bad}" if word else "")
-    low = "0" if lo == 0 else f"{_mag(metric, lo)} {e.bad}"
-    high = "0" if hi == 0 else f"{_mag(metric, hi)} {e.good}"
+    low = "0" if lo == 0 else f"{_mag(metric, lo, ref=hi)} {e.bad}"
+    high = "0" if hi == 0 else f"{_mag(metric, hi, ref=lo)} {e.good}"
     return f"{low} to {high}"
 
 

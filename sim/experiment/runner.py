@@ -132,10 +132,10 @@ class RunResult:
         return write_run(self, outdir, overwrite=overwrite, extra_meta=extra_meta)
 
     def warnings(self) -> list[str]:
-        """Plain-language notes a user should see (e.g. patients left inside)."""
+        """Plain-language warnings a user must see: overload, gridlock, no demand,
+        imprecise headline KPIs."""
         from sim.experiment.checks import gridlocked, overloads, precision_notes
 
-        n = len(self.replications)
         kpis = self.kpis
         days = self.config.run.measured_days
         notes = [o.note() for o in overloads(kpis, days)]
@@ -144,21 +144,30 @@ class RunResult:
             notes.append(f"gridlock: {why}; the hospital cannot admit its emergencies")
         if float(kpis["crises"].sum()) == 0 and self.config.demand.mode == "crises":
             notes.append("no demand: no crises arose (check population and crisis rates)")
+        prec = self.config.run.until_precision
+        notes += precision_notes(kpis, prec.metrics, prec.target)
+        return notes
+
+    def end_state(self) -> str:
+        """Patients still inside when the run ended, on average, by place ("" if none).
+
+        Not a warning: a run that stops at a date always finds patients in beds
+        and services; they are counted (``end_*`` KPIs), never dropped.
+        """
+        n = len(self.replications)
         totals: dict[str, float] = {}
         for r in self.replications:
             for k, v in r.in_system.items():
                 totals[k] = totals.get(k, 0) + v / n
-        if sum(totals.values()) > 0:
-            where = ", ".join(
-                f"{v:.0f} {k.removeprefix('in_').replace('_', ' ')}" for k, v in totals.items() if v
-            )
-            notes.append(
-                f"on average {sum(totals.values()):.0f} patients were still in the system when "
-                f"the run ended ({where}); they are counted in the end_* KPIs, not dropped"
-            )
-        prec = self.config.run.until_precision
-        notes += precision_notes(kpis, prec.metrics, prec.target)
-        return notes
+        if sum(totals.values()) <= 0:
+            return ""
+        where = ", ".join(
+            f"{v:.0f} {k.removeprefix('in_').replace('_', ' ')}" for k, v in totals.items() if v
+        )
+        return (
+            f"on average {sum(totals.values()):.0f} patients were still in the system when "
+            f"the run ended ({where}); they are counted in the end_* KPIs, not dropped"
+        )
 
 
 class _NoBar:

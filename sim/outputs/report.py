@@ -92,16 +92,22 @@ def pp(x: float) -> str:
     return rounded(abs(100 * x), 1) + " pp"
 
 
-def gbp(x: float, symbol: bool = True) -> str:
-    """Money: whole pounds below 10,000, then thousands ("866k"), then millions ("2.65m")."""
+def gbp(x: float, symbol: bool = True, ref: float | None = None) -> str:
+    """Money: whole pounds below 10,000, then thousands ("866k"), then millions ("2.65m").
+
+    ``ref``: another amount shown beside this one (the other end of a range); the
+    larger of the two sets the unit, so a range reads "GBP 5k to 143k", not
+    "GBP 4,908 to 143k".
+    """
     a = abs(x)
-    if round(a) < 10_000:
+    size = a if ref is None or missing(ref) else max(a, abs(ref))
+    if round(size) < 10_000:
         text = rounded(a, 0)
-    elif round(a / 1e3) < 1_000:
+    elif round(size / 1e3) < 1_000:
         text = f"{a / 1e3:,.0f}k"
     else:
-        m = a / 1e6
-        text = f"{m:,.{2 if m < 10 else 1 if m < 100 else 0}f}m"
+        m, big = a / 1e6, size / 1e6
+        text = f"{m:,.{2 if big < 10 else 1 if big < 100 else 0}f}m"
     sign = "-" if x < 0 and text not in ("0", "<1") else ""
     return f"{sign}GBP {text}" if symbol else sign + text
 
@@ -139,7 +145,7 @@ def value_range(metric: str, lo: float, hi: float, mean: float | None = None) ->
     if missing(lo) or missing(hi):
         return ""
     if kind(metric) == "gbp":
-        return f"{gbp(lo)} to {gbp(hi, symbol=False)}"
+        return f"{gbp(lo, ref=hi)} to {gbp(hi, symbol=False, ref=lo)}"
     return f"{value(metric, lo, mean)} to {value(metric, hi, mean)}"
 
 

@@ -154,6 +154,7 @@ def write_run(
         "wall_seconds_total": wall,
         "wall_seconds_by_replication": [round(r.wall_seconds, 3) for r in result.replications],
         "warnings": result.warnings(),
+        "end_state": result.end_state(),
         **(extra_meta or {}),
     }
     from sim.flows import offered_loads
