@@ -63,11 +63,26 @@ def test_expected_flows_match_a_simulated_year(year, kpi, expected) -> None:
 
 
 def test_steady_state_start_leaves_no_initial_dip() -> None:
-    """Downstream services that start at their expected occupancy stay near it:
-    the first measured month's mean is within 10% of the year's."""
-    cfg = load_config("baseline", ["run.years=0.25", "run.warmup_days=0", "run.replications=3"])
-    daily = run(cfg, n_jobs=2).daily
-    for svc in ("reablement", "intermediate_care", "care_home"):
-        busy = offered_loads(cfg).services[svc].busy
-        first = daily.loc[daily["day"] < 30, f"{svc}_occupied_mean"].mean()
-        assert abs(first - busy) < 0.1 * busy, (svc, first, busy)
+    """Downstream services that start at their expected occupancy stay near it.
+
+    Over the first month their mean is within 15% of the expected occupancy (the
+    discharge pipeline starts empty, so a few days' arrivals are late), where
+    services that start empty are below 60% of it.
+    """
+    base = ["run.years=0.1", "run.warmup_days=0", "run.replications=3"]
+
+    def first_month(*overrides: str) -> dict[str, float]:
+        cfg = load_config("baseline", [*base, *overrides])
+        daily = run(cfg, n_jobs=2).daily
+        first = daily[daily["day"] < 30]
+        return {s: first[f"{s}_occupied_mean"].mean() for s in SERVICES}
+
+    busy = {s: offered_loads(load_config("baseline")).services[s].busy for s in SERVICES}
+    steady = first_month()
+    empty = first_month(*(f"discharge.{s}.initial_occupancy=0" for s in SERVICES))
+    for s in SERVICES:
+        assert abs(steady[s] - busy[s]) < 0.15 * busy[s], (s, steady[s], busy[s])
+        assert empty[s] < 0.6 * busy[s], (s, empty[s], busy[s])
+
+
+SERVICES = ("reablement", "intermediate_care", "care_home")
