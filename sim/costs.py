@@ -34,7 +34,14 @@ HOLDERS: tuple[str, ...] = get_args(Holder)
 
 
 def quantities(cfg: Config, k: dict[str, float], window: KpiWindow) -> dict[str, float]:
-    """Units of each cost line used over the measured period."""
+    """Units of each cost line used over the measured period.
+
+    Downstream places are paid for every commissioned place a day (block) or for
+    every occupied place a day (spot); a place counts as occupied from when it is
+    reserved, so under spot contracts the days a patient still waits in hospital
+    for the start are paid to the service too, as providers charge for a bed
+    held for an agreed admission.
+    """
     days = window.days
     block = cfg.costs.downstream_contract == "block"
     d = cfg.discharge

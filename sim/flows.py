@@ -84,6 +84,8 @@ class Flows:
     services: dict[str, ServiceLoad] = field(default_factory=dict)
     #: patients discharged alive a day who will be readmitted, per stratum
     readmitted_by_stratum: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    #: emergency admissions a day (readmissions included), per stratum
+    admissions_by_stratum: np.ndarray = field(default_factory=lambda: np.zeros(0))
 
     def offered_loads(self) -> dict[str, float]:
         return {name: s.offered_load for name, s in self.services.items()}
@@ -137,12 +139,23 @@ def _held_days(model: CareSystemModel, stay_mean_days: float, stay_unit: np.ndar
 
 def _mean_transfer_wait_days(model: CareSystemModel, pathway: int) -> float:
     """Mean wait, once a place is ready, for an hour when the service admits and
-    the ward discharges: over the hours of the week, and over the weekend gates
-    of the service and the ward (each open at weekends for its share of patients)."""
+    the ward discharges, over the weekend gates of the service and the ward (each
+    open at weekends for its share of patients).
+
+    When a place is ready depends on what came before: after an arrangement of
+    random length (care homes, intermediate care) at any hour of the week;
+    without one (reablement), when the patient is declared fit on a ward round
+    (``discharge.review``), most of them already assessed. Averaging over the
+    whole week for reablement put its wait at twice the simulated one.
+    """
     team = model.discharge
     svc = team.services[pathway]
     p_svc, p_ward = svc.admits.weekend_share, team.hours.weekend_share
-    hours = np.arange(168) + 0.5
+    week = np.arange(168) + 0.5  # hours of the run's first week
+    hours = week
+    if svc.cfg.arrange_days.mean == 0:
+        rounds = np.array([h for h in week if team.review.wait_until_open(float(h)) == 0])
+        hours = rounds if rounds.size else week
     total = 0.0
     for svc_weekend, p_a in ((True, p_svc), (False, 1.0 - p_svc)):
         for ward_weekend, p_b in ((True, p_ward), (False, 1.0 - p_ward)):
@@ -189,6 +202,7 @@ def expected_flows(model: CareSystemModel) -> Flows:
         admissions=float(admissions.sum()),
         discharges=tuple(float(x) for x in by_pathway.sum(axis=0)),  # type: ignore[arg-type]
         readmitted_by_stratum=np.asarray(readmitted, dtype=float) * np.ones(n),
+        admissions_by_stratum=np.asarray(admissions, dtype=float),
     )
     los_days = model.acute.mean_los_hours() / 24.0
     flows.services["acute_beds"] = ServiceLoad(

@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from sim.components import Component
-from sim.patient import PatientFactory, per_stratum
+from sim.patient import PatientFactory
 
 if TYPE_CHECKING:
     from sim.model import CareSystemModel
@@ -55,15 +55,10 @@ class InitialState(Component):
         return (self.populate(),)
 
     def _bed_use_weights(self) -> np.ndarray:
-        """Each stratum's share of bed use: attenders admitted x mean stay."""
-        m, cfg, strata = self.model, self.model.cfg, self.model.strata
-        admit = per_stratum(
-            strata,
-            cfg.ae.admit_probability.as_tuple(),
-            care_home=cfg.ae.care_home_admit_probability,
-        )
-        attend = 1.0 - (np.asarray(m.community.share) if m.community.enabled else 0.0)
-        w = m.demand.stratum_rate_per_year * attend * admit * m.acute.mean_los_hours()
+        """Each stratum's share of bed use: admissions (readmissions included, or
+        direct admissions) x mean stay, from the expected flows."""
+        m = self.model
+        w = m.flows().admissions_by_stratum * m.acute.mean_los_hours()
         return w / w.sum() if w.sum() > 0 else np.full(len(w), 1 / len(w))
 
     def populate(self) -> Generator[Any, Any, None]:
@@ -158,6 +153,7 @@ class InitialState(Component):
 
         acute = self.model.cfg.acute
         n = len(strata)
-        unit = sampler(acute.los_shape).residual(rng.random(n), rng.random(n))
+        u = rng.random((n, 2))  # a pair per patient: patient i keeps its stay if n changes
+        unit = sampler(acute.los_shape).residual(u[:, 0], u[:, 1])
         mean_h = self.model.acute.mean_los_hours()[strata]
         return (unit * mean_h).tolist()

@@ -48,9 +48,8 @@ def test_boarding_is_costed() -> None:
 
 
 def test_gridlocked_capacity_is_infeasible_not_cheapest() -> None:
-    """With far too few reablement places the hospital fills with delayed patients,
-    admissions queue in A&E and total cost falls (fewer patients get a bed).
-    That value is marked infeasible and never chosen as the cheapest."""
+    """With far too few reablement places the hospital fills with delayed patients
+    and admissions queue in A&E: that value is infeasible and never the cheapest."""
     base = ["run.years=0.3", "run.warmup_days=28"]
     curve = capacity_cost_curve(
         lambda v: load_config("baseline", [*base, f"discharge.reablement.capacity={v}"]),
@@ -64,3 +63,32 @@ def test_gridlocked_capacity_is_infeasible_not_cheapest() -> None:
     assert t.loc[40.0, "infeasible_because"]
     assert t.loc[178.0, "feasible"] and t.loc[260.0, "feasible"]
     assert curve.best_value != 40.0
+
+
+def test_turning_emergencies_away_is_infeasible_even_when_cheapest() -> None:
+    """When a full hospital diverts admissions (beds.when_full: divert) nobody
+    boards, so gridlock does not cost more: with 40 reablement places the total
+    cost is the lowest of all, because most emergencies go elsewhere. The curve
+    must call it infeasible and choose among the others."""
+    base = ["run.years=0.25", "run.warmup_days=28", "beds.when_full=divert"]
+    curve = capacity_cost_curve(
+        lambda v: load_config("baseline", [*base, f"discharge.reablement.capacity={v}"]),
+        "discharge.reablement.capacity",
+        [40, 178],
+        replications=2,
+        n_jobs=2,
+    )
+    t = curve.table.set_index("value")
+    assert t.loc[40.0, "mean"] < t.loc[178.0, "mean"], t  # cheapest on cost alone
+    assert not t.loc[40.0, "feasible"], t
+    assert curve.best_value == 178.0
+
+
+def test_diverting_a_twentieth_of_admissions_is_gridlock() -> None:
+    import pandas as pd
+
+    from sim.experiment.checks import gridlocked
+
+    k = pd.DataFrame({"emergency_admissions": [1000.0, 1000.0], "admissions_diverted": [40, 70]})
+    assert "turned away" in gridlocked(k, 365)
+    assert gridlocked(k.assign(admissions_diverted=[10, 20]), 365) is None

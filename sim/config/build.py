@@ -116,11 +116,19 @@ class _Builder:
             non_none = [a for a in args if a is not type(None)]
             if len(non_none) == 1:
                 return self.convert(non_none[0], value, path, meta)
+            trials = []
             for arg in non_none:
                 trial = _Builder()
                 out = trial.convert(arg, value, path, meta)
                 if not trial.problems:
                     return out
+                trials.append((arg, trial))
+            # a mapping given for the one mapping-shaped alternative: its own problems
+            # (shares that do not sum to 1, ...) say more than "allowed: a or b"
+            shaped = [t for a, t in trials if dataclasses.is_dataclass(a)]
+            if isinstance(value, Mapping) and len(shaped) == 1:
+                self.problems.extend(shaped[0].problems)
+                return _MISSING
             bounds = _bounds_text(meta)
             names = [
                 f"{_type_name(a)} {bounds}" if a in (int, float) and bounds else _type_name(a)

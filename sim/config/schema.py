@@ -414,6 +414,18 @@ class AssessmentConfig:
     plan_ahead_share: float = num(0.0, ge=0, le=1)
     plan_ahead_hours: float = num(0.0, ge=0, units="hours before the end of the acute stay")
 
+    def check(self, path: str) -> list[ConfigProblem]:
+        if self.plan_ahead_share > 0 and self.plan_ahead_hours == 0:
+            return [
+                ConfigProblem(
+                    f"{path}.plan_ahead_hours",
+                    0,
+                    "hours > 0 when plan_ahead_share > 0 (how long before the stay is "
+                    "expected to end the ward asks for the assessment)",
+                )
+            ]
+        return []
+
 
 #: NHS England's reasons for a delayed transfer of care (monthly DTOC collection,
 #: codes A to I, with D split into residential and nursing homes), as column keys
@@ -441,6 +453,13 @@ DELAY_REASONS: tuple[str, ...] = (
     "disputes",
     "housing",
 )
+#: the reasons for which a patient waits for a place in a downstream service
+PlaceReason = Literal[
+    "further_non_acute_nhs_care",
+    "residential_home",
+    "nursing_home",
+    "care_package_in_own_home",
+]
 #: NHS England's letter for each reason
 DELAY_REASON_CODES: dict[str, str] = dict(
     zip(DELAY_REASONS, ("A", "B", "C", "D(i)", "D(ii)", "E", "F", "G", "H", "I"), strict=True)
@@ -502,7 +521,7 @@ class DownstreamServiceConfig:
     admits: Calendar = field(default_factory=Calendar)
     initial_occupancy: float | Literal["steady_state"] = num("steady_state", ge=0, le=1)
     arrange_days: Duration = field(default_factory=lambda: Duration(mean=0.0))
-    delay_reason: DelayReason = "care_package_in_own_home"
+    delay_reason: PlaceReason = "care_package_in_own_home"
     nursing_share: float = num(0.0, ge=0, le=1)
     attribution: Attribution | AttributionShares = "social_care"
 
@@ -579,6 +598,20 @@ class DischargeConfig:
     intermediate_care: DownstreamServiceConfig
     care_home: DownstreamServiceConfig
     other_delays: OtherDelays
+
+    def check(self, path: str) -> list[ConfigProblem]:
+        problems = []
+        for name in ("reablement", "intermediate_care"):
+            share = getattr(self, name).nursing_share
+            if share != 0:
+                problems.append(
+                    ConfigProblem(
+                        f"{path}.{name}.nursing_share",
+                        share,
+                        "0: only care homes split their waits into residential and nursing",
+                    )
+                )
+        return problems
 
 
 @dataclass(frozen=True, slots=True)

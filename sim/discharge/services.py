@@ -87,7 +87,9 @@ class DownstreamService:
             return None
         # residual life of a renewal process in steady state: length-biased
         # stays, a uniform share of each left
-        residual = np.sort(self.unit.residual(rng.random(n), rng.random(n)) * self.mean_stay_hours)
+        # a pair of uniforms per occupant, so occupant i keeps its stay if n changes
+        u = rng.random((n, 2))
+        residual = np.sort(self.unit.residual(u[:, 0], u[:, 1]) * self.mean_stay_hours)
         return self._hold(residual.tolist())
 
     def _hold(self, residuals: list[float]) -> Generator[Any, Any, None]:

@@ -107,6 +107,7 @@ class DischargeTeam(Component):
         self.cum_pathway = self._pathway_table()
         #: discharges counted by pathway (P0-P3), also by interventions
         self.n_discharges = [self.rec.counter(f"discharges_{pw}") for pw in PATHWAYS]
+        self.n_assessments = self.rec.counter("assessments")
         # the callback ending a downstream stay, bound once
         self._after_stay: Callable[[Call], None] = self._end_downstream_stay
         #: expected flows of the core services, worked out when the run starts
@@ -229,14 +230,22 @@ class DischargeTeam(Component):
     def _assess_ahead(self, p: Patient, wait: float) -> Generator[Any, Any, None]:
         if wait > 0:
             yield self.env.timeout(wait)
-        yield from self._assess(p)
-
-    def _assess(self, p: Patient) -> Generator[Any, Any, None]:
+        if p.planned is None:  # the patient left early (cancel_plan): nothing to assess
+            return
         assessors = self.assessment.assessors
         yield assessors.acquire()
-        if p.assessment_h > 0:  # zero when assessment takes no time: no timeout
+        if p.planned is None:  # left while waiting for an assessor
+            assessors.release()
+            return
+        if p.assessment_h > 0:
             yield self.env.timeout(p.assessment_h)
         assessors.release()
+        self.n_assessments.add(self.env.now, p.neighbourhood)
+
+    def cancel_plan(self, p: Patient) -> None:
+        """``p`` leaves the bed before being fit (early supported discharge): an
+        assessment asked for ahead is dropped, unless it has already started."""
+        p.planned = None
 
     def leave_hospital(self, p: Patient, reviewed: bool = False) -> Generator[Any, Any, None]:
         """From the end of the acute stay to leaving the bed, then the downstream stay.
@@ -274,12 +283,20 @@ class DischargeTeam(Component):
         delays = self.delays
         # 1. assessment (reason A), unless it was done ahead of fitness
         planned = p.planned
-        if planned is None or planned.is_alive:
-            delays.start(p, ASSESSMENT, _party(self.assess_attr[pathway], u), env.now)
-            if planned is None:
-                yield from self._assess(p)
-            else:
-                yield planned
+        who = _party(self.assess_attr[pathway], u)
+        if planned is not None and planned.is_alive:
+            delays.start(p, ASSESSMENT, who, env.now)
+            yield planned
+        elif planned is None:
+            assessors = self.assessment.assessors
+            req = assessors.acquire()
+            if not req.processed or p.assessment_h > 0:  # a wait of no time is no delay
+                delays.start(p, ASSESSMENT, who, env.now)
+            yield req
+            if p.assessment_h > 0:
+                yield env.timeout(p.assessment_h)
+            assessors.release()
+            self.n_assessments.add(env.now, p.neighbourhood)
         # 2. at most one other cause (reasons B, F, G, H, I)
         cause = self.other_delay_of(p, pathway)
         if cause >= 0:

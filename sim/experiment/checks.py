@@ -5,8 +5,9 @@
   the run length, and a capacity that causes it is not a feasible option.
 * **Gridlock**: patients wait more than 12 hours on average from the decision
   to admit to a bed (NHS England's "12-hour trolley wait", which should never
-  happen to anyone): the hospital is full, and the fall in admissions that
-  follows is not a saving.
+  happen to anyone), or more than 5% of emergency admissions are turned away
+  because every bed is full: the fall in admissions that follows is not a
+  saving.
 * **Precision**: a headline KPI whose 95% confidence interval is wider than the
   stated target (``run.until_precision``) needs more replications before it
   can support a decision.
@@ -32,6 +33,10 @@ QUEUES: dict[str, str] = {
 }
 #: mean hours from decision to admit to a bed above which the hospital is gridlocked
 GRIDLOCK_BED_WAIT_HOURS = 12.0
+#: share of emergency admissions turned away (beds.when_full: divert) above which
+#: the hospital is gridlocked: a few diversions at winter peaks happen, routinely
+#: sending a twentieth of emergencies elsewhere is not a way to run a hospital (R)
+MAX_DIVERTED_SHARE = 0.05
 
 
 @dataclass(frozen=True)
@@ -64,9 +69,13 @@ def overloads(kpis: pd.DataFrame, measured_days: int) -> list[Overload]:
             growth -= float(kpis["boarding_trend_per_day"].mean())
             end -= float(kpis["boarding_at_end"].mean())
             mean -= float(kpis["boarding_mean"].mean())
-        # a queue growing without bound ends far above its average (about twice
-        # it for steady growth); a winter surge at the end of a year does not
-        if growth * measured_days > 0.5 * end and end > max(50.0, 1.5 * mean):
+        # a queue growing without bound rises by a good part of its final size
+        # over the period and ends well above its average; a winter surge at the
+        # end of a year barely moves the year's trend. (These hold for steady
+        # growth from the start of the run once the period is longer than about
+        # half the warm-up; with the end at 1.5x the mean instead, only once it
+        # was twice the warm-up.)
+        if growth * measured_days > max(50.0, 0.3 * end) and end > max(50.0, 1.2 * mean):
             out.append(Overload(level, growth, end))
     return out
 
@@ -75,6 +84,14 @@ def gridlocked(kpis: pd.DataFrame, measured_days: int) -> str | None:
     """Why a run's hospital is gridlocked (an infeasible configuration), or None."""
     if any(o.level in ("boarding", "delayed") for o in overloads(kpis, measured_days)):
         return "queues for beds or for discharge grow without bound"
+    if "admissions_diverted" in kpis and "emergency_admissions" in kpis:
+        diverted = float(kpis["admissions_diverted"].sum())
+        admitted = float(kpis["emergency_admissions"].sum())
+        if admitted > 0 and diverted > MAX_DIVERTED_SHARE * admitted:
+            return (
+                f"{100 * diverted / admitted:.0f}% of emergency admissions are turned away "
+                "because every bed is full"
+            )
     if "mean_bed_wait_hours" in kpis:
         wait = float(np.nanmean(kpis["mean_bed_wait_hours"].to_numpy(dtype=float)))
         if wait > GRIDLOCK_BED_WAIT_HOURS:

@@ -75,6 +75,7 @@ class Pace(Intervention):
             rec.count("pace_full", env.now, p.neighbourhood)
             return False
         yield slots.acquire()
+        model.discharge.cancel_plan(p)  # PACE works with the social worker: no assessment
         pathway = p.pathway = model.discharge.pathway_of(p)
         rec.count("pace_patients", env.now, p.neighbourhood)
         model.discharge.n_discharges[pathway].add(env.now, p.neighbourhood)

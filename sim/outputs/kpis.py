@@ -153,6 +153,7 @@ def compute_kpis(model: CareSystemModel, info: RunInfo) -> dict[str, float]:
     # discharge pathways and downstream services
     for pw in PATHWAYS:
         k[f"discharges_{pw}"] = count(f"discharges_{pw}")
+    k["assessments"] = count("assessments")
     days = T - W
     expected = model.discharge.expected
     for svc in model.discharge.services.values():

@@ -81,6 +81,10 @@ KPIS: dict[str, tuple[str, str]] = {
         "days",
         "Delayed days by NHS England reason A-I (one column per reason; see docs/evidence.md).",
     ),
+    "assessments": (
+        "count",
+        "Discharge assessments completed (P1-P3 patients; ahead of fitness or after).",
+    ),
     "discharges_p0": ("count", "Patients discharged on pathway 0 (home, no new support)."),
     "discharges_p1": ("count", "Patients assigned pathway 1 (home with reablement/care)."),
     "discharges_p2": ("count", "Patients assigned pathway 2 (intermediate care bed)."),
