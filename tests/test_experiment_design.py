@@ -47,7 +47,7 @@ def test_initial_state_starts_near_steady_state() -> None:
             d["beds_occupied_mean"].iloc[:30].mean() / d["beds_occupied_mean"].iloc[60:120].mean()
         )
 
-    full = first_vs_later("initial_state.acute_occupied=370", "initial_state.delayed=35")
+    full = first_vs_later("initial_state.acute_occupied=345", "initial_state.delayed=12")
     steady = first_vs_later()
     empty = first_vs_later("initial_state.acute_occupied=0")
     assert abs(full - 1) < 0.06
