@@ -85,7 +85,13 @@ def warmup_main(argv: list[str] | None = None) -> None:
         "nsim-warmup",
         "Measure the warm-up a scenario needs: MSER-5 on seasonal differences of pilot runs.",
     )
-    ap.add_argument("--replications", type=_positive, default=8)
+    ap.add_argument("--replications", type=_positive, default=8, help="in each set")
+    ap.add_argument(
+        "--sets",
+        type=_positive,
+        default=5,
+        help="independent sets of pilot replications; the rule takes their median",
+    )
     ap.add_argument("--years", type=float, default=3.0, help="length of each pilot run")
     ap.add_argument(
         "--horizon",
@@ -134,10 +140,22 @@ def warmup_main(argv: list[str] | None = None) -> None:
     from sim.outputs.writers import atomic_write
 
     rule = warmup_rule(
-        cfg, args.replications, args.years, args.horizon, wanted, n_jobs=cfg.run.n_jobs
+        cfg,
+        args.replications,
+        args.years,
+        args.horizon,
+        wanted,
+        n_jobs=cfg.run.n_jobs,
+        sets=args.sets,
+    )
+    import pandas as pd
+
+    table = pd.concat(
+        [r.series.assign(seed=seed) for seed, r in zip(rule.seeds, rule.sets, strict=True)],
+        ignore_index=True,
     )
     path = out / name
-    atomic_write(path, lambda p: rule.series.to_csv(p, index=False))
+    atomic_write(path, lambda p: table.to_csv(p, index=False))
     print(
         f"{rule.describe()}\n(seasonal differences in {path}); "
         f"set run.warmup_days={rule.warmup_days} or more"
