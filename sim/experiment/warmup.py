@@ -121,8 +121,9 @@ class WarmupMeasurement:
             f"and the mean of the same day 52, 104, ... weeks later ({first.reference_years} "
             f"later year(s)), in {len(self.sets)} independent set(s) of pilot replications:"
         ]
-        lines += [f"  seed {s}: {r.describe()}" for s, r in zip(self.seeds, self.sets, strict=True)]
-        lines.append(f"warm-up = the median over the sets, in whole weeks = {self.warmup_days} days")
+        pairs = zip(self.seeds, self.sets, strict=True)
+        lines += [f"  seed {s}: {r.describe()}" for s, r in pairs]
+        lines.append(f"warm-up = the median over the sets, in whole weeks = {self.warmup_days} d")
         return "\n".join(lines)
 
 
@@ -163,9 +164,7 @@ def rule_from_daily(
         by_level[level] = mser(diff)
     worst = max(by_level.values(), default=0)
     n = int(daily["replication"].nunique())
-    return WarmupRule(
-        7 * math.ceil(worst / 7), by_level, n, horizon_days, k, pd.DataFrame(series)
-    )
+    return WarmupRule(7 * math.ceil(worst / 7), by_level, n, horizon_days, k, pd.DataFrame(series))
 
 
 def warmup_rule(
