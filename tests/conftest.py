@@ -33,9 +33,10 @@ TINY = ["run.replications=2", "run.years=0.03", "run.warmup_days=2"]
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def nsim(*args: str, cwd: Path) -> subprocess.CompletedProcess:
-    """Run the ``nsim`` command (as ``python -m sim.cli``) in ``cwd``."""
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+def nsim(*args: str, cwd: Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+    """Run the ``nsim`` command (as ``python -m sim.cli``) in ``cwd``, with ``env``
+    added to the environment."""
+    env = {**os.environ, "PYTHONPATH": str(ROOT), **(env or {})}
     return subprocess.run(
         [sys.executable, "-m", "sim.cli", *args],
         cwd=cwd,

@@ -44,15 +44,7 @@ def config_copy(tmp_path: Path) -> Path:
 
 
 def _nsim_with(config: Path, *args: str, cwd: Path) -> subprocess.CompletedProcess:
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "NSIM_CONFIG_DIR": str(config)}
-    return subprocess.run(
-        [sys.executable, "-m", "sim.cli", *args],
-        cwd=cwd,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
+    return _nsim(*args, cwd=cwd, env={"NSIM_CONFIG_DIR": str(config)})
 
 
 def test_unknown_key_gets_a_suggestion_and_no_folder(tmp_path: Path) -> None:

@@ -7,8 +7,9 @@ pay for pandas and SciPy.
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from sim.lazy import lazy_getattr
 
 if TYPE_CHECKING:
     from sim.experiment.runner import ReplicationResult, RunResult, run, run_replication
@@ -23,13 +24,7 @@ _HOME = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    module = _HOME.get(name)
-    if module is None:
-        raise AttributeError(f"module 'sim.experiment' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
+__getattr__ = lazy_getattr(__name__, _HOME)
 
 
 __all__ = ["ReplicationResult", "RunResult", "run", "run_replication", "summarise"]

@@ -139,7 +139,8 @@ def stress_des(
     wall_seconds: float,
     streams: list[str],
     replications_method: str = "fixed (run.replications)",
-    warmup_method: str = "fixed (run.warmup_days)",
+    warmup_method: str = "fixed (run.warmup_days; the default comes from the warm-up rule, "
+    "nsim-warmup)",
 ) -> dict[str, Any]:
     """The STRESS-DES items 4 and 5 of a run, as plain data."""
     init = cfg.initial_state

@@ -161,13 +161,9 @@ def write_run(
 
     # the offered load of each core service: a planner's first check of capacity
     meta["expected_flows"] = offered_loads(result.config).as_dict()
+    methods = {k: meta[k] for k in ("replications_method", "warmup_method") if k in meta}
     meta["stress_des"] = stress_des(
-        result.config,
-        len(result.replications),
-        wall,
-        streams,
-        replications_method=meta.get("replications_method", "fixed (run.replications)"),
-        warmup_method=meta.get("warmup_method", "fixed (run.warmup_days)"),
+        result.config, len(result.replications), wall, streams, **methods
     )
     atomic_write(outdir / "run.json", lambda p: p.write_text(json.dumps(meta, indent=2)))
     written.append(outdir / "run.json")
