@@ -93,7 +93,9 @@ def gridlocked(kpis: pd.DataFrame, measured_days: int) -> str | None:
                 "because every bed is full"
             )
     if "mean_bed_wait_hours" in kpis:
-        wait = float(np.nanmean(kpis["mean_bed_wait_hours"].to_numpy(dtype=float)))
+        waits = kpis["mean_bed_wait_hours"].to_numpy(dtype=float)
+        waits = waits[~np.isnan(waits)]  # no admissions, no wait to average
+        wait = float(waits.mean()) if waits.size else 0.0
         if wait > GRIDLOCK_BED_WAIT_HOURS:
             return (
                 f"admitted patients wait {wait:.0f} hours on average for a bed "
