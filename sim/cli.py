@@ -314,8 +314,10 @@ def _already_done(outdir: Path, batch: dict[str, Any], overwrite: bool) -> bool:
         return True
     if stop is not None:
         raise stop
-    if (outdir / "run.json").exists() or (outdir / "failed.json").exists():
-        # run.overwrite=true: clear the old outputs (not the cache or Hydra's records)
+    # no finished outputs of this batch here: clear what an earlier run left (the
+    # outputs of another batch with run.overwrite=true, or of a run that stopped
+    # before writing run.json), keeping the cache and Hydra's records
+    if outdir.is_dir():
         for child in outdir.iterdir():
             if child.name not in (".hydra", "cli.log", ".replications"):
                 shutil.rmtree(child) if child.is_dir() else child.unlink()

@@ -67,12 +67,35 @@ def is_hydra_override(override: str) -> bool:
     return key == "hydra" or key.startswith(("hydra.", "hydra/"))
 
 
+def precision_metric_problems(config: Config) -> list[ConfigProblem]:
+    """KPI names in ``run.until_precision.metrics`` that no run produces."""
+    import difflib
+
+    from sim.outputs import schema
+
+    problems = []
+    known = sorted(k for k in schema.KPIS if "*" not in k)
+    for i, name in enumerate(config.run.until_precision.metrics):
+        if not schema.documented(name):
+            close = difflib.get_close_matches(name, known, n=1)
+            problems.append(
+                ConfigProblem(
+                    f"run.until_precision.metrics[{i}]",
+                    name,
+                    "the name of a KPI (see docs/outputs.md)",
+                    f"did you mean {close[0]!r}?" if close else "",
+                )
+            )
+    return problems
+
+
 def compared_overrides(task_overrides: list[str]) -> list[str]:
-    """The command line's overrides that also apply to the compared scenarios."""
+    """The command line's overrides that also apply to the compared scenarios: not
+    the choice of scenario, the comparison, Hydra's own, or the run's name and
+    description (which belong to the scenario run, not to those it is compared with)."""
+    own = ("scenario=", "compare=", "name=", "description=")
     return [
-        o
-        for o in task_overrides
-        if not o.lstrip("+~").startswith(("scenario=", "compare=")) and not is_hydra_override(o)
+        o for o in task_overrides if not o.lstrip("+~").startswith(own) and not is_hydra_override(o)
     ]
 
 
@@ -218,6 +241,8 @@ def check_run(overrides: list[str], config_name: str = "config") -> Plan:
             )
         elif c is not None:
             labels[c.name] = scenario
+    if config is not None:
+        problems += precision_metric_problems(config)
     run_dir = Path(str(OmegaConf.select(cfg, "hydra.run.dir")))
     if (bad := _folder_problem("hydra.run.dir", run_dir)) is not None:
         problems.append(bad)
@@ -292,6 +317,15 @@ def check_sweep(overrides: list[str], command: list[str], config_name: str = "co
         parsed = _parse([*params_conf, *overrides], loader)
         varying = {o.get_key_element() for o in parsed if o.is_sweep_override()}
         job_lists = _expand(parsed)
+        if not job_lists:
+            raise ConfigError(
+                ConfigProblem(
+                    "sweep",
+                    " ".join(o for o in overrides if not is_hydra_override(o)),
+                    "overrides that give at least one job (a glob() must match a scenario "
+                    "file: " + ", ".join(available_scenarios()) + ")",
+                )
+            )
         sweep_dir = Path(str(OmegaConf.select(base, "hydra.sweep.dir")))
         own_subdir = not _key_given(overrides, "hydra.sweep.subdir")
         extra = [f"hydra.sweep.subdir={SWEEP_SUBDIR}"] if own_subdir else []
@@ -305,6 +339,8 @@ def check_sweep(overrides: list[str], command: list[str], config_name: str = "co
                 cfg = compose([*job, *extra], hydra=True, config_name=config_name)
                 data = to_plain(cfg)
                 config = from_mapping(data)
+                if bad_metrics := precision_metric_problems(config):
+                    raise ConfigError(bad_metrics)
             except ConfigError as exc:
                 for p in exc.problems:
                     failures.setdefault(str(p), []).append(num)

@@ -266,3 +266,40 @@ def test_fuzzed_command_lines_run_or_fail_cleanly(tmp_path: Path, pairs) -> None
 @given(pairs=OVERRIDES)
 def test_fuzzed_command_lines_many(tmp_path: Path, pairs) -> None:
     _fuzz_case(tmp_path, pairs)
+
+
+def test_unknown_precision_metric_and_empty_glob(tmp_path: Path) -> None:
+    res = _nsim(
+        "run.until_precision.enabled=true",
+        "run.until_precision.metrics=[dtoc_dayz]",
+        "compare=[]",
+        f"hydra.run.dir={tmp_path / 'x'}",
+        cwd=tmp_path,
+    )
+    assert res.returncode == 2 and "Traceback" not in res.stderr
+    assert "run.until_precision.metrics[0]" in res.stderr and "'dtoc_days'" in res.stderr
+    assert not (tmp_path / "x").exists()
+    res = _nsim("-m", "scenario=glob(tret*)", f"hydra.sweep.dir={tmp_path / 's'}", cwd=tmp_path)
+    assert res.returncode == 2 and "glob() must match a scenario" in res.stderr
+    assert not (tmp_path / "s").exists()
+
+
+def test_a_rerun_clears_what_an_unfinished_run_left(tmp_path: Path) -> None:
+    """A folder without run.json holds no finished results: files an earlier,
+    interrupted run wrote there are not left beside the new ones."""
+    out = tmp_path / "run"
+    (out / "scenarios" / "pace").mkdir(parents=True)
+    (out / "report.html").write_text("old")
+    (out / "scenarios" / "pace" / "kpis.csv").write_text("old")
+    res = _nsim(
+        "compare=[]",
+        "report=false",
+        "run.years=0.02",
+        "run.replications=1",
+        "run.warmup_days=2",
+        f"hydra.run.dir={out}",
+        cwd=tmp_path,
+    )
+    assert res.returncode == 0, res.stderr[-2000:]
+    assert not (out / "report.html").exists() and not (out / "scenarios").exists()
+    assert (out / "run.json").exists()

@@ -121,3 +121,30 @@ def test_comparison_keeps_t_for_differences_and_log_for_means() -> None:
     assert (row["diff_ci_low"], row["diff_ci_high"]) == pytest.approx(mean_ci(d)[2:])
     assert row["p_increase"] == pytest.approx(prob_positive(d))
     assert row["p_decrease"] == pytest.approx(prob_positive(-d))
+
+
+def test_an_imprecise_estimate_falls_back_to_the_t_interval_from_zero() -> None:
+    """Two values 0.02 and 5.5: the delta method's factor exp(t se / mean) is about
+    e^12, an upper end of ~400 for data no larger than 5.5. Beyond a factor of e
+    the interval is the t interval with its lower end at zero instead."""
+    x = np.array([0.02, 5.5])
+    mean, sd, lo, hi = log_mean_ci(x)
+    t_hi = mean + sps.t.ppf(0.975, 1) * sd / np.sqrt(2)
+    assert lo == 0.0 and hi == pytest.approx(t_hi) and hi < 40
+
+
+def test_relative_change_needs_a_positive_baseline() -> None:
+    """A trend of -0.072 a day falling to -0.095 is not a rise of 32%: no
+    relative change is given against a baseline that is not positive."""
+    kpis = pd.DataFrame(
+        {
+            "scenario": ["baseline"] * 3 + ["x"] * 3,
+            "replication": [0, 1, 2] * 2,
+            "seed": [1] * 6,
+            "delayed_trend_per_day": [-0.07, -0.08, -0.066, -0.09, -0.1, -0.095],
+            "bed_days": [100.0, 110.0, 105.0, 90.0, 99.0, 94.0],
+        }
+    )
+    c = compare(kpis).set_index(["scenario", "metric"])
+    assert np.isnan(c.loc[("x", "delayed_trend_per_day"), "relative_change"])
+    assert c.loc[("x", "bed_days"), "relative_change"] == pytest.approx((283 / 3 - 105) / 105)

@@ -141,3 +141,31 @@ def test_compared_scenarios_must_have_distinct_names(tmp_path: Path, monkeypatch
     with pytest.raises(ConfigError, match=r"scenarios/pace30\.yaml") as info:
         check_run(["scenario=pace", "compare=[pace30]", f"hydra.run.dir={tmp_path / 'r'}"])
     assert "also called 'pace'" in str(info.value)
+
+
+def test_name_and_description_stay_with_the_scenario_run() -> None:
+    from sim.preflight import compared_overrides
+
+    kept = compared_overrides(["name=bigbeds", "description=x", "beds.acute=420", "compare=[a]"])
+    assert kept == ["beds.acute=420"]
+
+
+def test_replication_cache_key_ignores_what_does_not_change_a_replication() -> None:
+    from sim.config import load_config
+    from sim.experiment.metadata import config_hash
+
+    a = load_config("baseline", ["compare=[treat]"])
+    b = load_config("baseline", ["compare=[treat,pace]", "report=false", "description=other"])
+    assert config_hash(a, per_replication=True) == config_hash(b, per_replication=True)
+    assert config_hash(a) != config_hash(b)  # the folder's own record still tells them apart
+
+
+def test_code_key_follows_the_numerical_libraries(monkeypatch) -> None:
+    from sim.experiment import metadata
+
+    before = metadata.code_key()
+    real = metadata.metadata.version
+    monkeypatch.setattr(
+        metadata.metadata, "version", lambda pkg: "0.0" if pkg == "numpy" else real(pkg)
+    )
+    assert metadata.code_key() != before

@@ -161,3 +161,21 @@ def test_console_effects_table_states_the_convention_once(baseline: str) -> None
     assert out.count("stated as a benefit") == 1
     assert "P(better)" in out and "7 avoided" in out
     assert not NEG_ZERO.search(out)
+
+
+def test_a_ratio_interval_reaching_a_saving_is_not_called_a_saving_at_both_ends() -> None:
+    row = pd.Series(
+        {
+            "outcome": "emergency_admissions",
+            "quadrant": "costs_more_improves",
+            "gain": 50.0,
+            "reason": "",
+            "ratio": 31.0,
+            "ratio_ci_low": -109.0,
+            "ratio_ci_high": 165.0,
+            "uncertain": False,
+            "p_gain": 0.99,
+        }
+    )
+    cell = text.cost_effect_cell(row)["ratio"]
+    assert "from a saving to 165" in cell and "saving of" not in cell

@@ -286,3 +286,25 @@ def test_dask_local_cluster_gives_the_same_results() -> None:
         remote = runner.run_many([cfg], backend="dask")["baseline"]
     local = runner.run(cfg)
     pd.testing.assert_frame_equal(remote.kpis, local.kpis)
+
+
+def test_collect_keeps_the_tidy_table_of_a_seed_sweep(tmp_path: Path, capsys) -> None:
+    """Jobs run with different seeds cannot be paired, but their results can be
+    gathered: nsim-collect writes the tidy table and says why there is no comparison."""
+    sweep = tmp_path / "sw"
+    res = _nsim(
+        "-m",
+        "run.seed=1,2",
+        "compare=[]",
+        "report=false",
+        "run.years=0.02",
+        "run.replications=1",
+        "run.warmup_days=2",
+        f"hydra.sweep.dir={sweep}",
+        cwd=tmp_path,
+    )
+    assert res.returncode == 0, res.stderr[-2000:]
+    written = write(sweep)
+    assert "sweep.csv" in written and (sweep / "sweep.csv").exists()
+    assert "sweep_comparison.csv" not in written
+    assert "no paired comparison" in capsys.readouterr().err

@@ -178,6 +178,11 @@ class PrecisionConfig:
     metrics: tuple[str, ...] = ("emergency_admissions", "bed_days", "dtoc_days")
     max_replications: int = num(50, ge=3)
 
+    def check(self, path: str) -> list[ConfigProblem]:
+        if not self.metrics:
+            return [ConfigProblem(f"{path}.metrics", [], "at least one KPI name")]
+        return []
+
 
 # --------------------------------------------------------------------------- run
 @dataclass(frozen=True, slots=True)

@@ -152,17 +152,24 @@ def write(
     jobs = job_table(all_states)
     atomic_write(sweep_dir / "sweep_jobs.csv", lambda p: jobs.to_csv(p, index=False))
     tidy = collect(sweep_dir)
-    comp = sweep_comparison(tidy, baseline)
     out: dict[str, Path] = {"sweep_jobs.csv": sweep_dir / "sweep_jobs.csv"}
+    # the tidy table first: it needs no pairing, so a sweep that cannot be
+    # compared (jobs run with different seeds) still gets it
+    for path in write_table(tidy, sweep_dir, "sweep"):
+        out[path.name] = path
+    try:
+        comp = sweep_comparison(tidy, baseline)
+    except ValueError as exc:
+        print(f"nsim-collect: no paired comparison: {exc}", file=sys.stderr)
+        return out
     if report:
         from sim.report.html import write_sweep
 
         path = sweep_dir / "sweep_report.html"
         for written in write_sweep(path, tidy, comp, baseline_label(tidy, baseline)):
             out[written.relative_to(sweep_dir).as_posix()] = written
-    for name, df in (("sweep", tidy), ("sweep_comparison", comp)):
-        for path in write_table(df, sweep_dir, name):
-            out[path.name] = path
+    for path in write_table(comp, sweep_dir, "sweep_comparison"):
+        out[path.name] = path
     return out
 
 

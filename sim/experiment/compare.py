@@ -29,6 +29,7 @@ import pandas as pd
 
 from sim.experiment.stats import interval, mean_ci, prob_positive
 from sim.outputs import report as fmt
+from sim.outputs import schema
 
 KEYS = ("scenario", "replication", "seed")
 
@@ -141,7 +142,9 @@ def compare(
             bmean = float(np.mean(b[~np.isnan(b)])) if (~np.isnan(b)).any() else np.nan
             d = x - b
             d_mean, _, d_lo, d_hi = mean_ci(d, confidence)
-            rel = d_mean / bmean if bmean not in (0.0,) and not np.isnan(bmean) else np.nan
+            # a relative change needs a positive baseline of a quantity that cannot be
+            # negative: against a negative one (a trend) its sign would be reversed
+            rel = d_mean / bmean if bmean > 0 and schema.non_negative(m) else np.nan
             p_up, p_down = prob_positive(d), prob_positive(-d)
             method = method if len(common) > 1 else ""
             stats_row = (len(common), bmean, mean, lo, hi, method, d_mean, d_lo, d_hi, rel)

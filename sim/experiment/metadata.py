@@ -35,6 +35,8 @@ if TYPE_CHECKING:
 _NOT_RESULTS = {("run", "n_jobs"), ("run", "overwrite")}
 #: settings that change how many replications run, not what one of them gives
 _HOW_MANY = {("run", "replications"), ("run", "until_precision")}
+#: top-level settings of presentation: a replication's results do not depend on them
+_PRESENTATION = ("description", "compare", "report")
 
 
 def config_hash(*cfgs: Config, per_replication: bool = False) -> str:
@@ -49,6 +51,9 @@ def config_hash(*cfgs: Config, per_replication: bool = False) -> str:
         d = to_dict(cfg)
         for block, key in skip:
             d.get(block, {}).pop(key, None)
+        if per_replication:  # what the run is called and compared with, not what it gives
+            for key in _PRESENTATION:
+                d.pop(key, None)
         data.append(d)
     return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()[:16]
 
@@ -82,8 +87,19 @@ def tree_hash(root: Path) -> str:
 
 
 def code_key() -> str:
-    """Package version and source hash: what cached replications are keyed on."""
-    return f"{package_version()}-{source_hash()}"
+    """What cached replications are keyed on besides the configuration: package
+    version, source hash, and the versions of Python and of the libraries that
+    draw and schedule (NumPy does not promise the same draws across versions)."""
+    import platform
+
+    libs = []
+    for pkg in ("numpy", "scipy", "simpy"):
+        try:
+            libs.append(f"{pkg}{metadata.version(pkg)}")
+        except metadata.PackageNotFoundError:
+            libs.append(f"{pkg}?")
+    deps = hashlib.sha256("|".join([platform.python_version(), *libs]).encode()).hexdigest()[:8]
+    return f"{package_version()}-{source_hash()}-{deps}"
 
 
 @functools.cache

@@ -66,7 +66,12 @@ def log_mean_ci(
     if mean == 0.0:
         return (mean, sd, 0.0, 0.0)
     t = float(stats.t.ppf(0.5 + confidence / 2, x.size - 1))
-    factor = float(np.exp(t * sd / np.sqrt(x.size) / mean))
+    rel = t * sd / np.sqrt(x.size) / mean
+    if rel > 1.0:
+        # too imprecise for the delta method (exp(rel) runs away): the t interval,
+        # its lower end at zero
+        return (mean, sd, max(lo, 0.0), min(hi, upper))
+    factor = float(np.exp(rel))
     return (mean, sd, mean / factor, min(mean * factor, upper))
 
 

@@ -185,6 +185,23 @@ def replications_main(argv: list[str] | None = None) -> None:
     if not args.target > 0:
         _fail("nsim-replications", f"--target: got {args.target}; allowed: a number > 0")
     metrics = [m.strip() for m in args.metrics.split(",") if m.strip()]
+    from sim.outputs import schema
+
+    unknown = [m for m in metrics if not schema.documented(m)]
+    if not metrics or unknown:
+        import difflib
+
+        known = sorted(k for k in schema.KPIS if "*" not in k)
+        hints = "".join(
+            f" (did you mean {c[0]!r}?)"
+            for m in unknown
+            if (c := difflib.get_close_matches(m, known, n=1))
+        )
+        _fail(
+            "nsim-replications",
+            f"--metrics: got {args.metrics!r}; allowed: comma-separated KPI names "
+            f"(see docs/outputs.md){hints}",
+        )
     try:
         cfg = load_config(args.scenario, args.overrides)
     except ConfigError as exc:

@@ -169,8 +169,11 @@ def cost_effect_cell(r: pd.Series) -> dict[str, str]:
     else:
         lo, hi = r["ratio_ci_low"], r["ratio_ci_high"]
         upper = "no upper bound" if hi == float("inf") else fmt.gbp(hi, symbol=False)
-        low = fmt.gbp(lo, symbol=False) if lo >= 0 else f"a saving of {fmt.gbp(-lo)}"
-        ratio = f"{fmt.gbp(r['ratio'])} per {o.per if o else 'unit'} (95% CI {low} to {upper})"
+        if lo >= 0:
+            span = f"{fmt.gbp(lo, symbol=False, ref=hi)} to {upper}"
+        else:  # some resamples save money: their negative ratios do not rank
+            span = f"from a saving to {upper}"
+        ratio = f"{fmt.gbp(r['ratio'])} per {o.per if o else 'unit'} (95% CI {span})"
     return {
         "quadrant": QUADRANT_WORDS[r["quadrant"]] + often,
         "uncertain": "uncertain: a CI includes zero" if r["uncertain"] else "",
