@@ -168,14 +168,16 @@ def test_sweep_job_failing_at_run_time_does_not_stop_the_others(tmp_path: Path) 
     """A job that fails while running is recorded; the rest finish; the command says
     so and exits with status 1; nsim-collect lists every job with its state."""
     sweep = tmp_path / "sweep"
-    # job 1 cannot write its KPI table: a folder is in the way
-    (sweep / "1_treat" / "kpis.csv").mkdir(parents=True)
+    # job 1 cannot keep its replications: a file is where their folder goes (a
+    # rerun keeps the cache, so it is not cleared away like old outputs)
+    (sweep / "1_treat").mkdir(parents=True)
+    (sweep / "1_treat" / ".replications").write_text("in the way")
     res = _nsim("-m", "scenario=baseline,treat", *QUICK, f"hydra.sweep.dir={sweep}", cwd=tmp_path)
     assert res.returncode == 1, res.stderr[-3000:]
     assert "job 1 failed" in res.stderr and "1 finished, 1 failed" in res.stderr
     assert (sweep / "0_baseline" / "run.json").is_file()
     failed = json.loads((sweep / "1_treat" / "failed.json").read_text())
-    assert "kpis.csv" in failed["error"] and "Traceback" in failed["traceback"]
+    assert ".replications" in failed["error"] and "Traceback" in failed["traceback"]
     plan = json.loads((sweep / "sweep.json").read_text())
     assert [j["folder"] for j in plan["jobs"]] == ["0_baseline", "1_treat"]
     # a planned job that never started is listed too
@@ -192,7 +194,7 @@ def test_sweep_job_failing_at_run_time_does_not_stop_the_others(tmp_path: Path) 
     assert col.returncode == 0, col.stderr
     assert "1 finished, 1 failed, 1 never launched" in col.stderr
     jobs = (sweep / "sweep_jobs.csv").read_text()
-    assert "failed" in jobs and "never launched" in jobs and "kpis.csv" in jobs
+    assert "failed" in jobs and "never launched" in jobs and ".replications" in jobs
 
 
 def test_inert_override_is_warned_and_logged(tmp_path: Path) -> None:

@@ -123,14 +123,14 @@ def test_comparison_keeps_t_for_differences_and_log_for_means() -> None:
     assert row["p_decrease"] == pytest.approx(prob_positive(-d))
 
 
-def test_an_imprecise_estimate_falls_back_to_the_t_interval_from_zero() -> None:
+def test_an_imprecise_estimate_keeps_the_t_interval_s_upper_end() -> None:
     """Two values 0.02 and 5.5: the delta method's factor exp(t se / mean) is about
     e^12, an upper end of ~400 for data no larger than 5.5. Beyond a factor of e
-    the interval is the t interval with its lower end at zero instead."""
+    the upper end is the t interval's; the lower end stays above zero."""
     x = np.array([0.02, 5.5])
     mean, sd, lo, hi = log_mean_ci(x)
     t_hi = mean + sps.t.ppf(0.975, 1) * sd / np.sqrt(2)
-    assert lo == 0.0 and hi == pytest.approx(t_hi) and hi < 40
+    assert 0 < lo < mean and hi == pytest.approx(t_hi) and hi < 40
 
 
 def test_relative_change_needs_a_positive_baseline() -> None:

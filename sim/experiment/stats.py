@@ -67,12 +67,13 @@ def log_mean_ci(
         return (mean, sd, 0.0, 0.0)
     t = float(stats.t.ppf(0.5 + confidence / 2, x.size - 1))
     rel = t * sd / np.sqrt(x.size) / mean
-    if rel > 1.0:
-        # too imprecise for the delta method (exp(rel) runs away): the t interval,
-        # its lower end at zero
-        return (mean, sd, max(lo, 0.0), min(hi, upper))
     factor = float(np.exp(rel))
-    return (mean, sd, mean / factor, min(mean * factor, upper))
+    top = mean * factor
+    if rel > 1.0:
+        # so imprecise that exp(rel) runs away (two values 0.02 and 5.5 would reach
+        # 400): the upper end goes no higher than the t interval's
+        top = min(top, hi)
+    return (mean, sd, mean / factor, min(top, upper))
 
 
 def interval(

@@ -184,7 +184,8 @@ SUMMARY = {
     "ci_method": "`log`: for a KPI that cannot be negative, the interval is built on the log "
     "scale by the delta method, mean x exp(+-t(n-1) x sd / (sqrt(n) x mean)): always above "
     "zero, close to the t interval when the mean is precise, wider above than below when it "
-    "is not; all zero gives [0, 0]; a share's upper end is capped at 1. `t`: mean +- "
+    "is not; when t x se exceeds the mean its upper end is no higher than the t interval's; "
+    "all zero gives [0, 0]; a share's upper end is capped at 1. `t`: mean +- "
     "t(n-1) x sd / sqrt(n), for quantities that may be negative. Empty with one replication.",
 }
 
@@ -280,8 +281,10 @@ INTERVALS = """\
   slopes): the 95% CI is computed on the log scale by the delta method,
   `mean x exp(+-t(n-1) x se / mean)` with `se = sd / sqrt(n)`. It never goes below zero, is
   close to the t interval when the mean is precise, and is wider above the mean than below
-  when it is not (a skewed KPI such as hours boarding in A&E). All zeros give [0, 0]; a
-  share's upper end is capped at 100%. `ci_method` is `log`.
+  when it is not (a skewed KPI such as hours boarding in A&E). When the estimate is so
+  imprecise that `t x se` exceeds the mean (two or three very different replications), the
+  upper end is capped at the t interval's, which the exponential would otherwise far exceed.
+  All zeros give [0, 0]; a share's upper end is capped at 100%. `ci_method` is `log`.
 - **Other means** and **paired differences** between a scenario and the baseline (which may
   be negative): the t interval `mean +- t(n-1) x se`; `ci_method` is `t`.
 - **Probabilities** (`p_increase`, `p_decrease`, `p_improves`; P(better), P(saves money)
