@@ -147,6 +147,9 @@ class CareSystemModel:
         self.ae.on_admit = self.decided_to_admit
         self._check_calendars()
         self._started = False
+        #: patients waiting for a bed who are not in A&E (direct admissions, or
+        #: every admission when A&E is switched off)
+        self.waiting_outside_ae = 0
         self._flows: Flows | None = None
 
     def flows(self) -> Flows:
@@ -254,7 +257,12 @@ class CareSystemModel:
         yield from self.admission(p, from_ae=True)
 
     def admission(self, p: Patient, from_ae: bool = False) -> Generator[Any, Any, None]:
+        # a patient not admitted through A&E waits for a bed outside A&E's count
+        if not from_ae:
+            self.waiting_outside_ae += 1
         got_bed = yield from self.acute.admit(p)
+        if not from_ae:
+            self.waiting_outside_ae -= 1
         if from_ae:
             self.ae.depart(p, "admitted" if got_bed else "diverted")
         if not got_bed:
@@ -290,8 +298,8 @@ class CareSystemModel:
             "in_ae": int(lv["in_ae"].value),
             "in_acute_bed": int(lv["beds_occupied"].value),
         }
-        if not self.ae.enabled:
-            out["awaiting_bed"] = int(lv["boarding"].value)
+        if not self.ae.enabled or self.demand.direct:
+            out["awaiting_bed"] = self.waiting_outside_ae
         for svc in self.discharge.services.values():
             out[f"in_{svc.name}"] = int(lv[f"service_patients:{svc.name}"].value)
         for c in self.components:

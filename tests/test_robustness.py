@@ -198,3 +198,18 @@ def test_failed_write_leaves_no_complete_looking_run(tmp_path, monkeypatch) -> N
     assert not list((tmp_path / "out").glob(".*.tmp"))
     for f in (tmp_path / "out").glob("*.csv"):  # what was written is whole
         assert f.read_text().count("\n") >= 2
+
+
+def test_direct_admissions_waiting_for_a_bed_are_counted() -> None:
+    """Direct admissions (no A&E stage) that find every bed full wait outside A&E:
+    with A&E switched on they were in neither A&E's count nor any other, so the
+    run lost them (found by the fuzzer once beds started at their steady state)."""
+    k = run_checked(
+        [
+            "run.years=0.01",  # after the default warm-up, when the beds are full
+            "demand.mode=direct_admissions",
+            "demand.time_varying=false",
+            "demand.direct_admissions_per_day=94",
+        ]
+    )
+    assert k is not None and k["end_awaiting_bed"] > 0
