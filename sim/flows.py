@@ -36,18 +36,11 @@ import numpy as np
 from sim.core.distributions import sampler
 
 if TYPE_CHECKING:
-    from sim.config.schema import Calendar, Config
+    from sim.config.schema import Config
     from sim.model import CareSystemModel
 
 #: quantiles per distribution on the grid for E[min(stay, readmission time)]
 _GRID = 400
-
-
-def _open_hours_per_week(cal: Calendar, weekend_share: float) -> float:
-    """Staffed hours a week of a service open ``cal.days``, weekends at a share."""
-    hours = cal.end_hour - cal.start_hour
-    weekend = sum(1 for d in ("Sat", "Sun") if d not in cal.days)
-    return hours * (len(cal.days) + weekend * weekend_share)
 
 
 @dataclass
@@ -217,7 +210,10 @@ def expected_flows(model: CareSystemModel) -> Flows:
     dcfg = cfg.discharge
     supported = float(by_pathway[:, 1:].sum())
     a = dcfg.assessment
-    open_share = _open_hours_per_week(a.calendar, a.calendar.weekend_share) / 168.0
+    # share of the week the team is on duty: working hours, and weekend hours at
+    # the weekend share (the roster's ServiceHours)
+    hours = model.discharge.assessment.hours
+    open_share = (hours.full.mask.sum() + hours.weekend_share * hours.partial_mask.sum()) / 168.0
     flows.services["assessment"] = ServiceLoad(
         "assessment",
         supported,

@@ -465,12 +465,8 @@ PlaceReason = Literal[
     "nursing_home",
     "care_package_in_own_home",
 ]
-#: NHS England's letter for each reason
-DELAY_REASON_CODES: dict[str, str] = dict(
-    zip(DELAY_REASONS, ("A", "B", "C", "D(i)", "D(ii)", "E", "F", "G", "H", "I"), strict=True)
-)
-#: reasons for which a waiting patient holds no place yet but waits for something
-#: other than a place in a downstream service (the ``discharge.delays`` block)
+#: reasons for which a patient waits for something other than a place in a
+#: downstream service (the ``discharge.other_delays`` block)
 OTHER_DELAYS: tuple[str, ...] = (
     "public_funding",
     "community_equipment_and_adaptations",

@@ -39,7 +39,6 @@ from sim.patient import Draw, Patient
 
 if TYPE_CHECKING:
     from sim.config.schema import AttributionShares
-    from sim.flows import Flows
     from sim.model import CareSystemModel
 
 PATHWAYS = ("p0", "p1", "p2", "p3")
@@ -110,8 +109,6 @@ class DischargeTeam(Component):
         self.n_assessments = self.rec.counter("assessments")
         # the callback ending a downstream stay, bound once
         self._after_stay: Callable[[Call], None] = self._end_downstream_stay
-        #: expected flows of the core services, worked out when the run starts
-        self.expected: Flows | None = None
 
     def _per_pathway(self, rule: str | AttributionShares) -> dict[int, tuple[float, float]]:
         """Attribution thresholds of a rule for each pathway (``service`` follows it)."""
@@ -158,7 +155,7 @@ class DischargeTeam(Component):
         if not self.enabled:
             return ()
         procs: list[Generator[Any, Any, Any]] = [self.assessment.roster()]
-        self.expected = flows = self.model.flows()
+        flows = self.model.flows()
         for svc in self.services.values():
             # one stream per service: changing one service leaves the others paired
             rng = self.model.streams.get(f"discharge.initial_occupants.{svc.name}")

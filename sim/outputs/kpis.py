@@ -155,14 +155,14 @@ def compute_kpis(model: CareSystemModel, info: RunInfo) -> dict[str, float]:
         k[f"discharges_{pw}"] = count(f"discharges_{pw}")
     k["assessments"] = count("assessments")
     days = T - W
-    expected = model.discharge.expected
+    expected = model.flows().services  # (no downstream services when discharge is off)
     for svc in model.discharge.services.values():
         occ = integral_days(f"service:{svc.name}") / days if days else float("nan")
         k[f"{svc.name}_mean_occupied"] = occ
         k[f"{svc.name}_utilisation"] = occ / svc.capacity if svc.capacity else float("nan")
         # offered load: patients assigned to the pathway a day x the mean time one
         # holds a place (the stay, cut short by readmissions: sim.flows) / places
-        held = expected.services[svc.name].mean_held_days if expected else float("nan")
+        held = expected[svc.name].mean_held_days if svc.name in expected else float("nan")
         arrivals = count(f"discharges_p{svc.pathway}") / days if days else float("nan")
         k[f"{svc.name}_offered_load"] = (
             arrivals * held / svc.capacity if svc.capacity else float("nan")
