@@ -61,7 +61,7 @@ COMPILED = [
     "sim/interventions/treat.py",
     "sim/interventions/pace.py",
     "sim/interventions/seven_day.py",
-    "sim/outputs/recorder.py",
+    "sim/core/recorder.py",
 ]
 
 

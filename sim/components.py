@@ -19,9 +19,9 @@ from mypy_extensions import mypyc_attr
 from sim.core.event_queue import Environment
 
 if TYPE_CHECKING:
+    from sim.core.window import KpiWindow
     from sim.hooks import Hooks
     from sim.model import CareSystemModel
-    from sim.outputs.kpis import KpiWindow
     from sim.patient import Draw
 
 

@@ -28,7 +28,7 @@ import pandas as pd
 from sim.config.schema import NHS_HOLDERS, Config, CostLine, Holder
 
 if TYPE_CHECKING:
-    from sim.outputs.kpis import KpiWindow
+    from sim.core.window import KpiWindow
 
 HOLDERS: tuple[str, ...] = get_args(Holder)
 

@@ -32,12 +32,12 @@ from sim.config.errors import ConfigError, ConfigProblem
 from sim.config.schema import Config
 from sim.core.calendar import Clock
 from sim.core.event_queue import new_environment
+from sim.core.recorder import Recorder
 from sim.core.rng import RandomStreams
 from sim.demand import CrisisDemand
 from sim.discharge import DischargeTeam
 from sim.hooks import Hooks
 from sim.initial_state import InitialState
-from sim.outputs.recorder import Recorder
 from sim.patient import Patient, PatientFactory
 from sim.population import build_strata
 from sim.readmission import Readmissions

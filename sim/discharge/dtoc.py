@@ -28,7 +28,7 @@ from typing import Final
 
 from sim.config.schema import ATTRIBUTIONS, DELAY_REASONS
 from sim.core.level import Level
-from sim.outputs.recorder import DailyCount, Recorder
+from sim.core.recorder import DailyCount, Recorder
 from sim.patient import Patient
 
 ASSESSMENT: Final = "completion_of_assessment"

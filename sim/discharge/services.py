@@ -20,8 +20,8 @@ from sim.core.calendar import ServiceHours
 from sim.core.distributions import sampler
 from sim.core.event_queue import Environment
 from sim.core.level import Level
+from sim.core.recorder import Recorder
 from sim.core.resources import ServerPool
-from sim.outputs.recorder import Recorder
 
 
 class DownstreamService:

@@ -22,9 +22,9 @@ from sim.interventions.base import Intervention
 from sim.patient import Draw, Patient
 
 if TYPE_CHECKING:
+    from sim.core.window import KpiWindow
     from sim.hooks import Hooks
     from sim.model import CareSystemModel
-    from sim.outputs.kpis import KpiWindow
 
 
 class Treat(Intervention):
