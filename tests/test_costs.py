@@ -6,8 +6,8 @@ import pytest
 
 from sim.config import ConfigError, load_config
 from sim.config.schema import COST_LINES
-from sim.costs import capacity_cost_curve
 from sim.experiment import run
+from sim.experiment.capacity import capacity_cost_curve
 
 
 def test_every_line_is_restated_to_the_price_year_with_the_index() -> None:

@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 
 from sim.config import load_config
-from sim.costs import capacity_cost_curve
+from sim.experiment.capacity import capacity_cost_curve
 from sim.experiment.compare import compare, effect_cells, effects_table, headline
 from sim.experiment.economics import cost_effectiveness
 from sim.experiment.runner import run_many

@@ -247,7 +247,7 @@ def capacity_main(argv: list[str] | None = None) -> None:
     except ConfigError as exc:
         _fail("nsim-capacity", exc)
     out = output_folder("capacity", args.scenario, args.out, "nsim-capacity")
-    from sim.costs import capacity_cost_curve
+    from sim.experiment.capacity import capacity_cost_curve
     from sim.outputs.writers import atomic_write
     from sim.report import plots
 

@@ -128,8 +128,8 @@ def compute_kpis(model: CareSystemModel, info: RunInfo) -> dict[str, float]:
         k[f"{level}_trend_per_day"] = win.trend_per_day(level)
         k[f"{level}_at_end"] = float(rec.levels[level].value)
         k[f"{level}_mean"] = win.mean(level)
-    # money: every line, holder and budget (sim/costs.py)
-    from sim.costs import cost_kpis
+    # money: every line, holder and budget (sim/outputs/costs.py)
+    from sim.outputs.costs import cost_kpis
 
     k.update(cost_kpis(cfg, k, win))
     k["events"] = float(info.events)

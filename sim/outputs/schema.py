@@ -154,7 +154,7 @@ KPIS: dict[str, tuple[str, str]] = {
         "GBP at costs.price_year",
         "Cost over the measured period: by line (cost_<line>), by budget holder "
         "(cost_acute_trust, cost_community_health, cost_social_care), cost_nhs, "
-        "cost_pooled, cost_aligned and cost_total (sim/costs.py).",
+        "cost_pooled, cost_aligned and cost_total (sim/outputs/costs.py).",
     ),
     "patients_created": ("count", "Patients created over the whole run (incl. warm-up)."),
     "patients_exited": ("count", "Patients who left the system over the whole run."),
