@@ -48,6 +48,8 @@ class AcuteBeds(Component):
         self.n_admissions_older = self.rec.counter("emergency_admissions_65plus")
         self.n_readmissions = self.rec.counter("readmissions_30d")
         self.n_admissions_care_home = self.rec.counter("emergency_admissions_care_home")
+        self.los_h = Draw("los_h", "acute.los", sampler(cfg.los_shape), self.mean_los_hours())
+        self.u_death = Draw("u_death", "acute.death")
 
     def mean_los_hours(self) -> np.ndarray:
         """Mean acute stay per stratum, in hours (by age, frailty and care home)."""
@@ -59,10 +61,7 @@ class AcuteBeds(Component):
         return days * 24.0 * (1 + (c.los_care_home_multiplier - 1) * strata.care_home)
 
     def draws(self) -> list[Draw]:
-        return [
-            Draw("los_h", "acute.los", sampler(self.cfg.los_shape), self.mean_los_hours()),
-            Draw("u_death", "acute.death"),
-        ]
+        return [self.los_h, self.u_death]
 
     def admit(self, p: Patient) -> Generator[Any, Any, bool]:
         """Record the admission and wait for a bed; False if diverted."""
@@ -101,7 +100,7 @@ class AcuteBeds(Component):
         self.rec.log(now, p.id, p.person, "bed_start", "initial state")
 
     def will_die(self, p: Patient) -> bool:
-        return p.u_death < self.death_p[p.stratum]
+        return self.u_death.of(p) < self.death_p[p.stratum]
 
     def stay(self, p: Patient) -> Generator[Any, Any, str]:
         """The acute stay: returns ``"fit"``, ``"died"`` or ``"left_early"``.
@@ -111,7 +110,7 @@ class AcuteBeds(Component):
         """
         hooks = self.model.hooks
         m = hooks.los_multiplier(p) if hooks.los else 1.0
-        los = p.los_h * m * p.los_multiplier
+        los = self.los_h.of(p) * m * p.los_multiplier
         self.model.discharge.plan(p, los)  # discharge planning starts on the ward
         for early in hooks.early_discharge:
             lead = early.lead_hours(p)

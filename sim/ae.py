@@ -77,6 +77,20 @@ class EmergencyDepartment(Component):
             self.clinician_staff, rec.deferred_level("busy:ae_clinicians"), horizon
         )
         self.staffed_clinicians = rec.level("staffed:ae_clinicians", self.clinician_staff[0])
+        c = cfg
+        self.triage_h = Draw(
+            "triage_h", "ae.triage", sampler(c.triage_minutes), c.triage_minutes.mean / 60
+        )
+        self.assess_h = Draw(
+            "assess_h",
+            "ae.assessment",
+            sampler(c.assessment_minutes),
+            c.assessment_minutes.mean / 60,
+        )
+        self.decision_h = Draw(
+            "decision_h", "ae.decision", sampler(c.decision_minutes), c.decision_minutes.mean / 60
+        )
+        self.u_admit = Draw("u_admit", "ae.admit")
 
     def _weekly(self, weekday: Sequence[int], weekend: Sequence[int]) -> list[int]:
         """An hourly rota for the week that starts with the run."""
@@ -87,23 +101,7 @@ class EmergencyDepartment(Component):
         ]
 
     def draws(self) -> list[Draw]:
-        c = self.cfg
-        return [
-            Draw("triage_h", "ae.triage", sampler(c.triage_minutes), c.triage_minutes.mean / 60),
-            Draw(
-                "assess_h",
-                "ae.assessment",
-                sampler(c.assessment_minutes),
-                c.assessment_minutes.mean / 60,
-            ),
-            Draw(
-                "decision_h",
-                "ae.decision",
-                sampler(c.decision_minutes),
-                c.decision_minutes.mean / 60,
-            ),
-            Draw("u_admit", "ae.admit"),
-        ]
+        return [self.triage_h, self.assess_h, self.decision_h, self.u_admit]
 
     def processes(self) -> Iterable[Generator[Any, Any, Any]]:
         return (self.rota(),) if self.enabled else ()
@@ -126,7 +124,7 @@ class EmergencyDepartment(Component):
             hour += 1
 
     def decides_admit(self, p: Patient) -> bool:
-        return p.readmission or p.u_admit < self.admit_p[p.stratum]
+        return p.readmission or self.u_admit.of(p) < self.admit_p[p.stratum]
 
     def arrive(self, p: Patient) -> None:
         t, nb = self.env.now, p.neighbourhood
@@ -147,16 +145,18 @@ class EmergencyDepartment(Component):
     def visit(self, p: Patient) -> None:
         """Start ``p``'s visit now; at a decision to admit, call :attr:`on_admit`."""
         self.arrive(p)
-        start = self.triage.start(self.env.now, p.triage_h)
+        triage_h = self.triage_h.of(p)
+        start = self.triage.start(self.env.now, triage_h)
         if start < math.inf:
-            Call(self.env, start + p.triage_h, self._after_triage, p)
+            Call(self.env, start + triage_h, self._after_triage, p)
 
     def _triage_done(self, call: Call) -> None:
         p: Patient = call.p  # typed, so compiled code reads its fields directly
-        start = self.clinicians.start(self.env.now, p.assess_h)
+        assess_h = self.assess_h.of(p)
+        start = self.clinicians.start(self.env.now, assess_h)
         if start == math.inf:
             return  # no clinician is ever on duty: the patient stays
-        decision = start + p.assess_h + p.decision_h
+        decision = start + assess_h + self.decision_h.of(p)
         if self.decides_admit(p):
             Call(self.env, decision, self._after_decision, p)
         elif decision < self.horizon:  # else still in A&E when the run ends

@@ -34,9 +34,11 @@ class CommunityResponse(Component):
         ).tolist()
         self.hooks = model.hooks
         self.n_managed = self.rec.counter("community_managed")
+        self.u_managed = Draw("u_community", "community.managed")
+        self.u_ambulance = Draw("u_ambulance", "ae.ambulance")
 
     def draws(self) -> list[Draw]:
-        return [Draw("u_community", "community.managed"), Draw("u_ambulance", "ae.ambulance")]
+        return [self.u_managed, self.u_ambulance]
 
     def manages(self, p: Patient) -> bool:
         """True if the crisis is resolved in the community (and records it)."""
@@ -45,7 +47,7 @@ class CommunityResponse(Component):
         managed = (
             forced
             if forced is not None
-            else (self.enabled and p.u_community < self.share[p.stratum])
+            else (self.enabled and self.u_managed.of(p) < self.share[p.stratum])
         )
         if managed:
             self.n_managed.add(p.arrival, p.neighbourhood)
@@ -54,4 +56,13 @@ class CommunityResponse(Component):
         return managed
 
     def by_ambulance(self, p: Patient) -> bool:
-        return p.u_ambulance < self.ambulance[p.stratum]
+        return self.u_ambulance.of(p) < self.ambulance[p.stratum]
+
+    def base_share(self, p: Patient) -> float:
+        """Share of crises like ``p``'s the community manages without interventions."""
+        return self.share[p.stratum] if self.enabled else 0.0
+
+    def managed_below(self, p: Patient, share: float) -> bool:
+        """Whether ``p``'s crisis is managed if a share ``share`` of such crises is:
+        the same uniform as the base rule, so a raised share keeps those it had."""
+        return self.u_managed.of(p) < share

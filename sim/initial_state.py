@@ -92,11 +92,11 @@ class InitialState(Component):
             model.acute.occupy(p)
             if i < n_delayed:
                 c0 = discharge.cum_pathway[s][0]
-                p.u_pathway = c0 + u_path[i] * (1 - c0)  # a pathway other than P0
+                discharge.u_pathway.set(p, c0 + u_path[i] * (1 - c0))  # a pathway other than P0
                 # already declared fit: straight to the discharge flow
                 self.env.process(discharge.leave_hospital(p, reviewed=True))
             else:
-                p.los_h = residual_h[i]
+                model.acute.los_h.set(p, residual_h[i])
                 self.env.process(model.inpatient(p))
         yield self.env.timeout(0)
 

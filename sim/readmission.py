@@ -33,15 +33,17 @@ class Readmissions(Component):
         self.window_h = cfg.window_days * 24.0
         self.mean_h = cfg.mean_days_to_readmission * 24.0
         self._trunc = 1.0 - math.exp(-self.window_h / self.mean_h)
+        self.u_readmit = Draw("u_readmit", "readmission.occurs")
+        self.u_time = Draw("u_readmit_time", "readmission.time")
 
     def draws(self) -> list[Draw]:
-        return [Draw("u_readmit", "readmission.occurs"), Draw("u_readmit_time", "readmission.time")]
+        return [self.u_readmit, self.u_time]
 
     def after_discharge(self, p: Patient) -> float | None:
         """Schedule the patient's return if they are to be readmitted; hours until it."""
-        if not self.enabled or p.u_readmit >= self.prob[p.stratum] * p.readmit_ratio:
+        if not self.enabled or self.u_readmit.of(p) >= self.prob[p.stratum] * p.readmit_ratio:
             return None
-        delay = -self.mean_h * math.log1p(-p.u_readmit_time * self._trunc)
+        delay = -self.mean_h * math.log1p(-self.u_time.of(p) * self._trunc)
         self.env.process(self._return(p, delay))
         return delay
 

@@ -1,8 +1,6 @@
-"""Patients carry the draws their components declared, each under its own name."""
+"""Patients carry the draws their components declared; each component reads its own."""
 
 from __future__ import annotations
-
-import math
 
 import numpy as np
 import pytest
@@ -10,48 +8,46 @@ import pytest
 from sim.config import load_config
 from sim.core.rng import RandomStreams
 from sim.model import CareSystemModel
-from sim.patient import DRAW_FIELDS, Draw, DrawBlock, Patient, PatientFactory, StratumInfo
+from sim.patient import Draw, PatientFactory
 
-INFO = StratumInfo(neighbourhood=2, age=3, frailty=1, care_home=False, older=True)
-
-
-def test_each_column_of_draws_fills_its_own_field() -> None:
-    """Column k of a block lands in DRAW_FIELDS[k], for every entry: Patient.__init__
-    and the list of fields agree, so no draw is read under another's name."""
-    columns = [[100.0 * k + i for i in range(3)] for k in range(len(DRAW_FIELDS))]
-    block = DrawBlock(columns, ())
-    for i in range(3):
-        p = Patient(7, 7, 0, 1.5, INFO, block, i)
-        assert [getattr(p, name) for name in DRAW_FIELDS] == [c[i] for c in columns]
-        assert p.extra_draws is None
+QUICK = ["run.years=0.01", "run.warmup_days=0"]
 
 
-def test_every_core_draw_is_declared_by_a_component() -> None:
-    """With every intervention on, each field of DRAW_FIELDS has a component that
-    declares it (none is left as NaN), and each has a stream of its own."""
-    model = CareSystemModel(load_config("integrated", ["run.years=0.01", "run.warmup_days=0"]))
+def test_every_draw_has_its_own_column_and_stream() -> None:
+    """With every intervention on, each declared draw reads its own column (the
+    factory numbers them in declaration order) and has a stream of its own."""
+    model = CareSystemModel(load_config("integrated", QUICK))
     draws = model.factory.draws
-    assert sorted(d.attr for d in draws) == sorted(DRAW_FIELDS)
+    assert [d.column for d in draws] == list(range(len(draws)))
     assert len({d.stream for d in draws}) == len(draws)
+    assert len({d.name for d in draws}) == len(draws)
+    block = model.factory.draw_block(np.array([0, 1, 2]))
+    p = model.factory.make(1, 1, 0, 0.0, block, 2)
+    assert [d.of(p) for d in draws] == [c[2] for c in block.columns]
 
 
-def test_draws_of_components_switched_off_are_nan() -> None:
-    """The baseline has no TREAT: its draws are NaN, not numbers from nowhere."""
-    model = CareSystemModel(load_config("baseline", ["run.years=0.01", "run.warmup_days=0"]))
+def test_components_switched_off_add_no_draws() -> None:
+    """The baseline has no TREAT: its draws are not on the patient at all, and the
+    core draws read sensible values."""
+    model = CareSystemModel(load_config("baseline", QUICK))
+    names = {d.name for d in model.factory.draws}
+    assert "u_treat" not in names and "treat_h" not in names
     block = model.factory.draw_block(np.array([0, 1, 2]))
     p = model.factory.make(1, 1, 0, 0.0, block, 0)
-    assert math.isnan(p.u_treat) and math.isnan(p.treat_h)
-    assert 0 < p.u_admit < 1 and p.los_h > 0
+    assert len(p.draws) == len(model.factory.draws)
+    assert 0 < model.ae.u_admit.of(p) < 1 and model.acute.los_h.of(p) > 0
 
 
-def test_an_extension_draw_is_kept_by_name_and_scaled_by_stratum() -> None:
-    """A draw that is not one of the model's own goes to ``extra_draws``, from its
-    own stream and scaled for the patient's stratum, whichever way the patient is
-    made: a block of patients-to-be, or one at a time (readmissions)."""
-    cfg = load_config("baseline", ["run.years=0.01", "run.warmup_days=0"])
+def test_a_new_draw_is_scaled_by_stratum_however_the_patient_is_made() -> None:
+    """A component's draw comes from its own stream, scaled for the patient's
+    stratum, whether the patient is made from a block of patients-to-be or one at a
+    time (readmissions), and adding it leaves the other draws unchanged."""
+    cfg = load_config("baseline", QUICK)
     model = CareSystemModel(cfg)
     scale = [10.0 + s for s in range(len(model.strata))]
-    draws = [*model.factory.draws, Draw("u_extension", "test.extension", scale=scale)]
+    extra = Draw("u_extension", "test.extension", scale=scale)
+    los = model.acute.los_h
+    draws = [*model.factory.draws, extra]
 
     def factory() -> PatientFactory:
         return PatientFactory(model.strata, RandomStreams(1, 0), draws)
@@ -63,13 +59,25 @@ def test_an_extension_draw_is_kept_by_name_and_scaled_by_stratum() -> None:
     for i, s in enumerate(strata):
         p = factory().make(1, 1, s, 0.0, block, i)
         q = one_by_one.make_one(2, 2, s, 0.0)
-        assert p.extra_draws is not None and q.extra_draws is not None
-        assert p.extra_draws["u_extension"] == q.extra_draws["u_extension"] == unit[i] * scale[s]
-        assert p.los_h == q.los_h
+        assert extra.of(p) == extra.of(q) == unit[i] * scale[s]
+        assert los.of(p) == los.of(q)
 
 
-def test_an_extension_draw_may_not_reuse_a_patient_field() -> None:
-    """A component declaring a draw named like patient state is refused."""
-    model = CareSystemModel(load_config("baseline", ["run.years=0.01", "run.warmup_days=0"]))
-    with pytest.raises(ValueError, match="pathway"):
-        PatientFactory(model.strata, model.streams, [Draw("pathway", "test.pathway")])
+def test_a_draw_declared_twice_or_sharing_a_stream_is_refused() -> None:
+    """Two draws of one name, or two on one stream (they would be the same numbers),
+    stop the model at start-up."""
+    model = CareSystemModel(load_config("baseline", QUICK))
+    with pytest.raises(ValueError, match="declared twice"):
+        PatientFactory(model.strata, model.streams, [Draw("a", "s1"), Draw("a", "s2")])
+    with pytest.raises(ValueError, match="more than one draw"):
+        PatientFactory(model.strata, model.streams, [Draw("a", "s1"), Draw("b", "s1")])
+
+
+def test_a_draw_never_handed_to_a_factory_cannot_be_read() -> None:
+    """A draw a component forgot to declare has no column: reading it fails loudly
+    instead of returning another draw's number."""
+    model = CareSystemModel(load_config("baseline", QUICK))
+    block = model.factory.draw_block(np.array([0]))
+    p = model.factory.make(1, 1, 0, 0.0, block, 0)
+    with pytest.raises(IndexError):
+        Draw("forgotten", "test.forgotten").of(p)

@@ -90,12 +90,8 @@ class DelayTracker:
         state = self._current.pop(p.id, None)
         if state is None:
             return
-        reason, attribution, since, _ = state
+        reason, attribution, _, _ = state
         self.total.add(-1, t)
         self.by_attr[attribution].add(-1, t)
         self.by_reason[reason].add(-1, t)
-        p.delay_hours += t - since
         self.rec.log(t, p.id, p.person, "delay_end")
-
-    def is_delayed(self, p: Patient) -> bool:
-        return p.id in self._current

@@ -22,6 +22,7 @@ from sim.core.event_queue import Environment
 from sim.core.level import Level
 from sim.core.recorder import Recorder
 from sim.core.resources import ServerPool
+from sim.patient import Draw, Patient
 
 
 class DownstreamService:
@@ -47,8 +48,9 @@ class DownstreamService:
         self.unit = sampler(cfg.stay_days)
         self.arrange_unit = sampler(cfg.arrange_days)
         self.mean_arrange_hours = cfg.arrange_days.mean * 24.0
-        #: the patient attribute holding the uniform for a stay here
-        self.u_stay = f"u_stay_{pathway}"
+        #: each patient's uniform for a stay here, drawn for every patient (CRN)
+        #: and converted to hours only for those who come
+        self.u_stay = Draw(f"u_stay_{pathway}", f"discharge.stay.{name}")
         #: NHS England reason while waiting for a place here; ``nursing_share`` of
         #: patients wait for a nursing home instead (care homes)
         self.reason: str = cfg.delay_reason
@@ -57,9 +59,9 @@ class DownstreamService:
         self.occupied: Level = rec.level(f"service:{name}")
         self.patients: Level = rec.level(f"service_patients:{name}")
 
-    def stay_hours(self, u: float) -> float:
-        """Length of a stay in hours, from the patient's uniform for it."""
-        return self.unit.one(u) * self.mean_stay_hours
+    def stay_hours(self, p: Patient) -> float:
+        """Length of ``p``'s stay here in hours."""
+        return self.unit.one(self.u_stay.of(p)) * self.mean_stay_hours
 
     def arrange_hours(self, u: float) -> float:
         """Time from finding a place to the patient being able to move, in hours."""

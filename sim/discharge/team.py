@@ -107,6 +107,17 @@ class DischargeTeam(Component):
         #: discharges counted by pathway (P0-P3), also by interventions
         self.n_discharges = [self.rec.counter(f"discharges_{pw}") for pw in PATHWAYS]
         self.n_assessments = self.rec.counter("assessments")
+        a = cfg.assessment.duration_hours
+        self.u_pathway = Draw("u_pathway", "discharge.pathway")
+        self.u_attribution = Draw("u_attribution", "discharge.attribution")
+        self.assessment_h = Draw("assessment_h", "discharge.assessment", sampler(a), a.mean)
+        self.u_weekend = Draw("u_weekend", "discharge.weekend")
+        self.u_weekend_service = Draw("u_weekend_service", "discharge.weekend_service")
+        self.u_other_delay = Draw("u_other_delay", "discharge.other_delay")
+        self.u_other_delay_days = Draw("u_other_delay_days", "discharge.other_delay_days")
+        self.u_nursing = Draw("u_nursing", "discharge.nursing_home")
+        self.u_arrange = Draw("u_arrange", "discharge.arrange")
+        self.u_plan_ahead = Draw("u_plan_ahead", "discharge.plan_ahead")
         # the callback ending a downstream stay, bound once
         self._after_stay: Callable[[Call], None] = self._end_downstream_stay
 
@@ -133,22 +144,20 @@ class DischargeTeam(Component):
         return table
 
     def draws(self) -> list[Draw]:
-        a = self.cfg.assessment.duration_hours
-        # a stay in each service is drawn up front (CRN), whichever is used; as a
-        # uniform, converted to hours only for the patients who go there
-        stays = [Draw(svc.u_stay, f"discharge.stay.{svc.name}") for svc in self.services.values()]
+        # a stay in each service is drawn up front (CRN), whichever is used
+        stays = [svc.u_stay for svc in self.services.values()]
         return [
-            Draw("u_pathway", "discharge.pathway"),
-            Draw("u_attribution", "discharge.attribution"),
-            Draw("assessment_h", "discharge.assessment", sampler(a), a.mean),
-            Draw("u_weekend", "discharge.weekend"),
-            Draw("u_weekend_service", "discharge.weekend_service"),
+            self.u_pathway,
+            self.u_attribution,
+            self.assessment_h,
+            self.u_weekend,
+            self.u_weekend_service,
             *stays,
-            Draw("u_other_delay", "discharge.other_delay"),
-            Draw("u_other_delay_days", "discharge.other_delay_days"),
-            Draw("u_nursing", "discharge.nursing_home"),
-            Draw("u_arrange", "discharge.arrange"),
-            Draw("u_plan_ahead", "discharge.plan_ahead"),
+            self.u_other_delay,
+            self.u_other_delay_days,
+            self.u_nursing,
+            self.u_arrange,
+            self.u_plan_ahead,
         ]
 
     def processes(self) -> Iterable[Generator[Any, Any, Any]]:
@@ -167,7 +176,7 @@ class DischargeTeam(Component):
 
     def pathway_of(self, p: Patient) -> int:
         c0, c1, c2 = self.cum_pathway[p.stratum]
-        u = p.u_pathway
+        u = self.u_pathway.of(p)
         return 0 if u < c0 else 1 if u < c1 else 2 if u < c2 else 3
 
     def weekend_share(self, kind: str, p: Patient, base: float) -> float:
@@ -184,10 +193,10 @@ class DischargeTeam(Component):
 
         The two weekend gates are separate capacities, so each has its own uniform.
         """
-        svc_weekend = p.u_weekend_service < self.weekend_share(
+        svc_weekend = self.u_weekend_service.of(p) < self.weekend_share(
             "downstream", p, svc.admits.weekend_share
         )
-        ward_weekend = p.u_weekend < self.weekend_share(
+        ward_weekend = self.u_weekend.of(p) < self.weekend_share(
             "acute_discharge", p, self.hours.weekend_share
         )
         return self.transfer_calendar[svc.pathway, svc_weekend, ward_weekend]
@@ -195,16 +204,16 @@ class DischargeTeam(Component):
     def admission_hours(self, p: Patient, svc: DownstreamService) -> WorkingCalendar:
         """When ``svc`` admits patient ``p`` from home (no ward discharge involved)."""
         share = self.weekend_share("downstream", p, svc.admits.weekend_share)
-        return svc.admits.for_patient(p.u_weekend_service, share)
+        return svc.admits.for_patient(self.u_weekend_service.of(p), share)
 
     def attribution_of(self, p: Patient, svc: DownstreamService) -> str:
         """Who ``p``'s wait for a place in ``svc`` is attributed to."""
-        return _party(self.service_attr[svc.pathway], p.u_attribution)
+        return _party(self.service_attr[svc.pathway], self.u_attribution.of(p))
 
     def other_delay_of(self, p: Patient, pathway: int) -> int:
         """Index of the other cause of delay ``p`` meets on ``pathway``, or -1."""
         cum = self.other_cum[pathway - 1]
-        u = p.u_other_delay
+        u = self.u_other_delay.of(p)
         for i in range(len(cum)):
             if u < cum[i]:
                 return i
@@ -217,7 +226,7 @@ class DischargeTeam(Component):
         if (
             not self.enabled
             or self.plan_lead <= 0
-            or p.u_plan_ahead >= self.plan_share
+            or self.u_plan_ahead.of(p) >= self.plan_share
             or self.model.acute.will_die(p)
             or self.pathway_of(p) == 0
         ):
@@ -234,8 +243,9 @@ class DischargeTeam(Component):
         if p.planned is None:  # left while waiting for an assessor
             assessors.release()
             return
-        if p.assessment_h > 0:
-            yield self.env.timeout(p.assessment_h)
+        hours = self.assessment_h.of(p)
+        if hours > 0:
+            yield self.env.timeout(hours)
         assessors.release()
         self.n_assessments.add(self.env.now, p.neighbourhood)
 
@@ -256,7 +266,6 @@ class DischargeTeam(Component):
             self.awaiting_review.add(1, env.now)
             yield env.timeout(wait)
             self.awaiting_review.add(-1, env.now)
-        p.t_fit = env.now
         self.rec.log(env.now, p.id, p.person, "medically_fit")
         for hook in model.hooks.at_fit:
             done = yield from hook(p)
@@ -266,7 +275,7 @@ class DischargeTeam(Component):
         self.n_discharges[pathway].add(env.now, p.neighbourhood)
         if pathway == 0:
             share = self.weekend_share("acute_discharge", p, self.hours.weekend_share)
-            wait = self.hours.for_patient(p.u_weekend, share).wait_until_open(env.now)
+            wait = self.hours.for_patient(self.u_weekend.of(p), share).wait_until_open(env.now)
             if wait > 0:
                 self.awaiting_discharge.add(1, env.now)
                 yield env.timeout(wait)
@@ -276,7 +285,7 @@ class DischargeTeam(Component):
             model.exit(p, "discharged_home_p0")
             return
         svc = self.services[pathway]
-        u = p.u_attribution
+        u = self.u_attribution.of(p)
         delays = self.delays
         # 1. assessment (reason A), unless it was done ahead of fitness
         planned = p.planned
@@ -287,29 +296,31 @@ class DischargeTeam(Component):
         elif planned is None:
             assessors = self.assessment.assessors
             req = assessors.acquire()
-            if not req.processed or p.assessment_h > 0:  # a wait of no time is no delay
+            hours = self.assessment_h.of(p)
+            if not req.processed or hours > 0:  # a wait of no time is no delay
                 delays.start(p, ASSESSMENT, who, env.now)
             yield req
-            if p.assessment_h > 0:
-                yield env.timeout(p.assessment_h)
+            if hours > 0:
+                yield env.timeout(hours)
             assessors.release()
             self.n_assessments.add(env.now, p.neighbourhood)
         # 2. at most one other cause (reasons B, F, G, H, I)
         cause = self.other_delay_of(p, pathway)
         if cause >= 0:
-            hours = self.other_days[cause].one(p.u_other_delay_days) * self.other_mean_h[cause]
+            unit = self.other_days[cause].one(self.u_other_delay_days.of(p))
+            hours = unit * self.other_mean_h[cause]
             if hours > 0:
                 who = _party(self.other_attr[cause][pathway], u)
                 delays.start(p, self.other_names[cause], who, env.now)
                 yield env.timeout(hours)
         # 3. a place, its arrangement and a day the service admits (C, D, E)
-        reason, who = svc.reason_for(p.u_nursing), self.attribution_of(p, svc)
+        reason, who = svc.reason_for(self.u_nursing.of(p)), self.attribution_of(p, svc)
         place = svc.places.acquire()
         if not place.processed:  # none free: wait for one
             delays.start(p, reason, who, env.now)
             yield place
         svc.occupied.add(1, env.now)  # the place is reserved from now on
-        arrange = svc.arrange_hours(p.u_arrange)
+        arrange = svc.arrange_hours(self.u_arrange.of(p))
         if arrange > 0:
             delays.start(p, reason, who, env.now)
             yield env.timeout(arrange)
@@ -328,7 +339,7 @@ class DischargeTeam(Component):
         """Start ``p``'s stay in ``svc``, in the place ``p`` holds (already counted
         in ``svc.occupied`` from when it was reserved); it ends without a process."""
         svc.patients.add(1, self.env.now)
-        stay = svc.stay_hours(getattr(p, svc.u_stay))
+        stay = svc.stay_hours(p)
         if back_in is not None and back_in < stay:
             stay = back_in  # readmitted from the service: the place is freed
         Call(self.env, self.env.now + stay, self._after_stay, p)

@@ -46,12 +46,11 @@ class CareHomeSupport(Intervention):
         # admission ratio overall, of which the conveyance ratio is already fewer
         # attendances
         self.admit_given_attend = cfg.admission_rate_ratio / cfg.conveyance_rate_ratio
+        self.u_cover = Draw("u_care_home_cover", "care_homes.cover")
+        self.u_admit = Draw("u_care_home_admit", "care_homes.admission")
 
     def draws(self) -> list[Draw]:
-        return [
-            Draw("u_care_home_cover", "care_homes.cover"),
-            Draw("u_care_home_admit", "care_homes.admission"),
-        ]
+        return [self.u_cover, self.u_admit]
 
     def install(self, hooks: Hooks) -> None:
         hooks.community.append(self.conveyance)
@@ -61,21 +60,23 @@ class CareHomeSupport(Intervention):
         return (
             p.care_home
             and self.schedule.live(p.neighbourhood, self.env.now)
-            and p.u_care_home_cover < self.coverage
+            and self.u_cover.of(p) < self.coverage
         )
 
     def conveyance(self, p: Patient) -> bool | None:
         if not self.covered(p):
             return None
-        base = self.model.community.share[p.stratum] if self.model.community.enabled else 0.0
+        community = self.model.community
+        base = community.base_share(p)
         kept_home = 1.0 - (1.0 - base) * self.cfg.conveyance_rate_ratio
-        if base <= p.u_community < kept_home:
+        # crises the base rule sends to A&E, of which the programme keeps some home
+        if not community.managed_below(p, base) and community.managed_below(p, kept_home):
             self.rec.count("care_home_conveyances_avoided", p.arrival, p.neighbourhood)
             return True
         return None
 
     def admission(self, p: Patient) -> Generator[Any, Any, bool]:
-        if self.covered(p) and p.u_care_home_admit >= self.admit_given_attend:
+        if self.covered(p) and self.u_admit.of(p) >= self.admit_given_attend:
             self.rec.count("care_home_admissions_avoided", self.env.now, p.neighbourhood)
             self.model.exit(p, "care_home_admission_avoided")
             return True

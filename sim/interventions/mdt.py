@@ -80,9 +80,10 @@ class MDTCaseManagement(Intervention):
         self.capacity_level = self.rec.level("mdt_capacity")
         self.waiting_level = self.rec.level("mdt_waiting")
         self.true_positive_level = self.rec.level("mdt_caseload_high_risk")
+        self.u_member = Draw("u_mdt", "mdt.member")
 
     def draws(self) -> list[Draw]:
-        return [Draw("u_mdt", "mdt.member")]
+        return [self.u_member]
 
     def install(self, hooks: Hooks) -> None:
         hooks.crisis_rate.append(self.rate)
@@ -93,19 +94,21 @@ class MDTCaseManagement(Intervention):
         return (self.meetings(),)
 
     # ------------------------------------------------------------------ hooks
-    def rate(self, p: Patient) -> float:
+    def case_managed(self, p: Patient) -> bool:
+        """Whether ``p`` is on a caseload now (their share of the stratum's caseload)."""
         s = p.stratum
-        if p.u_mdt < self.members_l[s] / self.size_l[s]:
-            p.case_managed = True
-            return self.cfg.crisis_rate_ratio
-        return 1.0
+        return self.u_member.of(p) < self.members_l[s] / self.size_l[s]
+
+    def rate(self, p: Patient) -> float:
+        return self.cfg.crisis_rate_ratio if self.case_managed(p) else 1.0
 
     def community(self, p: Patient) -> bool | None:
-        if not p.case_managed:
+        # called at the crisis's own time, right after rate(): the caseload is the same
+        if not self.case_managed(p):
             return None
         self.rec.count("mdt_case_managed_crises", p.arrival, p.neighbourhood)
-        base = self.model.community.share[p.stratum] if self.model.community.enabled else 0.0
-        return p.u_community < base + self.cfg.extra_community_share
+        community = self.model.community
+        return community.managed_below(p, community.base_share(p) + self.cfg.extra_community_share)
 
     # ------------------------------------------------------------------ meetings
     def meetings(self) -> Generator[Any, Any, None]:

@@ -46,10 +46,11 @@ class Pace(Intervention):
         self.slots.track(self.rec.level("busy:pace"), self.rec.level("staffed:pace"))
         self.patients = self.rec.level("pace_patients")
         self.saved = self.rec.sample_list("pace_hours_saved")
+        # a uniform, converted to hours only for patients PACE takes home
+        self.u_support = Draw("u_pace_support", "pace.support")
 
     def draws(self) -> list[Draw]:
-        # a uniform, converted to hours only for patients PACE takes home
-        return [Draw("u_pace_support", "pace.support")]
+        return [self.u_support]
 
     def install(self, hooks: Hooks) -> None:
         hooks.early_discharge.append(self)
@@ -86,7 +87,7 @@ class Pace(Intervention):
         back_at = None if back_in is None else env.now + back_in
         self.patients.add(1, env.now)
         # support at home; a readmission during it ends PACE's part
-        support = self.support_unit.one(p.u_pace_support) * self.support_mean_h
+        support = self.support_unit.one(self.u_support.of(p)) * self.support_mean_h
         if back_at is not None and back_at - env.now < support:
             yield env.timeout(back_at - env.now)
             self._finish(p, "pace_readmitted")

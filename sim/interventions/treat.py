@@ -48,17 +48,15 @@ class Treat(Intervention):
             self.rec.level("busy:treat_support"), self.rec.level("staffed:treat_support")
         )
         self.in_support = self.rec.level("treat_supported_at_home")
+        self.u_home = Draw("u_treat", "treat.home")
+        self.assess_h = Draw(
+            "treat_h", "treat.assessment", sampler(cfg.assessment_hours), cfg.assessment_hours.mean
+        )
+        # a uniform, converted to hours only for patients TREAT sends home
+        self.u_support = Draw("u_treat_support", "treat.support")
 
     def draws(self) -> list[Draw]:
-        c = self.cfg
-        return [
-            Draw("u_treat", "treat.home"),
-            Draw(
-                "treat_h", "treat.assessment", sampler(c.assessment_hours), c.assessment_hours.mean
-            ),
-            # a uniform, converted to hours only for patients TREAT sends home
-            Draw("u_treat_support", "treat.support"),
-        ]
+        return [self.u_home, self.assess_h, self.u_support]
 
     def install(self, hooks: Hooks) -> None:
         hooks.before_admission.append(self.assess)
@@ -83,9 +81,9 @@ class Treat(Intervention):
             return False
         yield staff.acquire()
         rec.count("treat_assessed", env.now, p.neighbourhood)
-        yield env.timeout(p.treat_h)
+        yield env.timeout(self.assess_h.of(p))
         staff.release()
-        if p.u_treat < self.cfg.home_share:
+        if self.u_home.of(p) < self.cfg.home_share:
             support = self.support
             if support.busy < support.capacity and not support.queue:
                 support.acquire()  # free now: taken at once, so no one else gets it
@@ -101,7 +99,7 @@ class Treat(Intervention):
         """Hold the support package (already acquired) for the support period."""
         env = self.env
         self.in_support.add(1, env.now)
-        yield env.timeout(self.support_unit.one(p.u_treat_support) * self.support_mean_h)
+        yield env.timeout(self.support_unit.one(self.u_support.of(p)) * self.support_mean_h)
         self.support.release()
         self.in_support.add(-1, env.now)
         self.model.exit(p, "treat_home_with_support")
