@@ -10,34 +10,44 @@ distribution. A share of patients, rising with age, die in hospital.
 
 from __future__ import annotations
 
-from collections.abc import Generator
+from collections.abc import Generator, Mapping
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from sim.components import Component
+from sim.components import Component, CostLineSpec
 from sim.core.distributions import sampler
 from sim.core.resources import ServerPool
 from sim.patient import Draw, Patient, per_stratum
 
 if TYPE_CHECKING:
-    from sim.model import CareSystemModel
+    from sim.components import Site
+    from sim.config.schema import AcuteConfig, BedsConfig, CostsConfig
+    from sim.core.window import KpiWindow
+    from sim.discharge.team import DischargeTeam
 
 
 class AcuteBeds(Component):
     """The hospital's general and acute beds for emergency admissions."""
 
     name = "acute"
+    uses = ("discharge",)  # discharge planning starts when the stay does
+    cost_lines = (
+        CostLineSpec("emergency_admission", "admission"),
+        CostLineSpec("bed_day", "bed day not delayed"),
+        CostLineSpec("delayed_bed_day", "delayed bed day"),
+        CostLineSpec("boarding_hour", "patient-hour boarding in A&E"),
+    )
+    discharge: DischargeTeam
 
-    def __init__(self, model: CareSystemModel) -> None:
-        super().__init__(model)
-        cfg = model.cfg.acute
+    def __init__(self, site: Site, cfg: AcuteConfig, beds: BedsConfig) -> None:
+        super().__init__(site, cfg)
         self.cfg = cfg
-        self.capacity = model.cfg.beds.acute
-        self.divert = model.cfg.beds.when_full == "divert"
+        self.capacity = beds.acute
+        self.divert = beds.when_full == "divert"
         self.beds = ServerPool(self.env, self.capacity)
         self.death_p: list[float] = per_stratum(
-            model.strata, cfg.death_probability.as_tuple()
+            site.strata, cfg.death_probability.as_tuple()
         ).tolist()
         self.occupied = self.rec.level("beds_occupied")
         self.boarding = self.rec.level("boarding")
@@ -54,14 +64,30 @@ class AcuteBeds(Component):
     def mean_los_hours(self) -> np.ndarray:
         """Mean acute stay per stratum, in hours (by age, frailty and care home)."""
         c = self.cfg
-        strata = self.model.strata
+        strata = self.site.strata
         days = per_stratum(
             strata, c.los_mean_days.as_tuple(), by_frailty=c.los_frailty_multiplier.as_tuple()
         )
         return days * 24.0 * (1 + (c.los_care_home_multiplier - 1) * strata.care_home)
 
+    def connect(self, links: Mapping[str, Component]) -> None:
+        super().connect(links)
+        from sim.discharge.team import DischargeTeam  # (it imports this module)
+
+        self.discharge = self.link("discharge", DischargeTeam)
+
     def draws(self) -> list[Draw]:
         return [self.los_h, self.u_death]
+
+    def cost_quantities(
+        self, window: KpiWindow, kpis: Mapping[str, float], costs: CostsConfig
+    ) -> dict[str, float]:
+        return {
+            "emergency_admission": kpis["bed_admissions"],
+            "bed_day": kpis["bed_days"] - kpis["dtoc_days"],
+            "delayed_bed_day": kpis["dtoc_days"],
+            "boarding_hour": kpis["boarding_hours"],
+        }
 
     def admit(self, p: Patient) -> Generator[Any, Any, bool]:
         """Record the admission and wait for a bed; False if diverted."""
@@ -108,10 +134,10 @@ class AcuteBeds(Component):
         An early-discharge intervention may take the patient out before the end
         of the stay (``early_discharge`` hooks); then it has released the bed.
         """
-        hooks = self.model.hooks
+        hooks = self.site.hooks
         m = hooks.los_multiplier(p) if hooks.los else 1.0
         los = self.los_h.of(p) * m * p.los_multiplier
-        self.model.discharge.plan(p, los)  # discharge planning starts on the ward
+        self.discharge.plan(p, los)  # discharge planning starts on the ward
         for early in hooks.early_discharge:
             lead = early.lead_hours(p)
             if 0 < lead < los:

@@ -23,27 +23,32 @@ queue with hourly staffing.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Generator, Iterable, Sequence
+from collections.abc import Callable, Generator, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from sim.components import Component
+from sim.community import CommunityResponse
+from sim.components import Component, CostLineSpec
 from sim.core.calls import Call
 from sim.core.distributions import sampler
 from sim.core.resources import HOURS_PER_WEEK, RotaQueue
 from sim.patient import Draw, Patient, per_stratum
 
 if TYPE_CHECKING:
-    from sim.model import CareSystemModel
+    from sim.components import Site
+    from sim.config.schema import AEConfig, CostsConfig
+    from sim.core.window import KpiWindow
 
 
 class EmergencyDepartment(Component):
     """The A&E department with rota-driven triage and clinician capacity."""
 
     name = "ae"
+    uses = ("community",)  # who arrives by ambulance
+    cost_lines = (CostLineSpec("ae_attendance", "attendance"),)
+    community: CommunityResponse
 
-    def __init__(self, model: CareSystemModel) -> None:
-        super().__init__(model)
-        cfg = model.cfg.ae
+    def __init__(self, site: Site, cfg: AEConfig) -> None:
+        super().__init__(site, cfg)
         self.cfg = cfg
         self.enabled = cfg.enabled
         #: staff on duty in each hour of the week, counted from hour 0 of the run
@@ -52,18 +57,17 @@ class EmergencyDepartment(Component):
             cfg.clinician_rota, cfg.clinician_rota_weekend or cfg.clinician_rota
         )
         self.admit_p: list[float] = per_stratum(
-            model.strata,
+            site.strata,
             cfg.admit_probability.as_tuple(),
             care_home=cfg.care_home_admit_probability,
         ).tolist()
         self.target = cfg.four_hour_target_hours
-        self.community = model.community
         #: called with the patient when A&E decides to admit; set by the model
         self.on_admit: Callable[[Patient], None] = lambda p: None
         # the calls' callbacks, bound once (not a new bound method per call)
         self._after_triage: Callable[[Call], None] = self._triage_done
         self._after_decision: Callable[[Call], None] = self._decision_done
-        self.horizon = horizon = model.cfg.run.total_days * 24.0
+        self.horizon = horizon = site.run.total_days * 24.0
         self.in_ae = self.rec.deferred_level("in_ae")
         self.times = self.rec.sample_list("ae_hours")
         self.n_attend = self.rec.counter("ae_attendances")
@@ -94,11 +98,20 @@ class EmergencyDepartment(Component):
 
     def _weekly(self, weekday: Sequence[int], weekend: Sequence[int]) -> list[int]:
         """An hourly rota for the week that starts with the run."""
-        weekday_of = self.model.clock.weekday
+        weekday_of = self.site.clock.weekday
         return [
             (weekend if weekday_of(h // 24) >= 5 else weekday)[h % 24]
             for h in range(HOURS_PER_WEEK)
         ]
+
+    def connect(self, links: Mapping[str, Component]) -> None:
+        super().connect(links)
+        self.community = self.link("community", CommunityResponse)
+
+    def cost_quantities(
+        self, window: KpiWindow, kpis: Mapping[str, float], costs: CostsConfig
+    ) -> dict[str, float]:
+        return {"ae_attendance": kpis["ae_attendances"]}
 
     def draws(self) -> list[Draw]:
         return [self.triage_h, self.assess_h, self.decision_h, self.u_admit]
@@ -170,7 +183,7 @@ class EmergencyDepartment(Component):
         self.in_ae.book_exit(t)
         self.times.append((t, t - p.arrival))
         self.rec.log(t, p.id, p.person, "ae_departure", "home")
-        self.model.exit(p, "ae_discharged", t)
+        self.site.flow.exit(p, "ae_discharged", t)
 
     def depart(self, p: Patient, outcome: str) -> None:
         """The patient leaves A&E (home, to a ward, or elsewhere)."""

@@ -14,7 +14,8 @@ from sim.components import Component
 from sim.patient import Draw, Patient, per_stratum
 
 if TYPE_CHECKING:
-    from sim.model import CareSystemModel
+    from sim.components import Site
+    from sim.config.schema import CommunityConfig
 
 
 class CommunityResponse(Component):
@@ -22,17 +23,16 @@ class CommunityResponse(Component):
 
     name = "community"
 
-    def __init__(self, model: CareSystemModel) -> None:
-        super().__init__(model)
-        cfg = model.cfg.community
+    def __init__(self, site: Site, cfg: CommunityConfig) -> None:
+        super().__init__(site, cfg)
         self.enabled = cfg.enabled
         self.share: list[float] = per_stratum(
-            model.strata, cfg.managed_share.as_tuple(), care_home=cfg.care_home_managed_share
+            site.strata, cfg.managed_share.as_tuple(), care_home=cfg.care_home_managed_share
         ).tolist()
         self.ambulance: list[float] = per_stratum(
-            model.strata, cfg.ambulance_share.as_tuple()
+            site.strata, cfg.ambulance_share.as_tuple()
         ).tolist()
-        self.hooks = model.hooks
+        self.hooks = site.hooks
         self.n_managed = self.rec.counter("community_managed")
         self.u_managed = Draw("u_community", "community.managed")
         self.u_ambulance = Draw("u_ambulance", "ae.ambulance")

@@ -33,7 +33,8 @@ from sim.core.calls import Call
 from sim.patient import Patient, per_stratum
 
 if TYPE_CHECKING:
-    from sim.model import CareSystemModel
+    from sim.components import Site
+    from sim.config.schema import DemandConfig
 
 HOURS_PER_YEAR: Final = 365.0 * 24.0
 #: crises are drawn and scheduled in blocks of days with about this many candidates:
@@ -52,10 +53,9 @@ class CrisisDemand(Component):
 
     name = "demand"
 
-    def __init__(self, model: CareSystemModel) -> None:
-        super().__init__(model)
-        cfg = model.cfg.demand
-        strata = model.strata
+    def __init__(self, site: Site, cfg: DemandConfig) -> None:
+        super().__init__(site, cfg)
+        strata = site.strata
         self.direct = cfg.mode == "direct_admissions"
         rate_pp = per_stratum(
             strata,
@@ -81,7 +81,7 @@ class CrisisDemand(Component):
             self.monthly = _normalised(prof.monthly)
         else:
             self.hourly, self.weekly, self.monthly = np.ones(24), np.ones(7), np.ones(12)
-        s = model.streams
+        s = site.streams
         self.rng_count = s.get("demand.count")
         self.rng_time = s.get("demand.time")
         self.rng_stratum = s.get("demand.stratum")
@@ -89,7 +89,7 @@ class CrisisDemand(Component):
 
     def expected_per_day(self, day: int) -> np.ndarray:
         """Expected base (not candidate) arrivals in each hour of simulation day ``day``."""
-        clock = self.model.clock
+        clock = self.site.clock
         factor = self.weekly[clock.weekday(day)] * self.monthly[clock.month(day)]
         return self.rate_per_hour * factor * self.hourly
 
@@ -117,16 +117,18 @@ class CrisisDemand(Component):
 
     def generate(self) -> Generator[Any, Any, None]:
         """Schedule the crises of each block of days as calls (one each, no process)."""
-        model = self.model
+        site = self.site
         env = self.env
-        factory = model.factory
-        hooks = model.hooks
+        factory = site.factory
+        assert factory is not None  # set by the model before the run
+        flow = site.flow
+        hooks = site.hooks
         self._base_accept = 1.0 / self.headroom
         self._dynamic = bool(hooks.crisis_rate)
         # candidates above the ceiling are thinned away whatever the hooks say
         ceiling = self._base_accept * (hooks.rate_ceiling if self._dynamic else 1.0)
         happen = self._happen
-        days = model.cfg.run.total_days
+        days = site.run.total_days
         per_day = 24.0 * self.rate_per_hour * self.headroom
         block_days = int(min(28, max(1, CANDIDATES_PER_BLOCK // max(per_day, 1.0))))
         for first in range(0, days, block_days):
@@ -140,7 +142,7 @@ class CrisisDemand(Component):
             now = env.now
             for i in range(len(kept_times)):
                 t = kept_times[i]
-                pid = model.next_id()
+                pid = flow.next_id()
                 p = factory.make(pid, pid, kept_strata[i], t, draws, i)
                 # the patient and its thinning uniform ride on the call, at the
                 # time a Timeout of t - now would get (t, or within a bit of it);
@@ -152,9 +154,10 @@ class CrisisDemand(Component):
         """A candidate crisis's time has come: thin it, else hand it to the model."""
         p: Patient = call.p  # typed, so compiled code reads its fields directly
         # interventions' multipliers are read when the crisis happens
-        if self._dynamic and call.u >= self._base_accept * self.model.hooks.rate_multiplier(p):
+        site = self.site
+        if self._dynamic and call.u >= self._base_accept * site.hooks.rate_multiplier(p):
             return
         if self.direct:
-            self.model.handle_admission(p)
+            site.flow.handle_admission(p)
         else:
-            self.model.handle_crisis(p)
+            site.flow.handle_crisis(p)

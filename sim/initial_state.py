@@ -20,33 +20,48 @@ Downstream services are filled by their own ``initial_occupancy``.
 
 from __future__ import annotations
 
-from collections.abc import Generator, Iterable
+from collections.abc import Generator, Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from sim.acute import AcuteBeds
 from sim.components import Component
-from sim.patient import PatientFactory
+from sim.discharge.team import DischargeTeam
+from sim.patient import Draw, PatientFactory
+from sim.readmission import Readmissions
 
 if TYPE_CHECKING:
-    from sim.model import CareSystemModel
+    from sim.components import Site
+    from sim.config.schema import BedsConfig, InitialStateConfig
 
 
 class InitialState(Component):
     """Patients already in beds (and already delayed) at time 0."""
 
     name = "initial_state"
+    uses = ("acute", "discharge", "readmission")
+    acute: AcuteBeds
+    discharge: DischargeTeam
+    readmission: Readmissions
 
-    def __init__(self, model: CareSystemModel) -> None:
-        super().__init__(model)
-        self.cfg = model.cfg.initial_state
+    def __init__(self, site: Site, cfg: InitialStateConfig, beds: BedsConfig) -> None:
+        super().__init__(site, cfg)
+        self.cfg = cfg
+        self.beds = beds.acute
+
+    def connect(self, links: Mapping[str, Component]) -> None:
+        super().connect(links)
+        self.acute = self.link("acute", AcuteBeds)
+        self.discharge = self.link("discharge", DischargeTeam)
+        self.readmission = self.link("readmission", Readmissions)
 
     def occupied(self) -> int:
         """Patients in acute beds at time 0."""
         n = self.cfg.acute_occupied
         if n == "steady_state":
-            busy = self.model.flows().services["acute_beds"].busy
-            return min(self.model.cfg.beds.acute, round(busy))
+            busy = self.site.flow.flows().services["acute_beds"].busy
+            return min(self.beds, round(busy))
         return int(n)
 
     def processes(self) -> Iterable[Generator[Any, Any, Any]]:
@@ -57,19 +72,16 @@ class InitialState(Component):
     def _bed_use_weights(self) -> np.ndarray:
         """Each stratum's share of bed use: admissions (readmissions included, or
         direct admissions) x mean stay, from the expected flows."""
-        m = self.model
-        w = m.flows().admissions_by_stratum * m.acute.mean_los_hours()
+        w = self.site.flow.flows().admissions_by_stratum * self.acute.mean_los_hours()
         return w / w.sum() if w.sum() > 0 else np.full(len(w), 1 / len(w))
 
     def populate(self) -> Generator[Any, Any, None]:
-        model = self.model
-        rng = model.streams.get("initial_state")
-        factory = PatientFactory(
-            model.strata, model.streams, model.factory.draws, prefix="initial/"
-        )
+        site, flow = self.site, self.site.flow
+        rng = site.streams.get("initial_state")
+        factory = PatientFactory(site.strata, site.streams, self._draws(), prefix="initial/")
         n, n_delayed = self.occupied(), self.cfg.delayed
         weights = self._bed_use_weights()
-        discharge = model.discharge
+        discharge = self.discharge
         # delayed patients come from strata that can need support on discharge
         p0 = np.array([c[0] for c in discharge.cum_pathway])
         delayed_w = weights * (1 - p0)
@@ -86,18 +98,18 @@ class InitialState(Component):
         residual_h = self._residual_stays(strata, rng)
         u_path = rng.random(n)
         for i, s in enumerate(strata.tolist()):
-            pid = model.next_id()
+            pid = flow.next_id()
             p = factory.make(pid, pid, s, 0.0, draws, i)
-            model.enter(p)
-            model.acute.occupy(p)
+            flow.enter(p)
+            self.acute.occupy(p)
             if i < n_delayed:
                 c0 = discharge.cum_pathway[s][0]
                 discharge.u_pathway.set(p, c0 + u_path[i] * (1 - c0))  # a pathway other than P0
                 # already declared fit: straight to the discharge flow
                 self.env.process(discharge.leave_hospital(p, reviewed=True))
             else:
-                model.acute.los_h.set(p, residual_h[i])
-                self.env.process(model.inpatient(p))
+                self.acute.los_h.set(p, residual_h[i])
+                self.env.process(flow.inpatient(p))
         yield self.env.timeout(0)
 
     def _pending_readmissions(self) -> None:
@@ -111,16 +123,15 @@ class InitialState(Component):
         to readmission (the equilibrium residual), and their strata those of the
         patients who are readmitted.
         """
-        model = self.model
-        if not model.readmission.enabled:
+        site = self.site
+        if not self.readmission.enabled:
             return
-        per_day = model.flows().readmitted_by_stratum
+        per_day = site.flow.flows().readmitted_by_stratum
         total = float(per_day.sum())
         if total <= 0:
             return
-        rng = model.streams.get("initial_state.readmissions")
-        rcfg = model.cfg.readmission
-        w, m = rcfg.window_days, rcfg.mean_days_to_readmission
+        rng = site.streams.get("initial_state.readmissions")
+        w, m = self.readmission.window_days, self.readmission.mean_days
         grid = np.linspace(0.0, w, 2001)
         # survival of an exponential truncated to the window (sim.readmission)
         surv = 1.0 - np.expm1(-grid / m) / np.expm1(-w / m)
@@ -129,7 +140,7 @@ class InitialState(Component):
         days = np.sort(np.interp(rng.random(n), area / area[-1], grid))
         strata = rng.choice(len(per_day), size=n, p=per_day / total)
         factory = PatientFactory(
-            model.strata, model.streams, model.factory.draws, prefix="initial_readmission/"
+            site.strata, site.streams, self._draws(), prefix="initial_readmission/"
         )
         for day, s in zip(days.tolist(), strata.tolist(), strict=True):
             self.env.process(self._readmission(factory, int(s), day * 24.0))
@@ -138,12 +149,17 @@ class InitialState(Component):
         self, factory: PatientFactory, stratum: int, delay: float
     ) -> Generator[Any, Any, None]:
         yield self.env.timeout(delay)
-        model = self.model
-        pid = model.next_id()
+        pid = self.site.flow.next_id()
         q = factory.make_one(pid, pid, stratum, self.env.now)
         q.readmission = True
         self.rec.log(self.env.now, q.id, q.person, "readmission_return", "discharged before start")
-        model.readmission.arrive(q)
+        self.readmission.arrive(q)
+
+    def _draws(self) -> list[Draw]:
+        """Every component's draws, as the model's own patient factory has them."""
+        factory = self.site.factory
+        assert factory is not None  # set by the model before the run
+        return factory.draws
 
     def _residual_stays(self, strata: np.ndarray, rng: np.random.Generator) -> list[float]:
         """Remaining stays (hours) of patients found in bed in a steady state: the
@@ -151,9 +167,8 @@ class InitialState(Component):
         left (:meth:`~sim.core.distributions.UnitSampler.residual`)."""
         from sim.core.distributions import sampler
 
-        acute = self.model.cfg.acute
         n = len(strata)
         u = rng.random((n, 2))  # a pair per patient: patient i keeps its stay if n changes
-        unit = sampler(acute.los_shape).residual(u[:, 0], u[:, 1])
-        mean_h = self.model.acute.mean_los_hours()[strata]
+        unit = sampler(self.acute.cfg.los_shape).residual(u[:, 0], u[:, 1])
+        mean_h = self.acute.mean_los_hours()[strata]
         return (unit * mean_h).tolist()

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import gc
 import time
-from collections.abc import Callable, Generator, Iterator, Sequence
+from collections.abc import Generator, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -27,7 +27,7 @@ from sim import build_info
 from sim.acute import AcuteBeds
 from sim.ae import EmergencyDepartment
 from sim.community import CommunityResponse
-from sim.components import Component
+from sim.components import Component, ComponentFactory, Site, WiringError
 from sim.config.errors import ConfigError, ConfigProblem
 from sim.config.schema import Config
 from sim.core.calendar import Clock
@@ -44,10 +44,6 @@ from sim.readmission import Readmissions
 
 if TYPE_CHECKING:
     from sim.flows import Flows
-
-#: A factory of an extra component (an intervention): ``factory(model)`` returns
-#: the component, or None when its config switches it off.
-ComponentFactory = Callable[["CareSystemModel"], "Component | None"]
 
 
 @contextmanager
@@ -86,7 +82,7 @@ class CareSystemModel:
         cfg: Validated configuration.
         replication: Replication number (selects the random streams).
         extensions: Component factories to add after the core services; by
-            default the neighbourhood interventions of :mod:`sim.interventions`.
+            default every service found by :func:`sim.services.discover`.
     """
 
     def __init__(
@@ -110,16 +106,27 @@ class CareSystemModel:
             cfg.run.event_log,
         )
         self.hooks = Hooks()
+        self.site = Site(
+            self.env,
+            self.recorder,
+            self.clock,
+            self.strata,
+            self.streams,
+            cfg.run,
+            self.hooks,
+            self,
+        )
         self._n_crises = self.recorder.counter("crises")
         self._next_id = 0
         # core services, in flow order
-        self.demand = CrisisDemand(self)
-        self.community = CommunityResponse(self)
-        self.ae = EmergencyDepartment(self)
-        self.acute = AcuteBeds(self)
-        self.discharge = DischargeTeam(self)
-        self.readmission = Readmissions(self)
-        self.initial_state = InitialState(self)
+        site = self.site
+        self.initial_state = InitialState(site, cfg.initial_state, cfg.beds)
+        self.demand = CrisisDemand(site, cfg.demand)
+        self.community = CommunityResponse(site, cfg.community)
+        self.ae = EmergencyDepartment(site, cfg.ae)
+        self.acute = AcuteBeds(site, cfg.acute, cfg.beds)
+        self.discharge = DischargeTeam(site, cfg.discharge)
+        self.readmission = Readmissions(site, cfg.readmission)
         self.components: list[Component] = [
             self.initial_state,
             self.demand,
@@ -130,19 +137,22 @@ class CareSystemModel:
             self.readmission,
         ]
         if extensions is None:
-            from sim.interventions import INTERVENTIONS
+            from sim.services import discover
 
-            extensions = INTERVENTIONS
+            extensions = discover()
         for make in extensions:
-            comp = make(self)
+            comp = make(site, cfg)
             if comp is not None:
                 self.components.append(comp)
+        self._connect()
         draws = [d for c in self.components for d in c.draws()]
         self.factory = PatientFactory(self.strata, self.streams, draws)
         self.readmission_factory = PatientFactory(
             self.strata, self.streams, draws, prefix="readmission/"
         )
-        for c in self.components:
+        site.factory, site.readmission_factory = self.factory, self.readmission_factory
+        # hooks run in the components' declared order, whatever the list's order
+        for c in sorted(self.components, key=lambda c: (c.order, c.name)):
             c.install(self.hooks)
         self.ae.on_admit = self.decided_to_admit
         self._check_calendars()
@@ -151,6 +161,23 @@ class CareSystemModel:
         #: every admission when A&E is switched off)
         self.waiting_outside_ae = 0
         self._flows: Flows | None = None
+
+    def _connect(self) -> None:
+        """Hand each component the ones it declared it uses, once all exist."""
+        by_name: dict[str, Component] = {}
+        for c in self.components:
+            if c.name in by_name:
+                raise WiringError(f"two components are named {c.name!r}")
+            by_name[c.name] = c
+        for c in self.components:
+            c.connect(by_name)
+
+    def component(self, name: str) -> Component:
+        """The component called ``name`` (KeyError if the model has none)."""
+        for c in self.components:
+            if c.name == name:
+                return c
+        raise KeyError(f"no component {name!r}; the model has {[c.name for c in self.components]}")
 
     def flows(self) -> Flows:
         """Expected flows and offered loads of the core services (worked out once)."""
@@ -278,11 +305,6 @@ class CareSystemModel:
         if status == "died":
             self.acute.release(p, "died")
             self.exit(p, "died_in_hospital")
-            return
-        if not self.discharge.enabled:
-            self.acute.release(p, "discharged")
-            self.readmission.after_discharge(p)
-            self.exit(p, "discharged")
             return
         yield from self.discharge.leave_hospital(p)
 

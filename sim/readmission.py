@@ -10,31 +10,40 @@ If they are still in a downstream service when they return, that stay ends.
 from __future__ import annotations
 
 import math
-from collections.abc import Generator
+from collections.abc import Generator, Mapping
 from typing import TYPE_CHECKING, Any
 
+from sim.ae import EmergencyDepartment
 from sim.components import Component
 from sim.patient import Draw, Patient, per_stratum
 
 if TYPE_CHECKING:
-    from sim.model import CareSystemModel
+    from sim.components import Site
+    from sim.config.schema import ReadmissionConfig
 
 
 class Readmissions(Component):
     """Schedules readmissions of discharged patients."""
 
     name = "readmission"
+    uses = ("ae",)  # a returning patient attends A&E if there is one
+    ae: EmergencyDepartment
 
-    def __init__(self, model: CareSystemModel) -> None:
-        super().__init__(model)
-        cfg = model.cfg.readmission
+    def __init__(self, site: Site, cfg: ReadmissionConfig) -> None:
+        super().__init__(site, cfg)
         self.enabled = cfg.enabled
-        self.prob: list[float] = per_stratum(model.strata, cfg.probability.as_tuple()).tolist()
+        self.prob: list[float] = per_stratum(site.strata, cfg.probability.as_tuple()).tolist()
+        self.window_days = cfg.window_days
+        self.mean_days = cfg.mean_days_to_readmission
         self.window_h = cfg.window_days * 24.0
         self.mean_h = cfg.mean_days_to_readmission * 24.0
         self._trunc = 1.0 - math.exp(-self.window_h / self.mean_h)
         self.u_readmit = Draw("u_readmit", "readmission.occurs")
         self.u_time = Draw("u_readmit_time", "readmission.time")
+
+    def connect(self, links: Mapping[str, Component]) -> None:
+        super().connect(links)
+        self.ae = self.link("ae", EmergencyDepartment)
 
     def draws(self) -> list[Draw]:
         return [self.u_readmit, self.u_time]
@@ -49,17 +58,18 @@ class Readmissions(Component):
 
     def _return(self, p: Patient, delay: float) -> Generator[Any, Any, None]:
         yield self.env.timeout(delay)
-        model = self.model
-        q = model.readmission_factory.make_one(model.next_id(), p.person, p.stratum, self.env.now)
+        factory, flow = self.site.readmission_factory, self.site.flow
+        assert factory is not None  # set by the model before the run
+        q = factory.make_one(flow.next_id(), p.person, p.stratum, self.env.now)
         q.readmission = True
         self.rec.log(self.env.now, q.id, q.person, "readmission_return", f"after episode {p.id}")
         self.arrive(q)
 
     def arrive(self, q: Patient) -> None:
         """A readmitted patient ``q`` comes back now: to A&E, or straight to a bed."""
-        model = self.model
-        if model.ae.enabled:
-            model.enter(q)
-            model.handle_attendance(q)
+        flow = self.site.flow
+        if self.ae.enabled:
+            flow.enter(q)
+            flow.handle_attendance(q)
         else:
-            model.handle_admission(q)
+            flow.handle_admission(q)

@@ -44,7 +44,7 @@ class AvoidOldestAdmissions(Component):
     def assess(self, p: Patient) -> Generator[Any, Any, bool]:
         yield self.env.timeout(0.5)
         if p.age == 3:
-            self.model.exit(p, "sent_home_by_test")
+            self.site.flow.exit(p, "sent_home_by_test")
             return True
         return False
 

@@ -200,6 +200,12 @@ class _Builder:
         hints = get_type_hints(cls)
         fields = {f.name: f for f in dataclasses.fields(cls) if f.init}
         kwargs: dict[str, Any] = {}
+        extra = _service_blocks(cls, path, data, fields)
+        if extra:
+            data = {k: v for k, v in data.items() if k not in extra}
+            kwargs["services"] = {
+                name: self.build(schema, value, name) for name, (schema, value) in extra.items()
+            }
         for key in data:
             if key not in fields:
                 close = difflib.get_close_matches(str(key), list(fields), n=1, cutoff=0.6)
@@ -214,7 +220,7 @@ class _Builder:
                     kwargs[name] = out
             elif f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING:
                 self.fail(sub, None, f"a required value ({_type_name(hints[name])})")
-        if len(kwargs) != sum(1 for n in fields if n in data) or any(
+        if len(kwargs) != sum(1 for n in fields if n in data) + bool(extra) or any(
             n not in data
             and fields[n].default is dataclasses.MISSING
             and fields[n].default_factory is dataclasses.MISSING
@@ -229,6 +235,21 @@ class _Builder:
         if callable(check):
             self.problems.extend(check(path))
         return obj
+
+
+def _service_blocks(
+    cls: type[Any], path: str, data: Mapping[str, Any], fields: Mapping[str, Any]
+) -> dict[str, tuple[type[Any], Any]]:
+    """Top-level keys of the root config that are registered service blocks."""
+    if path or "services" not in fields:
+        return {}
+    unknown = [k for k in data if k not in fields]
+    if not unknown:
+        return {}
+    from sim.config.blocks import registered
+
+    blocks = registered()
+    return {k: (blocks[k], data[k]) for k in unknown if k in blocks}
 
 
 def build(cls: type[T], data: Mapping[str, Any]) -> T:
@@ -252,7 +273,15 @@ def build(cls: type[T], data: Mapping[str, Any]) -> T:
 def to_dict(obj: Any) -> Any:
     """Plain-data view of a config dataclass tree (tuples become lists)."""
     if dataclasses.is_dataclass(obj):
-        return {f.name: to_dict(getattr(obj, f.name)) for f in dataclasses.fields(obj)}
+        out = {f.name: to_dict(getattr(obj, f.name)) for f in dataclasses.fields(obj)}
+        services = out.pop("services", None)
+        if isinstance(services, Mapping):  # service blocks are written at the top level
+            out.update(services)
+        elif services is not None:
+            out["services"] = services
+        return out
+    if isinstance(obj, Mapping):
+        return {k: to_dict(v) for k, v in obj.items()}
     if isinstance(obj, (list, tuple)):
         return [to_dict(v) for v in obj]
     return obj

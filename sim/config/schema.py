@@ -14,8 +14,9 @@ from __future__ import annotations
 
 import datetime as _dt
 import math
-from dataclasses import dataclass, field
-from typing import Literal
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields
+from typing import Any, Literal
 
 from sim.config.build import num
 from sim.config.errors import ConfigProblem
@@ -666,6 +667,17 @@ class Config:
     initial_state: InitialStateConfig = field(default_factory=InitialStateConfig)
     compare: tuple[str, ...] = ()
     report: bool = True
+    #: blocks of services that declare their schema in their own module
+    #: (:mod:`sim.config.blocks`), by name; written at the top level in YAML
+    services: Mapping[str, Any] = field(default_factory=dict)
+
+    def block(self, name: str) -> Any:
+        """The validated block ``name``: a core field or a registered service's."""
+        if name in self.services:
+            return self.services[name]
+        if name in _CORE_BLOCKS:
+            return getattr(self, name)
+        raise KeyError(f"no config block {name!r}")
 
     def check(self, path: str) -> list[ConfigProblem]:
         problems = []
@@ -706,8 +718,11 @@ class Config:
                 )
             )
         names = {n.name for n in self.population.neighbourhoods}
-        for block in ("mdt", "care_homes", "treat", "pace", "seven_day"):
-            ro: Rollout = getattr(self, block).rollout
+        blocks = [(f, getattr(self, f)) for f in _CORE_BLOCKS] + list(self.services.items())
+        for block, value in blocks:
+            ro = getattr(value, "rollout", None)
+            if not isinstance(ro, Rollout):  # only interventions roll out
+                continue
             listed = [(f"{block}.rollout.neighbourhoods", n) for n in ro.neighbourhoods]
             for i, ph in enumerate(ro.phases):
                 listed += [
@@ -979,7 +994,10 @@ class CostsConfig:
 
     def restated(self, name: str) -> float:
         """Unit cost of line ``name`` at ``price_year``."""
-        line: CostLine = getattr(self, name)
+        return self.restate(getattr(self, name))
+
+    def restate(self, line: CostLine) -> float:
+        """Unit cost of ``line`` (of this block or a service's) at ``price_year``."""
         if not line.price_year or line.price_year == self.price_year:
             return line.unit_cost
         idx = self.index()
@@ -1010,3 +1028,11 @@ class CostsConfig:
                     )
                 )
         return problems
+
+
+#: the core config's blocks (fields that are dataclasses), for lookups by name
+_CORE_BLOCKS: frozenset[str] = frozenset(
+    f.name
+    for f in fields(Config)
+    if f.name not in ("name", "description", "compare", "report", "services")
+)

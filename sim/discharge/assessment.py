@@ -24,7 +24,7 @@ class AssessmentTeam:
         self.env = env
         self.staff = cfg.staff
         self.hours = hours
-        #: weekend staffing as a share of weekday staffing (seven-day working changes it)
+        #: weekend staffing as a share of weekday staffing (seven-day working raises it)
         self.weekend_share = hours.weekend_share
         self.assessors = ServerPool(env, 0)
 
@@ -34,3 +34,8 @@ class AssessmentTeam:
         while True:
             self.assessors.set_capacity(hours.on_duty(self.staff, env.now, self.weekend_share))
             yield env.timeout(hours.next_check(env.now))
+
+    def raise_weekend_share(self, share: float) -> None:
+        """Staff weekends at ``share`` of weekdays from now on, if that is more than
+        today (seven-day working never lowers a team's weekend cover)."""
+        self.weekend_share = max(self.weekend_share, share)

@@ -23,12 +23,13 @@ pathway; seven-day working changes the weekend shares through ``weekend_share``.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Generator, Iterable
+from collections.abc import Callable, Generator, Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from sim.components import Component
+from sim.acute import AcuteBeds
+from sim.components import Component, CostLineSpec
 from sim.core.calendar import ServiceHours, WorkingCalendar
 from sim.core.calls import Call
 from sim.core.distributions import UnitSampler, sampler
@@ -36,13 +37,21 @@ from sim.discharge.assessment import AssessmentTeam
 from sim.discharge.dtoc import ASSESSMENT, DelayTracker
 from sim.discharge.services import DownstreamService
 from sim.patient import Draw, Patient
+from sim.readmission import Readmissions
 
 if TYPE_CHECKING:
-    from sim.config.schema import AttributionShares
-    from sim.model import CareSystemModel
+    from sim.components import Site
+    from sim.config.schema import AttributionShares, CostsConfig, DischargeConfig
+    from sim.core.window import KpiWindow
 
 PATHWAYS = ("p0", "p1", "p2", "p3")
 SERVICE_OF_PATHWAY = {1: "reablement", 2: "intermediate_care", 3: "care_home"}
+#: the cost line of each downstream service, and its days per unit
+_COST_LINE_OF = {
+    "reablement": ("reablement_place_day", 1.0),
+    "intermediate_care": ("intermediate_care_bed_day", 1.0),
+    "care_home": ("care_home_week", 7.0),
+}
 
 
 class DischargeTeam(Component):
@@ -50,12 +59,20 @@ class DischargeTeam(Component):
 
     name = "discharge"
 
-    def __init__(self, model: CareSystemModel) -> None:
-        super().__init__(model)
-        cfg = model.cfg.discharge
+    uses = ("acute", "readmission")  # it empties beds and books readmissions
+    cost_lines = (
+        CostLineSpec("reablement_place_day", "place-day"),
+        CostLineSpec("intermediate_care_bed_day", "bed-day"),
+        CostLineSpec("care_home_week", "place-week"),
+    )
+    acute: AcuteBeds
+    readmission: Readmissions
+
+    def __init__(self, site: Site, cfg: DischargeConfig) -> None:
+        super().__init__(site, cfg)
         self.cfg = cfg
         self.enabled = cfg.enabled
-        clock = model.clock
+        clock = site.clock
         self.review = WorkingCalendar.from_config(clock, cfg.review)
         self.hours = ServiceHours(clock, cfg.calendar)
         self.assessment = AssessmentTeam(
@@ -128,7 +145,7 @@ class DischargeTeam(Component):
         return dict.fromkeys(self.services, _thresholds(rule))
 
     def _pathway_table(self) -> list[tuple[float, float, float]]:
-        strata = self.model.strata
+        strata = self.site.strata
         p = self.cfg.pathways
         groups = [p.fit, p.mild, p.moderate, p.severe]
         table = []
@@ -142,6 +159,27 @@ class DischargeTeam(Component):
             c = np.cumsum(mix.as_tuple())
             table.append((float(c[0]), float(c[1]), float(c[2])))
         return table
+
+    def cost_quantities(
+        self, window: KpiWindow, kpis: Mapping[str, float], costs: CostsConfig
+    ) -> dict[str, float]:
+        """Downstream places are paid for every commissioned place a day (block) or
+        for every occupied place a day (spot); a place counts as occupied from when
+        it is reserved, so under spot contracts the days a patient still waits in
+        hospital for the start are paid to the service too, as providers charge
+        for a bed held for an agreed admission."""
+        block = costs.downstream_contract == "block"
+        out: dict[str, float] = {}
+        for svc in self.services.values():
+            line, days_per_unit = _COST_LINE_OF[svc.name]
+            places = svc.capacity if block else kpis.get(f"{svc.name}_mean_occupied", 0.0)
+            out[line] = places * window.days / days_per_unit
+        return out
+
+    def connect(self, links: Mapping[str, Component]) -> None:
+        super().connect(links)
+        self.acute = self.link("acute", AcuteBeds)
+        self.readmission = self.link("readmission", Readmissions)
 
     def draws(self) -> list[Draw]:
         # a stay in each service is drawn up front (CRN), whichever is used
@@ -164,10 +202,10 @@ class DischargeTeam(Component):
         if not self.enabled:
             return ()
         procs: list[Generator[Any, Any, Any]] = [self.assessment.roster()]
-        flows = self.model.flows()
+        flows = self.site.flow.flows()
         for svc in self.services.values():
             # one stream per service: changing one service leaves the others paired
-            rng = self.model.streams.get(f"discharge.initial_occupants.{svc.name}")
+            rng = self.site.streams.get(f"discharge.initial_occupants.{svc.name}")
             n = svc.initial_places(flows.services[svc.name].busy)
             proc = svc.initial_occupants(rng, n)
             if proc is not None:
@@ -182,7 +220,7 @@ class DischargeTeam(Component):
     def weekend_share(self, kind: str, p: Patient, base: float) -> float:
         """Weekend share for this patient: the calendar's, or an intervention's if
         that is higher (seven-day working raises weekend capacity, never lowers it)."""
-        for hook in self.model.hooks.weekend_share:
+        for hook in self.site.hooks.weekend_share:
             share = hook(kind, p)
             if share is not None:
                 return share if share > base else base
@@ -227,7 +265,7 @@ class DischargeTeam(Component):
             not self.enabled
             or self.plan_lead <= 0
             or self.u_plan_ahead.of(p) >= self.plan_share
-            or self.model.acute.will_die(p)
+            or self.acute.will_die(p)
             or self.pathway_of(p) == 0
         ):
             return
@@ -259,15 +297,18 @@ class DischargeTeam(Component):
 
         ``reviewed``: the patient is already declared fit (initial state).
         """
-        env, model = self.env, self.model
-        acute = model.acute
+        env = self.env
+        if not self.enabled:  # no discharge flow: home at the end of the stay
+            self.leave_bed(p, "discharged")
+            self.site.flow.exit(p, "discharged")
+            return
         wait = 0.0 if reviewed else self.review.wait_until_open(env.now)
         if wait > 0:
             self.awaiting_review.add(1, env.now)
             yield env.timeout(wait)
             self.awaiting_review.add(-1, env.now)
         self.rec.log(env.now, p.id, p.person, "medically_fit")
-        for hook in model.hooks.at_fit:
+        for hook in self.site.hooks.at_fit:
             done = yield from hook(p)
             if done:
                 return
@@ -280,9 +321,8 @@ class DischargeTeam(Component):
                 self.awaiting_discharge.add(1, env.now)
                 yield env.timeout(wait)
                 self.awaiting_discharge.add(-1, env.now)
-            acute.release(p, "home_p0")
-            model.readmission.after_discharge(p)
-            model.exit(p, "discharged_home_p0")
+            self.leave_bed(p, "home_p0")
+            self.site.flow.exit(p, "discharged_home_p0")
             return
         svc = self.services[pathway]
         u = self.u_attribution.of(p)
@@ -329,9 +369,49 @@ class DischargeTeam(Component):
             delays.start(p, reason, who, env.now)
             yield env.timeout(wait)
         delays.stop(p, env.now)
-        acute.release(p, f"to_{svc.name}")
-        back_in = model.readmission.after_discharge(p)
+        back_in = self.leave_bed(p, f"to_{svc.name}")
         self.start_downstream_stay(p, svc, back_in)
+
+    def leave_bed(self, p: Patient, outcome: str) -> float | None:
+        """``p`` leaves the acute bed alive now: the one place a bed is emptied and
+        the patient's readmission (if any) booked. Returns the hours until the
+        readmission, or None."""
+        self.acute.release(p, outcome)
+        return self.readmission.after_discharge(p)
+
+    def discharge_early(self, p: Patient, outcome: str) -> tuple[int, float | None]:
+        """Discharge ``p`` before they are fit (early supported discharge): any
+        assessment asked for ahead is dropped, the discharge counted under the
+        patient's pathway, the bed emptied. Returns the pathway and the hours
+        until readmission (or None)."""
+        self.cancel_plan(p)
+        pathway = p.pathway = self.pathway_of(p)
+        self.n_discharges[pathway].add(self.env.now, p.neighbourhood)
+        return pathway, self.leave_bed(p, outcome)
+
+    def place_from_home(
+        self, p: Patient, pathway: int, back_at: float | None
+    ) -> Generator[Any, Any, DownstreamService | None]:
+        """Wait until the service of ``pathway`` has a place for ``p``, already home
+        with support, and admits them; returns the service (the place is held:
+        start the stay with :meth:`start_downstream_stay`), or None if ``p`` is
+        readmitted (at ``back_at``) first."""
+        env = self.env
+        svc = self.services[pathway]
+        place = svc.places.acquire()
+        if not place.processed:  # no place free now
+            if back_at is None:
+                yield place
+            else:
+                yield place | env.timeout(max(0.0, back_at - env.now))
+                if not place.triggered:  # readmitted while waiting
+                    svc.places.cancel(place)
+                    return None
+        svc.occupied.add(1, env.now)
+        wait = self.admission_hours(p, svc).wait_until_open(env.now)
+        if wait > 0:
+            yield env.timeout(wait)
+        return svc
 
     def start_downstream_stay(
         self, p: Patient, svc: DownstreamService, back_in: float | None
@@ -351,7 +431,7 @@ class DischargeTeam(Component):
         svc.places.release()
         svc.occupied.add(-1, now)
         svc.patients.add(-1, now)
-        self.model.exit(p, f"left_{svc.name}")
+        self.site.flow.exit(p, f"left_{svc.name}")
 
 
 def _thresholds(rule: str | AttributionShares) -> tuple[float, float]:

@@ -7,29 +7,7 @@
 * :mod:`~sim.interventions.seven_day` - seven-day working;
 * :mod:`~sim.interventions.rollout` - which neighbourhoods, from when.
 
-Each acts on the patient flow only through the hook points of :mod:`sim.hooks`.
-:data:`INTERVENTIONS` is the one list the model builds them from, in this order.
+Each acts on the patient flow only through the hook points of :mod:`sim.hooks`
+and the components it declares it uses. The model finds them with
+:func:`sim.services.discover`; each declares its ``order`` among the others.
 """
-
-from sim.interventions.care_homes import CareHomeSupport
-from sim.interventions.mdt import MDTCaseManagement
-from sim.interventions.pace import Pace
-from sim.interventions.seven_day import SevenDayWorking
-from sim.interventions.treat import Treat
-
-INTERVENTIONS = [
-    MDTCaseManagement.build,
-    CareHomeSupport.build,
-    Treat.build,
-    Pace.build,
-    SevenDayWorking.build,
-]
-
-__all__ = [
-    "INTERVENTIONS",
-    "CareHomeSupport",
-    "MDTCaseManagement",
-    "Pace",
-    "SevenDayWorking",
-    "Treat",
-]

@@ -13,7 +13,7 @@ from sim.config.schema import AGE_BANDS, FRAILTY_BANDS
 from sim.interventions.rollout import RolloutSchedule
 
 if TYPE_CHECKING:
-    from sim.model import CareSystemModel
+    from sim.components import Site
 
 
 @mypyc_attr(allow_interpreted_subclasses=True)
@@ -25,19 +25,19 @@ class Intervention(Component):
     """
 
     @classmethod
-    def build(cls, model: CareSystemModel) -> Intervention | None:
-        return cls(model) if getattr(model.cfg, cls.name).enabled else None
+    def build(cls, site: Site, cfg: Any) -> Intervention | None:
+        """The component, from its block of the whole config ``cfg``; None when the
+        block switches it off."""
+        block = cfg.block(cls.name)
+        return cls(site, block) if block.enabled else None
 
-    def __init__(self, model: CareSystemModel) -> None:
-        super().__init__(model)
-        self.cfg: Any = getattr(model.cfg, self.name)
-        self.schedule = RolloutSchedule(
-            self.cfg.rollout, model.strata.names, model.cfg.run.warmup_days
-        )
+    def __init__(self, site: Site, cfg: Any) -> None:
+        super().__init__(site, cfg)
+        self.schedule = RolloutSchedule(cfg.rollout, site.strata.names, site.run.warmup_days)
 
     def strata_matching(self, ages: Sequence[str], frailty: Sequence[str]) -> np.ndarray:
         """Boolean mask of the population strata in these age and frailty bands."""
-        strata = self.model.strata
+        strata = self.site.strata
         return np.isin(strata.age, [AGE_BANDS.index(a) for a in ages]) & np.isin(
             strata.frailty, [FRAILTY_BANDS.index(f) for f in frailty]
         )

@@ -11,27 +11,46 @@ serves, a share of them (at random, per crisis) gets the programme.
 
 from __future__ import annotations
 
-from collections.abc import Generator
-from typing import TYPE_CHECKING, Any
+from collections.abc import Generator, Mapping
+from typing import TYPE_CHECKING, Any, ClassVar
 
+from sim.community import CommunityResponse
+from sim.components import Component
 from sim.interventions.base import Intervention
 from sim.patient import Draw, Patient
 
 if TYPE_CHECKING:
+    from sim.components import Site
+    from sim.config.schema import CareHomesConfig
     from sim.core.window import KpiWindow
     from sim.hooks import Hooks
-    from sim.model import CareSystemModel
 
 
 class CareHomeSupport(Intervention):
     """Care-home programme acting on residents' conveyance and admission."""
 
     name = "care_homes"
+    order = 20
+    kpi_docs: ClassVar[Mapping[str, tuple[str, str]]] = {
+        "care_home_conveyances_avoided": (
+            "count",
+            "Residents' crises kept in the home by the programme.",
+        ),
+        "care_home_admissions_avoided": (
+            "count",
+            "Residents' admissions avoided after attending A&E.",
+        ),
+        "care_home_coverage": (
+            "share",
+            "Share of residents in served neighbourhoods the team covers.",
+        ),
+    }
+    uses = ("community",)  # more crises managed in the home
+    community: CommunityResponse
 
-    def __init__(self, model: CareSystemModel) -> None:
-        super().__init__(model)
-        cfg = self.cfg
-        strata = model.strata
+    def __init__(self, site: Site, cfg: CareHomesConfig) -> None:
+        super().__init__(site, cfg)
+        strata = site.strata
         served = [self.schedule.ever_live(int(nb)) for nb in strata.neighbourhood]
         residents = float(
             sum(
@@ -48,6 +67,10 @@ class CareHomeSupport(Intervention):
         self.admit_given_attend = cfg.admission_rate_ratio / cfg.conveyance_rate_ratio
         self.u_cover = Draw("u_care_home_cover", "care_homes.cover")
         self.u_admit = Draw("u_care_home_admit", "care_homes.admission")
+
+    def connect(self, links: Mapping[str, Component]) -> None:
+        super().connect(links)
+        self.community = self.link("community", CommunityResponse)
 
     def draws(self) -> list[Draw]:
         return [self.u_cover, self.u_admit]
@@ -66,7 +89,7 @@ class CareHomeSupport(Intervention):
     def conveyance(self, p: Patient) -> bool | None:
         if not self.covered(p):
             return None
-        community = self.model.community
+        community = self.community
         base = community.base_share(p)
         kept_home = 1.0 - (1.0 - base) * self.cfg.conveyance_rate_ratio
         # crises the base rule sends to A&E, of which the programme keeps some home
@@ -78,7 +101,7 @@ class CareHomeSupport(Intervention):
     def admission(self, p: Patient) -> Generator[Any, Any, bool]:
         if self.covered(p) and self.u_admit.of(p) >= self.admit_given_attend:
             self.rec.count("care_home_admissions_avoided", self.env.now, p.neighbourhood)
-            self.model.exit(p, "care_home_admission_avoided")
+            self.site.flow.exit(p, "care_home_admission_avoided")
             return True
         return False
         yield  # a generator: the hook protocol runs it with `yield from`

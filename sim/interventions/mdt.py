@@ -25,19 +25,22 @@ from __future__ import annotations
 
 import heapq
 from collections import deque
-from collections.abc import Generator, Iterable
-from typing import TYPE_CHECKING, Any, Final
+from collections.abc import Generator, Iterable, Mapping
+from typing import TYPE_CHECKING, Any, ClassVar, Final
 
 import numpy as np
 
+from sim.community import CommunityResponse
+from sim.components import Component, CostLineSpec
 from sim.config.schema import WEEKDAYS
 from sim.interventions.base import Intervention
 from sim.patient import Draw, Patient
 
 if TYPE_CHECKING:
+    from sim.components import Site
+    from sim.config.schema import CostsConfig, MDTConfig
     from sim.core.window import KpiWindow
     from sim.hooks import Hooks
-    from sim.model import CareSystemModel
 
 HOURS_PER_MONTH: Final = 365.25 / 12 * 24
 MEETING_HOUR: Final = 13.0
@@ -47,11 +50,31 @@ class MDTCaseManagement(Intervention):
     """Neighbourhood MDTs with finite caseloads, acting on case-managed crises."""
 
     name = "mdt"
+    order = 10
+    kpi_docs: ClassVar[Mapping[str, tuple[str, str]]] = {
+        "mdt_reviews": ("count", "Cases reviewed at neighbourhood MDT meetings."),
+        "mdt_caseload_mean": ("patients", "Time-average number of people on MDT caseloads."),
+        "mdt_waiting": (
+            "patients",
+            "Time-average number reviewed and waiting for a caseload place.",
+        ),
+        "mdt_high_risk_share": (
+            "share",
+            "Share of the caseload truly high-risk (case-finding precision).",
+        ),
+        "mdt_staff_utilisation": ("share", "Caseload / caseload capacity of live neighbourhoods."),
+        "mdt_case_managed_crises": ("count", "Crises of people on an MDT caseload."),
+    }
+    cost_lines = (
+        CostLineSpec("mdt_staff_year", "case manager year"),
+        CostLineSpec("mdt_case_review", "case reviewed"),
+    )
+    uses = ("community",)  # case-managed crises are more often managed at home
+    community: CommunityResponse
 
-    def __init__(self, model: CareSystemModel) -> None:
-        super().__init__(model)
-        cfg = self.cfg
-        strata = model.strata
+    def __init__(self, site: Site, cfg: MDTConfig) -> None:
+        super().__init__(site, cfg)
+        strata = site.strata
         home = ~strata.care_home
         self.high_risk = self.strata_matching(cfg.eligible_ages, cfg.eligible_frailty) & home
         others = home & (strata.age >= 1) & ~self.high_risk
@@ -75,12 +98,16 @@ class MDTCaseManagement(Intervention):
         self.waiting: list[deque[int]] = [deque() for _ in range(n_nb)]
         self.exits: list[list[tuple[float, int]]] = [[] for _ in range(n_nb)]
         self.strata_of_nb = [np.flatnonzero(strata.neighbourhood == nb) for nb in range(n_nb)]
-        self.rng = model.streams.get("mdt.meetings")
+        self.rng = site.streams.get("mdt.meetings")
         self.caseload_level = self.rec.level("mdt_caseload")
         self.capacity_level = self.rec.level("mdt_capacity")
         self.waiting_level = self.rec.level("mdt_waiting")
         self.true_positive_level = self.rec.level("mdt_caseload_high_risk")
         self.u_member = Draw("u_mdt", "mdt.member")
+
+    def connect(self, links: Mapping[str, Component]) -> None:
+        super().connect(links)
+        self.community = self.link("community", CommunityResponse)
 
     def draws(self) -> list[Draw]:
         return [self.u_member]
@@ -88,7 +115,7 @@ class MDTCaseManagement(Intervention):
     def install(self, hooks: Hooks) -> None:
         hooks.crisis_rate.append(self.rate)
         hooks.rate_ceiling = max(hooks.rate_ceiling, self.cfg.crisis_rate_ratio)
-        hooks.community.append(self.community)
+        hooks.community.append(self.managed_at_home)
 
     def processes(self) -> Iterable[Generator[Any, Any, Any]]:
         return (self.meetings(),)
@@ -102,18 +129,18 @@ class MDTCaseManagement(Intervention):
     def rate(self, p: Patient) -> float:
         return self.cfg.crisis_rate_ratio if self.case_managed(p) else 1.0
 
-    def community(self, p: Patient) -> bool | None:
+    def managed_at_home(self, p: Patient) -> bool | None:
         # called at the crisis's own time, right after rate(): the caseload is the same
         if not self.case_managed(p):
             return None
         self.rec.count("mdt_case_managed_crises", p.arrival, p.neighbourhood)
-        community = self.model.community
+        community = self.community
         return community.managed_below(p, community.base_share(p) + self.cfg.extra_community_share)
 
     # ------------------------------------------------------------------ meetings
     def meetings(self) -> Generator[Any, Any, None]:
         """Weekly: discharge finished cases, fill free places, review new cases."""
-        env, clock = self.env, self.model.clock
+        env, clock = self.env, self.site.clock
         day = (WEEKDAYS.index(self.cfg.meeting_day) - clock.start_weekday) % 7
         yield env.timeout(day * 24 + MEETING_HOUR)
         while True:
@@ -172,6 +199,13 @@ class MDTCaseManagement(Intervention):
         self.pool[s] += 1  # back in the pool the tool can flag
 
     # ------------------------------------------------------------------ outputs
+    def cost_quantities(
+        self, window: KpiWindow, kpis: Mapping[str, float], costs: CostsConfig
+    ) -> dict[str, float]:
+        per_staff = self.cfg.caseload_per_staff
+        staff_years = window.mean("mdt_capacity") / per_staff * window.years if per_staff else 0.0
+        return {"mdt_staff_year": staff_years, "mdt_case_review": kpis.get("mdt_reviews", 0.0)}
+
     def kpis(self, window: KpiWindow) -> dict[str, float]:
         caseload = window.mean("mdt_caseload")
         return {

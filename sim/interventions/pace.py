@@ -13,31 +13,48 @@ is free (bridging). PACE patients' readmission risk is scaled by
 
 from __future__ import annotations
 
-from collections.abc import Generator
-from typing import TYPE_CHECKING, Any
+from collections.abc import Generator, Mapping
+from typing import TYPE_CHECKING, Any, ClassVar
 
+from sim.acute import AcuteBeds
+from sim.components import Component, CostLineSpec
 from sim.core.distributions import sampler
 from sim.core.resources import ServerPool
-from sim.discharge.team import PATHWAYS
+from sim.discharge.team import PATHWAYS, DischargeTeam
 from sim.interventions.base import Intervention
 from sim.patient import Draw, Patient
 
 if TYPE_CHECKING:
+    from sim.components import Site
+    from sim.config.schema import CostsConfig, PaceConfig
     from sim.core.window import KpiWindow
     from sim.hooks import Hooks
-    from sim.model import CareSystemModel
 
 
 class Pace(Intervention):
     """The PACE early supported discharge team."""
 
     name = "pace"
+    order = 40
+    kpi_docs: ClassVar[Mapping[str, tuple[str, str]]] = {
+        "pace_patients": ("count", "Patients discharged early into PACE support."),
+        "pace_bed_days_saved": (
+            "days",
+            "Acute bed days saved by early discharge (days_saved each).",
+        ),
+        "pace_full": ("count", "Eligible patients PACE could not take (team full)."),
+        "pace_bridging_days": ("days", "Days PACE supported P1 patients waiting for reablement."),
+        "pace_utilisation": ("share", "PACE places in use / places."),
+    }
+    cost_lines = (CostLineSpec("pace_patient_day", "patient-day supported"),)
+    uses = ("acute", "discharge")
+    acute: AcuteBeds
+    discharge: DischargeTeam
 
-    def __init__(self, model: CareSystemModel) -> None:
-        super().__init__(model)
-        cfg = self.cfg
+    def __init__(self, site: Site, cfg: PaceConfig) -> None:
+        super().__init__(site, cfg)
         matching = self.strata_matching(cfg.eligible_ages, cfg.eligible_frailty)
-        self.eligible: list[bool] = (matching & ~model.strata.care_home).tolist()
+        self.eligible: list[bool] = (matching & ~site.strata.care_home).tolist()
         self.pathways = {PATHWAYS.index(pw) for pw in cfg.eligible_pathways}
         self.lead = cfg.days_saved * 24.0
         self.support_unit = sampler(cfg.support_days)
@@ -49,6 +66,11 @@ class Pace(Intervention):
         # a uniform, converted to hours only for patients PACE takes home
         self.u_support = Draw("u_pace_support", "pace.support")
 
+    def connect(self, links: Mapping[str, Component]) -> None:
+        super().connect(links)
+        self.acute = self.link("acute", AcuteBeds)
+        self.discharge = self.link("discharge", DischargeTeam)
+
     def draws(self) -> list[Draw]:
         return [self.u_support]
 
@@ -57,12 +79,12 @@ class Pace(Intervention):
 
     def lead_hours(self, p: Patient) -> float:
         """Hours before medically fit that ``p`` could leave with PACE (0: not eligible)."""
-        model = self.model
+        discharge = self.discharge
         if (
-            not model.discharge.enabled
+            not discharge.enabled
             or not self.eligible[p.stratum]
-            or model.discharge.pathway_of(p) not in self.pathways
-            or model.acute.will_die(p)
+            or discharge.pathway_of(p) not in self.pathways
+            or self.acute.will_die(p)
             or not self.schedule.live(p.neighbourhood, self.env.now)
         ):
             return 0.0
@@ -70,20 +92,17 @@ class Pace(Intervention):
 
     def leave(self, p: Patient) -> Generator[Any, Any, bool]:
         """Take ``p`` home now if PACE has room; then support, then onward pathway."""
-        env, rec, model = self.env, self.rec, self.model
+        env, rec, discharge = self.env, self.rec, self.discharge
         slots = self.slots
         if slots.busy >= slots.capacity or slots.queue:
             rec.count("pace_full", env.now, p.neighbourhood)
             return False
         yield slots.acquire()
-        model.discharge.cancel_plan(p)  # PACE works with the social worker: no assessment
-        pathway = p.pathway = model.discharge.pathway_of(p)
         rec.count("pace_patients", env.now, p.neighbourhood)
-        model.discharge.n_discharges[pathway].add(env.now, p.neighbourhood)
         self.saved.append((env.now, self.lead))
-        model.acute.release(p, "pace")
-        p.readmit_ratio = self.cfg.readmission_ratio
-        back_in = model.readmission.after_discharge(p)
+        p.readmit_ratio = self.cfg.readmission_ratio  # before the readmission is drawn
+        # PACE works with the social worker: no assessment
+        pathway, back_in = discharge.discharge_early(p, "pace")
         back_at = None if back_in is None else env.now + back_in
         self.patients.add(1, env.now)
         # support at home; a readmission during it ends PACE's part
@@ -97,38 +116,31 @@ class Pace(Intervention):
             self._finish(p, "pace_home")
             return True
         # P1: PACE bridges until a reablement place is free and reablement admits
-        svc = model.discharge.services[1]
         t0 = env.now
-        place = svc.places.acquire()
-        if not place.processed:  # no place free now
-            if back_at is None:
-                yield place
-            else:
-                yield place | env.timeout(max(0.0, back_at - env.now))
-                if not place.triggered:  # readmitted while waiting
-                    svc.places.cancel(place)
-                    rec.sample_list("pace_bridging_hours").append((env.now, env.now - t0))
-                    self._finish(p, "pace_readmitted")
-                    return True
-        svc.occupied.add(1, env.now)
-        wait = model.discharge.admission_hours(p, svc).wait_until_open(env.now)
-        if wait > 0:
-            yield env.timeout(wait)
+        svc = yield from discharge.place_from_home(p, pathway, back_at)
         rec.sample_list("pace_bridging_hours").append((env.now, env.now - t0))
+        if svc is None:  # readmitted while waiting
+            self._finish(p, "pace_readmitted")
+            return True
         self.patients.add(-1, env.now)
         slots.release()
         until_back = None if back_at is None else max(0.0, back_at - env.now)
-        model.discharge.start_downstream_stay(p, svc, until_back)
+        discharge.start_downstream_stay(p, svc, until_back)
         return True
 
     def _finish(self, p: Patient, route: str) -> None:
         """PACE support ends: free the slot; the patient leaves the system."""
         self.patients.add(-1, self.env.now)
         self.slots.release()
-        self.model.exit(p, route)
+        self.site.flow.exit(p, route)
 
     def in_system(self) -> dict[str, int]:
         return {"in_pace": int(self.patients.value)}
+
+    def cost_quantities(
+        self, window: KpiWindow, kpis: Mapping[str, float], costs: CostsConfig
+    ) -> dict[str, float]:
+        return {"pace_patient_day": window.integral_days("busy:pace")}
 
     def kpis(self, window: KpiWindow) -> dict[str, float]:
         saved = window.samples("pace_hours_saved")

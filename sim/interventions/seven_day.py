@@ -16,28 +16,38 @@ The per-patient shares follow the roll-out by the patient's neighbourhood.
 
 from __future__ import annotations
 
-from collections.abc import Generator, Iterable
+from collections.abc import Generator, Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
+from sim.components import Component
+from sim.discharge.team import DischargeTeam
 from sim.interventions.base import Intervention
 from sim.patient import Patient
 
 if TYPE_CHECKING:
+    from sim.components import Site
+    from sim.config.schema import SevenDayConfig
     from sim.hooks import Hooks
-    from sim.model import CareSystemModel
 
 
 class SevenDayWorking(Intervention):
     """Weekend working of discharge, assessment and downstream services."""
 
     name = "seven_day"
+    order = 50
+    uses = ("discharge",)  # its assessment team works weekends from go-live
+    discharge: DischargeTeam
 
-    def __init__(self, model: CareSystemModel) -> None:
-        super().__init__(model)
+    def __init__(self, site: Site, cfg: SevenDayConfig) -> None:
+        super().__init__(site, cfg)
         self.shares = {
             "acute_discharge": self.cfg.acute_discharge_weekend_share,
             "downstream": self.cfg.downstream_weekend_share,
         }
+
+    def connect(self, links: Mapping[str, Component]) -> None:
+        super().connect(links)
+        self.discharge = self.link("discharge", DischargeTeam)
 
     def install(self, hooks: Hooks) -> None:
         hooks.weekend_share.append(self.share)
@@ -56,5 +66,4 @@ class SevenDayWorking(Intervention):
         if first == float("inf"):
             return
         yield self.env.timeout(first)
-        team = self.model.discharge.assessment
-        team.weekend_share = max(team.weekend_share, self.cfg.assessment_weekend_share)
+        self.discharge.assessment.raise_weekend_share(self.cfg.assessment_weekend_share)

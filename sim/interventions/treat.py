@@ -12,9 +12,10 @@ directly.
 
 from __future__ import annotations
 
-from collections.abc import Generator, Iterable
-from typing import TYPE_CHECKING, Any
+from collections.abc import Generator, Iterable, Mapping
+from typing import TYPE_CHECKING, Any, ClassVar
 
+from sim.components import CostLineSpec
 from sim.core.calendar import ServiceHours
 from sim.core.distributions import sampler
 from sim.core.resources import ServerPool
@@ -22,23 +23,41 @@ from sim.interventions.base import Intervention
 from sim.patient import Draw, Patient
 
 if TYPE_CHECKING:
+    from sim.components import Site
+    from sim.config.schema import CostsConfig, TreatConfig
     from sim.core.window import KpiWindow
     from sim.hooks import Hooks
-    from sim.model import CareSystemModel
 
 
 class Treat(Intervention):
     """The TREAT team and its rapid community support packages."""
 
     name = "treat"
+    order = 30
+    kpi_docs: ClassVar[Mapping[str, tuple[str, str]]] = {
+        "treat_assessed": ("count", "Would-be admissions assessed by TREAT."),
+        "treat_admissions_avoided": ("count", "Assessed patients sent home with rapid support."),
+        "treat_admitted": ("count", "Assessed patients admitted (with TREAT's shorter stay)."),
+        "treat_no_support_slot": ("count", "Could go home but no rapid support package was free."),
+        "treat_not_seen": (
+            "count",
+            "Eligible would-be admissions TREAT could not see (off duty/busy).",
+        ),
+        "treat_staff_utilisation": ("share", "TREAT clinicians' busy time / staffed time."),
+        "treat_support_utilisation": ("share", "Rapid support packages in use / available."),
+    }
 
-    def __init__(self, model: CareSystemModel) -> None:
-        super().__init__(model)
-        cfg = self.cfg
+    cost_lines = (
+        CostLineSpec("treat_staff_hour", "staffed clinician hour"),
+        CostLineSpec("treat_support_day", "support package day"),
+    )
+
+    def __init__(self, site: Site, cfg: TreatConfig) -> None:
+        super().__init__(site, cfg)
         self.eligible: list[bool] = self.strata_matching(
             cfg.eligible_ages, cfg.eligible_frailty
         ).tolist()
-        self.hours = ServiceHours(model.clock, cfg.calendar)
+        self.hours = ServiceHours(site.clock, cfg.calendar)
         self.staff = ServerPool(self.env, 0)
         self.staff.track(self.rec.level("busy:treat_staff"), self.rec.level("staffed:treat_staff"))
         self.support = ServerPool(self.env, cfg.support_slots)
@@ -102,10 +121,18 @@ class Treat(Intervention):
         yield env.timeout(self.support_unit.one(self.u_support.of(p)) * self.support_mean_h)
         self.support.release()
         self.in_support.add(-1, env.now)
-        self.model.exit(p, "treat_home_with_support")
+        self.site.flow.exit(p, "treat_home_with_support")
 
     def in_system(self) -> dict[str, int]:
         return {"in_treat_support": int(self.in_support.value)}
+
+    def cost_quantities(
+        self, window: KpiWindow, kpis: Mapping[str, float], costs: CostsConfig
+    ) -> dict[str, float]:
+        return {
+            "treat_staff_hour": window.integral_days("staffed:treat_staff") * 24.0,
+            "treat_support_day": window.integral_days("busy:treat_support"),
+        }
 
     def kpis(self, window: KpiWindow) -> dict[str, float]:
         return {

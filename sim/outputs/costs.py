@@ -17,68 +17,56 @@ searches one capacity for the total-cost minimum.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, get_args
 
-from sim.config.schema import NHS_HOLDERS, Config, CostLine, Holder
+from sim.config.schema import NHS_HOLDERS, CostLine, Holder
 
 if TYPE_CHECKING:
+    from sim.components import Component
     from sim.core.window import KpiWindow
+    from sim.model import CareSystemModel
 
 HOLDERS: tuple[str, ...] = get_args(Holder)
 
 
-def quantities(cfg: Config, k: dict[str, float], window: KpiWindow) -> dict[str, float]:
-    """Units of each cost line used over the measured period.
+def cost_kpis(
+    model: CareSystemModel, k: Mapping[str, float], window: KpiWindow
+) -> dict[str, float]:
+    """Cost KPIs: by line, by budget holder, NHS vs social care, pooled vs aligned.
 
-    Downstream places are paid for every commissioned place a day (block) or for
-    every occupied place a day (spot); a place counts as occupied from when it is
-    reserved, so under spot contracts the days a patient still waits in hospital
-    for the start are paid to the service too, as providers charge for a bed
-    held for an agreed admission.
+    Each component counts the units of its own cost lines
+    (:meth:`~sim.components.Component.cost_quantities`); every line of every
+    known service is reported, at zero when the service is switched off, so all
+    scenarios have the same columns.
     """
-    days = window.days
-    block = cfg.costs.downstream_contract == "block"
-    d = cfg.discharge
+    from sim.services import service_classes
 
-    def places(name: str, capacity: int) -> float:
-        return capacity * days if block else k.get(f"{name}_mean_occupied", 0.0) * days
-
-    q = {
-        "ae_attendance": k["ae_attendances"],
-        "emergency_admission": k["bed_admissions"],
-        "bed_day": k["bed_days"] - k["dtoc_days"],
-        "delayed_bed_day": k["dtoc_days"],
-        "boarding_hour": k["boarding_hours"],
-        "reablement_place_day": places("reablement", d.reablement.capacity),
-        "intermediate_care_bed_day": places("intermediate_care", d.intermediate_care.capacity),
-        "care_home_week": places("care_home", d.care_home.capacity) / 7.0,
-        "mdt_staff_year": 0.0,
-        "mdt_case_review": k.get("mdt_reviews", 0.0),
-        "treat_staff_hour": 0.0,
-        "treat_support_day": 0.0,
-        "pace_patient_day": 0.0,
-    }
-    levels = set(window.rec.level_names)
-    if "mdt_capacity" in levels and cfg.mdt.caseload_per_staff:
-        q["mdt_staff_year"] = (
-            window.mean("mdt_capacity") / cfg.mdt.caseload_per_staff * window.years
-        )
-    if "staffed:treat_staff" in levels:
-        q["treat_staff_hour"] = window.integral_days("staffed:treat_staff") * 24.0
-        q["treat_support_day"] = window.integral_days("busy:treat_support")
-    if "busy:pace" in levels:
-        q["pace_patient_day"] = window.integral_days("busy:pace")
-    return q
-
-
-def cost_kpis(cfg: Config, k: dict[str, float], window: KpiWindow) -> dict[str, float]:
-    """Cost KPIs: by line, by budget holder, NHS vs social care, pooled vs aligned."""
+    costs = model.cfg.costs
+    qty: dict[str, float] = {}
+    owner: dict[str, Component] = {}
+    for cls in [type(c) for c in model.components] + list(service_classes()):
+        for spec in cls.cost_lines:
+            qty.setdefault(spec.name, 0.0)
+    for comp in model.components:
+        declared = {spec.name for spec in comp.cost_lines}
+        for name, units in comp.cost_quantities(window, k, costs).items():
+            if name not in declared:
+                raise KeyError(
+                    f"component {comp.name!r} counts cost line {name!r} it does not declare "
+                    f"in cost_lines ({sorted(declared)})"
+                )
+            qty[name] = units
+            owner[name] = comp
     out: dict[str, float] = {}
     by_holder = dict.fromkeys(HOLDERS, 0.0)
     by_budget = {"pooled": 0.0, "aligned": 0.0}
-    for name, qty in quantities(cfg, k, window).items():
-        line: CostLine = getattr(cfg.costs, name)
-        cost = qty * cfg.costs.restated(name)
+    for name, units in qty.items():
+        if name not in owner:  # a service switched off: nothing used, nothing paid
+            out[f"cost_{name}"] = 0.0
+            continue
+        line: CostLine = owner[name].cost_line(name, costs)
+        cost = units * costs.restate(line)
         out[f"cost_{name}"] = cost
         by_holder[line.holder] += cost
         by_budget[line.budget] += cost

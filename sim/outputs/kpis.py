@@ -131,6 +131,6 @@ def compute_kpis(model: CareSystemModel, info: RunInfo) -> dict[str, float]:
     # money: every line, holder and budget (sim/outputs/costs.py)
     from sim.outputs.costs import cost_kpis
 
-    k.update(cost_kpis(cfg, k, win))
+    k.update(cost_kpis(model, k, win))
     k["events"] = float(info.events)
     return k

@@ -14,8 +14,10 @@ KEYS = {
     "seed": "Root seed of the run (`run.seed`); streams are (seed, replication, name).",
 }
 
-#: KPI name -> (unit, meaning). Totals cover the measured period (after warm-up).
-KPIS: dict[str, tuple[str, str]] = {
+#: KPI name -> (unit, meaning) of the whole system's and the core services' KPIs.
+#: Services keep theirs in their own module (``kpi_docs``); :data:`KPIS` joins them.
+#: Totals cover the measured period (after warm-up).
+CORE_KPIS: dict[str, tuple[str, str]] = {
     "crises": ("count", "Health crises arising in the registered population."),
     "community_managed": ("count", "Crises resolved in the community without A&E."),
     "ae_attendances": ("count", "A&E attendances (incl. returning readmissions)."),
@@ -116,40 +118,6 @@ KPIS: dict[str, tuple[str, str]] = {
     "ae_triage_utilisation": ("share", "Triage nurses' busy time / staffed time."),
     "ae_clinician_utilisation": ("share", "A&E clinicians' busy time / staffed time."),
     "assessment_utilisation": ("share", "Discharge assessors' busy time / staffed time."),
-    # MDT case management
-    "mdt_reviews": ("count", "Cases reviewed at neighbourhood MDT meetings."),
-    "mdt_caseload_mean": ("patients", "Time-average number of people on MDT caseloads."),
-    "mdt_waiting": ("patients", "Time-average number reviewed and waiting for a caseload place."),
-    "mdt_high_risk_share": (
-        "share",
-        "Share of the caseload truly high-risk (case-finding precision).",
-    ),
-    "mdt_staff_utilisation": ("share", "Caseload / caseload capacity of live neighbourhoods."),
-    "mdt_case_managed_crises": ("count", "Crises of people on an MDT caseload."),
-    # care homes
-    "care_home_conveyances_avoided": (
-        "count",
-        "Residents' crises kept in the home by the programme.",
-    ),
-    "care_home_admissions_avoided": ("count", "Residents' admissions avoided after attending A&E."),
-    "care_home_coverage": ("share", "Share of residents in served neighbourhoods the team covers."),
-    # TREAT
-    "treat_assessed": ("count", "Would-be admissions assessed by TREAT."),
-    "treat_admissions_avoided": ("count", "Assessed patients sent home with rapid support."),
-    "treat_admitted": ("count", "Assessed patients admitted (with TREAT's shorter stay)."),
-    "treat_no_support_slot": ("count", "Could go home but no rapid support package was free."),
-    "treat_not_seen": (
-        "count",
-        "Eligible would-be admissions TREAT could not see (off duty/busy).",
-    ),
-    "treat_staff_utilisation": ("share", "TREAT clinicians' busy time / staffed time."),
-    "treat_support_utilisation": ("share", "Rapid support packages in use / available."),
-    # PACE
-    "pace_patients": ("count", "Patients discharged early into PACE support."),
-    "pace_bed_days_saved": ("days", "Acute bed days saved by early discharge (days_saved each)."),
-    "pace_full": ("count", "Eligible patients PACE could not take (team full)."),
-    "pace_bridging_days": ("days", "Days PACE supported P1 patients waiting for reablement."),
-    "pace_utilisation": ("share", "PACE places in use / places."),
     "cost_*": (
         "GBP at costs.price_year",
         "Cost over the measured period: by line (cost_<line>), by budget holder "
@@ -254,6 +222,20 @@ EFFECTS = {
     "differences).",
     "baseline_mean": "Mean of the baseline scenario.",
 }
+
+
+def _service_kpi_docs() -> dict[str, tuple[str, str]]:
+    """The KPI docs every service declares in its own module."""
+    from sim.services import service_classes
+
+    out: dict[str, tuple[str, str]] = {}
+    for cls in service_classes():
+        out.update(cls.kpi_docs)
+    return out
+
+
+#: every KPI a run can produce: the core's and every service's
+KPIS: dict[str, tuple[str, str]] = {**CORE_KPIS, **_service_kpi_docs()}
 
 FILES = {
     "kpis.csv": ("One row per replication: keys + every KPI.", KPIS),
