@@ -677,7 +677,12 @@ class Config:
             return self.services[name]
         if name in _CORE_BLOCKS:
             return getattr(self, name)
-        raise KeyError(f"no config block {name!r}")
+        from sim.config.blocks import registered
+
+        schema = registered().get(name)
+        if schema is None:
+            raise KeyError(f"no config block {name!r}")
+        return schema()  # a service's block left out of the YAML: its defaults
 
     def check(self, path: str) -> list[ConfigProblem]:
         problems = []

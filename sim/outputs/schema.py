@@ -234,8 +234,13 @@ def _service_kpi_docs() -> dict[str, tuple[str, str]]:
     return out
 
 
-#: every KPI a run can produce: the core's and every service's
-KPIS: dict[str, tuple[str, str]] = {**CORE_KPIS, **_service_kpi_docs()}
+def all_kpis() -> dict[str, tuple[str, str]]:
+    """Every KPI a run can produce: the core's and every service's found now."""
+    return {**CORE_KPIS, **_service_kpi_docs()}
+
+
+#: every KPI of the built-in services (services added later: :func:`all_kpis`)
+KPIS: dict[str, tuple[str, str]] = all_kpis()
 
 FILES = {
     "kpis.csv": ("One row per replication: keys + every KPI.", KPIS),
@@ -292,9 +297,10 @@ def spec(kpi: str) -> tuple[str, str] | None:
     """(unit, meaning) of ``kpi``: its own entry, else the first ``*`` pattern it matches."""
     import fnmatch
 
-    if kpi in KPIS:
-        return KPIS[kpi]
-    for pat, entry in KPIS.items():
+    docs = all_kpis()
+    if kpi in docs:
+        return docs[kpi]
+    for pat, entry in docs.items():
         if "*" in pat and fnmatch.fnmatch(kpi, pat):
             return entry
     return None
