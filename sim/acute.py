@@ -11,13 +11,14 @@ distribution. A share of patients, rising with age, die in hospital.
 from __future__ import annotations
 
 from collections.abc import Generator, Mapping
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 
 from sim.components import Component, CostLineSpec
 from sim.core.distributions import sampler
 from sim.core.resources import ServerPool
+from sim.core.window import mean_or_nan
 from sim.patient import Draw, Patient, per_stratum
 
 if TYPE_CHECKING:
@@ -31,6 +32,31 @@ class AcuteBeds(Component):
     """The hospital's general and acute beds for emergency admissions."""
 
     name = "acute"
+    kpi_docs: ClassVar[Mapping[str, tuple[str, str]]] = {
+        "emergency_admissions": ("count", "Decisions to admit (incl. readmissions and diverted)."),
+        "emergency_admissions_65plus": ("count", "Emergency admissions of people aged 65+."),
+        "readmissions_30d": ("count", "Emergency readmissions within the readmission window."),
+        "admissions_diverted": (
+            "count",
+            "Admissions lost because every bed was full (divert mode).",
+        ),
+        "bed_admissions": ("count", "Patients who got an acute bed."),
+        "bed_days": ("days", "Acute bed days used (integral of beds occupied)."),
+        "mean_los_days": (
+            "days",
+            "Mean stay in an acute bed of patients leaving it, incl. delays.",
+        ),
+        "mean_beds_occupied": ("beds", "Time-average number of acute beds occupied."),
+        "peak_beds_occupied": ("beds", "Highest number of acute beds occupied."),
+        "mean_bed_occupancy": ("share", "Mean beds occupied / acute beds."),
+        "peak_bed_occupancy": ("share", "Peak beds occupied / acute beds."),
+        "boarding_hours": (
+            "hours",
+            "Patient-hours spent waiting for a bed after a decision to admit.",
+        ),
+        "mean_bed_wait_hours": ("hours", "Mean wait for a bed after the decision to admit."),
+        "care_home_admissions": ("count", "Emergency admissions of care-home residents."),
+    }
     uses = ("discharge",)  # discharge planning starts when the stay does
     cost_lines = (
         CostLineSpec("emergency_admission", "admission"),
@@ -78,6 +104,28 @@ class AcuteBeds(Component):
 
     def draws(self) -> list[Draw]:
         return [self.los_h, self.u_death]
+
+    def kpis(self, window: KpiWindow) -> dict[str, float]:
+        count, days, beds = window.count, window.days, self.capacity
+        bed_days = window.integral_days("beds_occupied")
+        mean_occupied = bed_days / days if days else float("nan")
+        peak = window.peak("beds_occupied")
+        return {
+            "emergency_admissions": count("emergency_admissions"),
+            "emergency_admissions_65plus": count("emergency_admissions_65plus"),
+            "readmissions_30d": count("readmissions_30d"),
+            "admissions_diverted": count("admissions_diverted"),
+            "bed_admissions": count("bed_admissions"),
+            "bed_days": bed_days,
+            "mean_los_days": mean_or_nan(window.samples("los_days")),
+            "mean_beds_occupied": mean_occupied,
+            "peak_beds_occupied": peak,
+            "mean_bed_occupancy": mean_occupied / beds if beds else float("nan"),
+            "peak_bed_occupancy": peak / beds if beds else float("nan"),
+            "boarding_hours": window.integral_days("boarding") * 24.0,
+            "mean_bed_wait_hours": mean_or_nan(window.samples("bed_wait_hours")),
+            "care_home_admissions": count("emergency_admissions_care_home"),
+        }
 
     def cost_quantities(
         self, window: KpiWindow, kpis: Mapping[str, float], costs: CostsConfig

@@ -24,13 +24,16 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Generator, Iterable, Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
+
+import numpy as np
 
 from sim.community import CommunityResponse
 from sim.components import Component, CostLineSpec
 from sim.core.calls import Call
 from sim.core.distributions import sampler
 from sim.core.resources import HOURS_PER_WEEK, RotaQueue
+from sim.core.window import mean_or_nan
 from sim.patient import Draw, Patient, per_stratum
 
 if TYPE_CHECKING:
@@ -43,6 +46,17 @@ class EmergencyDepartment(Component):
     """The A&E department with rota-driven triage and clinician capacity."""
 
     name = "ae"
+    kpi_docs: ClassVar[Mapping[str, tuple[str, str]]] = {
+        "ae_attendances": ("count", "A&E attendances (incl. returning readmissions)."),
+        "ae_attendances_65plus": ("count", "A&E attendances by people aged 65+."),
+        "ae_ambulance_arrivals": ("count", "A&E attendances arriving by ambulance."),
+        "ae_4h_performance": ("share", "Share of A&E departures within the 4-hour standard."),
+        "ae_mean_hours": ("hours", "Mean time in A&E, arrival to departure (incl. boarding)."),
+        "ae_p95_hours": ("hours", "95th percentile of time in A&E."),
+        "ae_attendances_care_home": ("count", "A&E attendances of care-home residents."),
+        "ae_triage_utilisation": ("share", "Triage nurses' busy time / staffed time."),
+        "ae_clinician_utilisation": ("share", "A&E clinicians' busy time / staffed time."),
+    }
     uses = ("community",)  # who arrives by ambulance
     cost_lines = (CostLineSpec("ae_attendance", "attendance"),)
     community: CommunityResponse
@@ -107,6 +121,25 @@ class EmergencyDepartment(Component):
     def connect(self, links: Mapping[str, Component]) -> None:
         super().connect(links)
         self.community = self.link("community", CommunityResponse)
+
+    def kpis(self, window: KpiWindow) -> dict[str, float]:
+        count = window.count
+        hours = window.samples("ae_hours")
+        within = float((hours <= self.target).mean()) if hours.size else float("nan")
+        p95 = float(np.quantile(hours, 0.95)) if hours.size else float("nan")
+        return {
+            "ae_attendances": count("ae_attendances"),
+            "ae_attendances_65plus": count("ae_attendances_65plus"),
+            "ae_ambulance_arrivals": count("ae_ambulance_arrivals"),
+            "ae_4h_performance": within,
+            "ae_mean_hours": mean_or_nan(hours),
+            "ae_p95_hours": p95,
+            "ae_attendances_care_home": count("ae_attendances_care_home"),
+            "ae_triage_utilisation": window.utilisation("busy:ae_triage", "staffed:ae_triage"),
+            "ae_clinician_utilisation": window.utilisation(
+                "busy:ae_clinicians", "staffed:ae_clinicians"
+            ),
+        }
 
     def cost_quantities(
         self, window: KpiWindow, kpis: Mapping[str, float], costs: CostsConfig

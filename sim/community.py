@@ -8,7 +8,8 @@ managed in the community through the ``community`` hook.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, ClassVar
 
 from sim.components import Component
 from sim.patient import Draw, Patient, per_stratum
@@ -16,12 +17,16 @@ from sim.patient import Draw, Patient, per_stratum
 if TYPE_CHECKING:
     from sim.components import Site
     from sim.config.schema import CommunityConfig
+    from sim.core.window import KpiWindow
 
 
 class CommunityResponse(Component):
     """Decides whether a crisis is managed in the community."""
 
     name = "community"
+    kpi_docs: ClassVar[Mapping[str, tuple[str, str]]] = {
+        "community_managed": ("count", "Crises resolved in the community without A&E."),
+    }
 
     def __init__(self, site: Site, cfg: CommunityConfig) -> None:
         super().__init__(site, cfg)
@@ -57,6 +62,9 @@ class CommunityResponse(Component):
 
     def by_ambulance(self, p: Patient) -> bool:
         return self.u_ambulance.of(p) < self.ambulance[p.stratum]
+
+    def kpis(self, window: KpiWindow) -> dict[str, float]:
+        return {"community_managed": window.count("community_managed")}
 
     def base_share(self, p: Patient) -> float:
         """Share of crises like ``p``'s the community manages without interventions."""

@@ -46,6 +46,19 @@ if TYPE_CHECKING:
     from sim.flows import Flows
 
 
+#: the core flow's components, in flow order (services beyond them are found by
+#: :func:`sim.services.discover`)
+CORE_COMPONENTS: tuple[type[Component], ...] = (
+    InitialState,
+    CrisisDemand,
+    CommunityResponse,
+    EmergencyDepartment,
+    AcuteBeds,
+    DischargeTeam,
+    Readmissions,
+)
+
+
 @contextmanager
 def _fewer_gc_pauses() -> Iterator[None]:
     """Collect garbage less often while the model runs.

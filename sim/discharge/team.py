@@ -24,12 +24,13 @@ pathway; seven-day working changes the weekend shares through ``weekend_share``.
 from __future__ import annotations
 
 from collections.abc import Callable, Generator, Iterable, Mapping
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 
 from sim.acute import AcuteBeds
 from sim.components import Component, CostLineSpec
+from sim.config.schema import ATTRIBUTIONS, DELAY_REASONS
 from sim.core.calendar import ServiceHours, WorkingCalendar
 from sim.core.calls import Call
 from sim.core.distributions import UnitSampler, sampler
@@ -58,6 +59,68 @@ class DischargeTeam(Component):
     """Discharge planning, assessment and transfer to downstream services."""
 
     name = "discharge"
+    kpi_docs: ClassVar[Mapping[str, tuple[str, str]]] = {
+        "excess_days_awaiting_review": (
+            "days",
+            "Bed days between the end of clinical need and the next ward round.",
+        ),
+        "excess_days_awaiting_discharge": (
+            "days",
+            "Bed days of P0 patients waiting for the discharge team's working hours.",
+        ),
+        "dtoc_days": ("days", "Delayed transfer of care days (patients fit and waiting)."),
+        "dtoc_days_nhs": ("days", "Delayed days attributed to the NHS."),
+        "dtoc_days_social_care": ("days", "Delayed days attributed to social care."),
+        "dtoc_days_both": ("days", "Delayed days attributed to both."),
+        "delayed_patients": ("count", "Patients whose delay began in the period (each once)."),
+        "delayed_patients_nhs": (
+            "count",
+            "Delayed patients with NHS-attributed delay, counted when it first applied (a "
+            "patient whose delay changes attribution counts under each).",
+        ),
+        "delayed_patients_social_care": (
+            "count",
+            "Delayed patients with delay attributed to social care, counted when it first applied.",
+        ),
+        "delayed_patients_both": (
+            "count",
+            "Delayed patients with delay attributed to both, counted when it first applied.",
+        ),
+        "mean_delayed_patients": ("patients", "Time-average number of delayed patients."),
+        "mean_delayed_patients_nhs": (
+            "patients",
+            "Delayed days attributed to the NHS / days: NHS England's 'delayed beds' (2017-2020).",
+        ),
+        "mean_delayed_patients_social_care": (
+            "patients",
+            "Delayed days attributed to social care / days ('delayed beds').",
+        ),
+        "mean_delayed_patients_both": (
+            "patients",
+            "Delayed days attributed to both / days ('delayed beds').",
+        ),
+        "peak_delayed_patients": ("patients", "Highest number of delayed patients at once."),
+        "dtoc_days_reason_*": (
+            "days",
+            "Delayed days by NHS England reason A-I (one column per reason; see docs/evidence.md).",
+        ),
+        "assessments": (
+            "count",
+            "Discharge assessments completed (P1-P3 patients; ahead of fitness or after).",
+        ),
+        "discharges_p0": ("count", "Patients discharged on pathway 0 (home, no new support)."),
+        "discharges_p1": ("count", "Patients assigned pathway 1 (home with reablement/care)."),
+        "discharges_p2": ("count", "Patients assigned pathway 2 (intermediate care bed)."),
+        "discharges_p3": ("count", "Patients assigned pathway 3 (new care-home placement)."),
+        "*_mean_occupied": ("places", "Time-average places occupied in a downstream service."),
+        "*_utilisation": ("share", "Mean places occupied / capacity of a downstream service."),
+        "*_offered_load": (
+            "ratio",
+            "Patients assigned to a downstream service's pathway a day x its mean stay / places "
+            "(above about 0.9 queues build; at 1 or more they grow without bound).",
+        ),
+        "assessment_utilisation": ("share", "Discharge assessors' busy time / staffed time."),
+    }
 
     uses = ("acute", "readmission")  # it empties beds and books readmissions
     cost_lines = (
@@ -159,6 +222,45 @@ class DischargeTeam(Component):
             c = np.cumsum(mix.as_tuple())
             table.append((float(c[0]), float(c[1]), float(c[2])))
         return table
+
+    def kpis(self, window: KpiWindow) -> dict[str, float]:
+        count, integral_days, days = window.count, window.integral_days, window.days
+        k: dict[str, float] = {
+            "excess_days_awaiting_review": integral_days("awaiting_review"),
+            "excess_days_awaiting_discharge": integral_days("awaiting_discharge"),
+        }
+        # delayed transfers of care
+        k["dtoc_days"] = integral_days("delayed")
+        for a in ATTRIBUTIONS:
+            k[f"dtoc_days_{a}"] = integral_days(f"delayed_{a}")
+        k["delayed_patients"] = count("delayed_patients")
+        for a in ATTRIBUTIONS:
+            k[f"delayed_patients_{a}"] = count(f"delayed_patients_{a}")
+        k["mean_delayed_patients"] = k["dtoc_days"] / days if days else float("nan")
+        for a in ATTRIBUTIONS:
+            # NHS England's "delayed beds" from April 2017: delayed days / days
+            k[f"mean_delayed_patients_{a}"] = k[f"dtoc_days_{a}"] / days if days else float("nan")
+        k["peak_delayed_patients"] = window.peak("delayed")
+        for r in DELAY_REASONS:
+            k[f"dtoc_days_reason_{r}"] = integral_days(f"delayed_reason:{r}")
+        # discharge pathways and downstream services
+        for pw in PATHWAYS:
+            k[f"discharges_{pw}"] = count(f"discharges_{pw}")
+        k["assessments"] = count("assessments")
+        expected = self.site.flow.flows().services  # (none when discharge is off)
+        for svc in self.services.values():
+            occ = integral_days(f"service:{svc.name}") / days if days else float("nan")
+            k[f"{svc.name}_mean_occupied"] = occ
+            k[f"{svc.name}_utilisation"] = occ / svc.capacity if svc.capacity else float("nan")
+            # offered load: patients assigned to the pathway a day x the mean time one
+            # holds a place (the stay, cut short by readmissions: sim.flows) / places
+            held = expected[svc.name].mean_held_days if svc.name in expected else float("nan")
+            arrivals = count(f"discharges_p{svc.pathway}") / days if days else float("nan")
+            k[f"{svc.name}_offered_load"] = (
+                arrivals * held / svc.capacity if svc.capacity else float("nan")
+            )
+        k["assessment_utilisation"] = window.utilisation("busy:assessment", "staffed:assessment")
+        return k
 
     def cost_quantities(
         self, window: KpiWindow, kpis: Mapping[str, float], costs: CostsConfig

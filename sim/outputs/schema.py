@@ -14,90 +14,11 @@ KEYS = {
     "seed": "Root seed of the run (`run.seed`); streams are (seed, replication, name).",
 }
 
-#: KPI name -> (unit, meaning) of the whole system's and the core services' KPIs.
-#: Services keep theirs in their own module (``kpi_docs``); :data:`KPIS` joins them.
+#: KPI name -> (unit, meaning) of the whole system's KPIs. Every component keeps
+#: its own in its module (``kpi_docs``); :data:`KPIS` joins them.
 #: Totals cover the measured period (after warm-up).
 CORE_KPIS: dict[str, tuple[str, str]] = {
     "crises": ("count", "Health crises arising in the registered population."),
-    "community_managed": ("count", "Crises resolved in the community without A&E."),
-    "ae_attendances": ("count", "A&E attendances (incl. returning readmissions)."),
-    "ae_attendances_65plus": ("count", "A&E attendances by people aged 65+."),
-    "ae_ambulance_arrivals": ("count", "A&E attendances arriving by ambulance."),
-    "ae_4h_performance": ("share", "Share of A&E departures within the 4-hour standard."),
-    "ae_mean_hours": ("hours", "Mean time in A&E, arrival to departure (incl. boarding)."),
-    "ae_p95_hours": ("hours", "95th percentile of time in A&E."),
-    "emergency_admissions": ("count", "Decisions to admit (incl. readmissions and diverted)."),
-    "emergency_admissions_65plus": ("count", "Emergency admissions of people aged 65+."),
-    "readmissions_30d": ("count", "Emergency readmissions within the readmission window."),
-    "admissions_diverted": ("count", "Admissions lost because every bed was full (divert mode)."),
-    "bed_admissions": ("count", "Patients who got an acute bed."),
-    "bed_days": ("days", "Acute bed days used (integral of beds occupied)."),
-    "mean_los_days": ("days", "Mean stay in an acute bed of patients leaving it, incl. delays."),
-    "mean_beds_occupied": ("beds", "Time-average number of acute beds occupied."),
-    "peak_beds_occupied": ("beds", "Highest number of acute beds occupied."),
-    "mean_bed_occupancy": ("share", "Mean beds occupied / acute beds."),
-    "peak_bed_occupancy": ("share", "Peak beds occupied / acute beds."),
-    "boarding_hours": ("hours", "Patient-hours spent waiting for a bed after a decision to admit."),
-    "mean_bed_wait_hours": ("hours", "Mean wait for a bed after the decision to admit."),
-    "excess_days_awaiting_review": (
-        "days",
-        "Bed days between the end of clinical need and the next ward round.",
-    ),
-    "excess_days_awaiting_discharge": (
-        "days",
-        "Bed days of P0 patients waiting for the discharge team's working hours.",
-    ),
-    "dtoc_days": ("days", "Delayed transfer of care days (patients fit and waiting)."),
-    "dtoc_days_nhs": ("days", "Delayed days attributed to the NHS."),
-    "dtoc_days_social_care": ("days", "Delayed days attributed to social care."),
-    "dtoc_days_both": ("days", "Delayed days attributed to both."),
-    "delayed_patients": ("count", "Patients whose delay began in the period (each once)."),
-    "delayed_patients_nhs": (
-        "count",
-        "Delayed patients with NHS-attributed delay, counted when it first applied (a "
-        "patient whose delay changes attribution counts under each).",
-    ),
-    "delayed_patients_social_care": (
-        "count",
-        "Delayed patients with delay attributed to social care, counted when it first applied.",
-    ),
-    "delayed_patients_both": (
-        "count",
-        "Delayed patients with delay attributed to both, counted when it first applied.",
-    ),
-    "mean_delayed_patients": ("patients", "Time-average number of delayed patients."),
-    "mean_delayed_patients_nhs": (
-        "patients",
-        "Delayed days attributed to the NHS / days: NHS England's 'delayed beds' (2017-2020).",
-    ),
-    "mean_delayed_patients_social_care": (
-        "patients",
-        "Delayed days attributed to social care / days ('delayed beds').",
-    ),
-    "mean_delayed_patients_both": (
-        "patients",
-        "Delayed days attributed to both / days ('delayed beds').",
-    ),
-    "peak_delayed_patients": ("patients", "Highest number of delayed patients at once."),
-    "dtoc_days_reason_*": (
-        "days",
-        "Delayed days by NHS England reason A-I (one column per reason; see docs/evidence.md).",
-    ),
-    "assessments": (
-        "count",
-        "Discharge assessments completed (P1-P3 patients; ahead of fitness or after).",
-    ),
-    "discharges_p0": ("count", "Patients discharged on pathway 0 (home, no new support)."),
-    "discharges_p1": ("count", "Patients assigned pathway 1 (home with reablement/care)."),
-    "discharges_p2": ("count", "Patients assigned pathway 2 (intermediate care bed)."),
-    "discharges_p3": ("count", "Patients assigned pathway 3 (new care-home placement)."),
-    "*_mean_occupied": ("places", "Time-average places occupied in a downstream service."),
-    "*_utilisation": ("share", "Mean places occupied / capacity of a downstream service."),
-    "*_offered_load": (
-        "ratio",
-        "Patients assigned to a downstream service's pathway a day x its mean stay / places "
-        "(above about 0.9 queues build; at 1 or more they grow without bound).",
-    ),
     "ae_attendances_per_1000_pop": ("per 1,000 per year", "A&E attendances, annualised."),
     "emergency_admissions_per_1000_pop": (
         "per 1,000 per year",
@@ -113,11 +34,6 @@ CORE_KPIS: dict[str, tuple[str, str]] = {
         "per 1,000 aged 65+ per year",
         "Emergency admissions of people 65+, annualised.",
     ),
-    "ae_attendances_care_home": ("count", "A&E attendances of care-home residents."),
-    "care_home_admissions": ("count", "Emergency admissions of care-home residents."),
-    "ae_triage_utilisation": ("share", "Triage nurses' busy time / staffed time."),
-    "ae_clinician_utilisation": ("share", "A&E clinicians' busy time / staffed time."),
-    "assessment_utilisation": ("share", "Discharge assessors' busy time / staffed time."),
     "cost_*": (
         "GBP at costs.price_year",
         "Cost over the measured period: by line (cost_<line>), by budget holder "
@@ -224,19 +140,20 @@ EFFECTS = {
 }
 
 
-def _service_kpi_docs() -> dict[str, tuple[str, str]]:
-    """The KPI docs every service declares in its own module."""
+def _component_kpi_docs() -> dict[str, tuple[str, str]]:
+    """The KPI docs every component declares in its own module."""
+    from sim.model import CORE_COMPONENTS
     from sim.services import service_classes
 
     out: dict[str, tuple[str, str]] = {}
-    for cls in service_classes():
+    for cls in (*CORE_COMPONENTS, *service_classes()):
         out.update(cls.kpi_docs)
     return out
 
 
 def all_kpis() -> dict[str, tuple[str, str]]:
     """Every KPI a run can produce: the core's and every service's found now."""
-    return {**CORE_KPIS, **_service_kpi_docs()}
+    return {**CORE_KPIS, **_component_kpi_docs()}
 
 
 #: every KPI of the built-in services (services added later: :func:`all_kpis`)
