@@ -68,6 +68,7 @@ class AcuteBeds(Component):
 
     def __init__(self, site: Site, cfg: AcuteConfig, beds: BedsConfig) -> None:
         super().__init__(site, cfg)
+        self.n_admissions_diverted = self.rec.counter("admissions_diverted")
         self.cfg = cfg
         self.capacity = beds.acute
         self.divert = beds.when_full == "divert"
@@ -150,7 +151,7 @@ class AcuteBeds(Component):
         if p.care_home:
             self.n_admissions_care_home.add(t, nb)
         if self.divert and self.beds.busy >= self.capacity:
-            rec.count("admissions_diverted", t, p.neighbourhood)
+            self.n_admissions_diverted.add(t, p.neighbourhood)
             rec.log(t, p.id, p.person, "diverted")
             return False
         self.boarding.add(1, t)

@@ -95,3 +95,24 @@ def test_save_writes_files_and_refuses_to_overwrite(result, tmp_path: Path) -> N
 def test_schema_doc_is_current() -> None:
     doc = Path(__file__).resolve().parents[1] / "docs" / "outputs.md"
     assert doc.read_text() == schema.markdown(), "regenerate: python -m sim.outputs.schema"
+
+
+def test_an_unknown_counter_level_or_sample_is_an_error_not_a_zero() -> None:
+    """A KPI read under a name no component registered fails loudly (a misspelt
+    name would otherwise read as a plausible zero), naming the closest real one."""
+    import pytest
+
+    from sim.config import load_config
+    from sim.core.window import KpiWindow
+    from sim.model import CareSystemModel
+
+    model = CareSystemModel(load_config("baseline", ["run.years=0.02", "run.warmup_days=0"]))
+    model.run()
+    win = KpiWindow(model)
+    assert win.count("ae_attendances") > 0
+    with pytest.raises(KeyError, match="ae_attendances"):
+        win.count("ae_attendance")
+    with pytest.raises(KeyError, match="no level"):
+        win.integral_days("beds_ocupied")
+    with pytest.raises(KeyError, match="no sample list"):
+        win.samples("los_dayz")

@@ -114,10 +114,6 @@ class Recorder:
         return lst
 
     # ------------------------------------------------------------------ recording
-    def count(self, name: str, t: float, neighbourhood: int, n: int = 1) -> None:
-        """Count an event by name (components on hot paths hold a :class:`DailyCount`)."""
-        self.counter(name).add(t, neighbourhood, n)
-
     def log(self, t: float, pid: int, person: int, event: str, detail: str = "") -> None:
         if self.events is not None:
             self.events.append((t, pid, person, event, detail))

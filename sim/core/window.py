@@ -8,7 +8,9 @@ without importing the records layer above them.
 
 from __future__ import annotations
 
+import difflib
 from bisect import bisect_left
+from collections.abc import Iterable
 from itertools import islice
 from operator import itemgetter
 from typing import TYPE_CHECKING
@@ -32,6 +34,12 @@ def mean_or_nan(x: np.ndarray) -> float:
     return float(x.mean()) if x.size else float("nan")
 
 
+def _unknown(kind: str, name: str, known: Iterable[str]) -> str:
+    close = difflib.get_close_matches(name, list(known), n=1)
+    hint = f"; did you mean {close[0]!r}?" if close else ""
+    return f"no {kind} {name!r} was registered by any component{hint}"
+
+
 class KpiWindow:
     """Readings of the recorder over the measured period, for KPI calculations."""
 
@@ -49,14 +57,26 @@ class KpiWindow:
         self.rec = rec
 
     def count(self, name: str) -> float:
-        """Events counted after warm-up (0 if never counted)."""
+        """Events counted after warm-up by the counter ``name``.
+
+        A name no component registered is an error, not a zero: a misspelt
+        counter would otherwise read as a plausible "nothing happened".
+        """
         arr = self._counts.get(name)
-        return float(arr[self.W :].sum()) if arr is not None else 0.0
+        if arr is None:
+            raise KeyError(_unknown("counter", name, self._counts))
+        return float(arr[self.W :].sum())
 
     def integral_days(self, level: str) -> float:
         """Integral of a level over the period, in days (e.g. bed days)."""
-        i = self._col[level]
+        i = self._column(level)
         return float(self._area[self.T, i] - self._area[self.W, i]) / 24.0
+
+    def _column(self, level: str) -> int:
+        i = self._col.get(level)
+        if i is None:
+            raise KeyError(_unknown("level", level, self._col))
+        return i
 
     def mean(self, level: str) -> float:
         """Time-average of a level over the period."""
@@ -65,11 +85,11 @@ class KpiWindow:
     def peak(self, level: str) -> float:
         if self.T <= self.W:
             return float("nan")
-        return float(self._peak[self.W + 1 : self.T + 1, self._col[level]].max())
+        return float(self._peak[self.W + 1 : self.T + 1, self._column(level)].max())
 
     def trend_per_day(self, level: str) -> float:
         """Least-squares slope of the midnight census over the period (per day)."""
-        values = self._census_value[self.W : self.T + 1, self._col[level]]
+        values = self._census_value[self.W : self.T + 1, self._column(level)]
         if values.size < 3:
             return 0.0
         return float(np.polyfit(np.arange(values.size), values, 1)[0])
@@ -85,4 +105,6 @@ class KpiWindow:
         Read after the run: the recorder's ``finish`` puts samples in time order
         (during a run, A&E appends some ahead of their time), and this relies on it.
         """
-        return window_samples(self.rec.samples.get(name, []), self.start_h)
+        if name not in self.rec.samples:
+            raise KeyError(_unknown("sample list", name, self.rec.samples))
+        return window_samples(self.rec.samples[name], self.start_h)

@@ -50,6 +50,8 @@ class CareHomeSupport(Intervention):
 
     def __init__(self, site: Site, cfg: CareHomesConfig) -> None:
         super().__init__(site, cfg)
+        self.n_care_home_admissions_avoided = self.rec.counter("care_home_admissions_avoided")
+        self.n_care_home_conveyances_avoided = self.rec.counter("care_home_conveyances_avoided")
         strata = site.strata
         served = [self.schedule.ever_live(int(nb)) for nb in strata.neighbourhood]
         residents = float(
@@ -94,13 +96,13 @@ class CareHomeSupport(Intervention):
         kept_home = 1.0 - (1.0 - base) * self.cfg.conveyance_rate_ratio
         # crises the base rule sends to A&E, of which the programme keeps some home
         if not community.managed_below(p, base) and community.managed_below(p, kept_home):
-            self.rec.count("care_home_conveyances_avoided", p.arrival, p.neighbourhood)
+            self.n_care_home_conveyances_avoided.add(p.arrival, p.neighbourhood)
             return True
         return None
 
     def admission(self, p: Patient) -> Generator[Any, Any, bool]:
         if self.covered(p) and self.u_admit.of(p) >= self.admit_given_attend:
-            self.rec.count("care_home_admissions_avoided", self.env.now, p.neighbourhood)
+            self.n_care_home_admissions_avoided.add(self.env.now, p.neighbourhood)
             self.site.flow.exit(p, "care_home_admission_avoided")
             return True
         return False

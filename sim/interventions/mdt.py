@@ -74,6 +74,8 @@ class MDTCaseManagement(Intervention):
 
     def __init__(self, site: Site, cfg: MDTConfig) -> None:
         super().__init__(site, cfg)
+        self.n_mdt_case_managed_crises = self.rec.counter("mdt_case_managed_crises")
+        self.n_mdt_reviews = self.rec.counter("mdt_reviews")
         strata = site.strata
         home = ~strata.care_home
         self.high_risk = self.strata_matching(cfg.eligible_ages, cfg.eligible_frailty) & home
@@ -133,7 +135,7 @@ class MDTCaseManagement(Intervention):
         # called at the crisis's own time, right after rate(): the caseload is the same
         if not self.case_managed(p):
             return None
-        self.rec.count("mdt_case_managed_crises", p.arrival, p.neighbourhood)
+        self.n_mdt_case_managed_crises.add(p.arrival, p.neighbourhood)
         community = self.community
         return community.managed_below(p, community.base_share(p) + self.cfg.extra_community_share)
 
@@ -168,7 +170,7 @@ class MDTCaseManagement(Intervention):
         if n > 0:
             # people, not fractions: draw without replacement from whole counts
             picks = self.rng.choice(np.repeat(idx, whole), size=n, replace=False)
-            self.rec.count("mdt_reviews", now, nb, n)
+            self.n_mdt_reviews.add(now, nb, n)
             for s in picks.tolist():
                 self.pool[s] -= 1
                 if self.caseload[nb] < self.capacity:

@@ -53,6 +53,8 @@ class Pace(Intervention):
 
     def __init__(self, site: Site, cfg: PaceConfig) -> None:
         super().__init__(site, cfg)
+        self.n_pace_full = self.rec.counter("pace_full")
+        self.n_pace_patients = self.rec.counter("pace_patients")
         matching = self.strata_matching(cfg.eligible_ages, cfg.eligible_frailty)
         self.eligible: list[bool] = (matching & ~site.strata.care_home).tolist()
         self.pathways = {PATHWAYS.index(pw) for pw in cfg.eligible_pathways}
@@ -95,10 +97,10 @@ class Pace(Intervention):
         env, rec, discharge = self.env, self.rec, self.discharge
         slots = self.slots
         if slots.busy >= slots.capacity or slots.queue:
-            rec.count("pace_full", env.now, p.neighbourhood)
+            self.n_pace_full.add(env.now, p.neighbourhood)
             return False
         yield slots.acquire()
-        rec.count("pace_patients", env.now, p.neighbourhood)
+        self.n_pace_patients.add(env.now, p.neighbourhood)
         self.saved.append((env.now, self.lead))
         p.readmit_ratio = self.cfg.readmission_ratio  # before the readmission is drawn
         # PACE works with the social worker: no assessment

@@ -54,6 +54,11 @@ class Treat(Intervention):
 
     def __init__(self, site: Site, cfg: TreatConfig) -> None:
         super().__init__(site, cfg)
+        self.n_treat_admissions_avoided = self.rec.counter("treat_admissions_avoided")
+        self.n_treat_admitted = self.rec.counter("treat_admitted")
+        self.n_treat_assessed = self.rec.counter("treat_assessed")
+        self.n_treat_no_support_slot = self.rec.counter("treat_no_support_slot")
+        self.n_treat_not_seen = self.rec.counter("treat_not_seen")
         self.eligible: list[bool] = self.strata_matching(
             cfg.eligible_ages, cfg.eligible_frailty
         ).tolist()
@@ -91,27 +96,27 @@ class Treat(Intervention):
 
     def assess(self, p: Patient) -> Generator[Any, Any, bool]:
         """Assess an eligible would-be admission; True if they went home instead."""
-        env, rec = self.env, self.rec
+        env = self.env
         if not self.eligible[p.stratum] or not self.schedule.live(p.neighbourhood, env.now):
             return False
         staff = self.staff
         if staff.busy >= staff.capacity or staff.queue:
-            rec.count("treat_not_seen", env.now, p.neighbourhood)  # off duty or all busy
+            self.n_treat_not_seen.add(env.now, p.neighbourhood)  # off duty or all busy
             return False
         yield staff.acquire()
-        rec.count("treat_assessed", env.now, p.neighbourhood)
+        self.n_treat_assessed.add(env.now, p.neighbourhood)
         yield env.timeout(self.assess_h.of(p))
         staff.release()
         if self.u_home.of(p) < self.cfg.home_share:
             support = self.support
             if support.busy < support.capacity and not support.queue:
                 support.acquire()  # free now: taken at once, so no one else gets it
-                rec.count("treat_admissions_avoided", env.now, p.neighbourhood)
+                self.n_treat_admissions_avoided.add(env.now, p.neighbourhood)
                 env.process(self._supported_at_home(p))
                 return True
-            rec.count("treat_no_support_slot", env.now, p.neighbourhood)
+            self.n_treat_no_support_slot.add(env.now, p.neighbourhood)
         p.los_multiplier *= self.cfg.los_ratio
-        rec.count("treat_admitted", env.now, p.neighbourhood)
+        self.n_treat_admitted.add(env.now, p.neighbourhood)
         return False
 
     def _supported_at_home(self, p: Patient) -> Generator[Any, Any, None]:

@@ -67,6 +67,8 @@ class HospitalAtHome(Component):
             self.rec.level("busy:hospital_at_home"), self.rec.level("staffed:hospital_at_home")
         )
         self.stay_h = cfg.stay_days * 24.0
+        self.n_taken = self.rec.counter("hospital_at_home_admissions")
+        self.n_full = self.rec.counter("hospital_at_home_full")
 
     def draws(self) -> list[Draw]:
         return [self.u_offer]
@@ -79,10 +81,10 @@ class HospitalAtHome(Component):
         if self.u_offer.of(p) >= self.cfg.share:
             return False
         if self.beds.busy >= self.beds.capacity:
-            self.rec.count("hospital_at_home_full", self.env.now, p.neighbourhood)
+            self.n_full.add(self.env.now, p.neighbourhood)
             return False
         yield self.beds.acquire()  # free now: granted at once
-        self.rec.count("hospital_at_home_admissions", self.env.now, p.neighbourhood)
+        self.n_taken.add(self.env.now, p.neighbourhood)
         self.env.process(self._stay(p))
         return True
 
