@@ -37,6 +37,7 @@ from sim.core.distributions import sampler
 
 if TYPE_CHECKING:
     from sim.config.schema import Config
+    from sim.discharge.services import DownstreamService
     from sim.model import CareSystemModel
 
 #: quantiles per distribution on the grid for E[min(stay, readmission time)]
@@ -130,7 +131,7 @@ def _held_days(model: CareSystemModel, stay_mean_days: float, stay_unit: np.ndar
     return (1 - r) * stay_mean_days + r * e_min
 
 
-def _mean_transfer_wait_days(model: CareSystemModel, pathway: int) -> float:
+def _mean_transfer_wait_days(model: CareSystemModel, svc: DownstreamService) -> float:
     """Mean wait, once a place is ready, for an hour when the service admits and
     the ward discharges, over the weekend gates of the service and the ward (each
     open at weekends for its share of patients).
@@ -142,7 +143,6 @@ def _mean_transfer_wait_days(model: CareSystemModel, pathway: int) -> float:
     whole week for reablement put its wait at twice the simulated one.
     """
     team = model.discharge
-    svc = team.services[pathway]
     p_svc, p_ward = svc.admits.weekend_share, team.hours.weekend_share
     week = np.arange(168) + 0.5  # hours of the run's first week
     hours = week
@@ -154,7 +154,7 @@ def _mean_transfer_wait_days(model: CareSystemModel, pathway: int) -> float:
         for ward_weekend, p_b in ((True, p_ward), (False, 1.0 - p_ward)):
             if p_a * p_b == 0:
                 continue
-            cal = team.transfer_calendar[pathway, svc_weekend, ward_weekend]
+            cal = team.transfer_calendar[svc.name, svc_weekend, ward_weekend]
             waits = [cal.wait_until_open(float(h)) for h in hours]
             total += p_a * p_b * float(np.mean(waits))
     return total / 24.0
@@ -222,14 +222,14 @@ def expected_flows(model: CareSystemModel) -> Flows:
         "assessors (staff x share of the week on duty)",
     )
     u = (np.arange(_GRID) + 0.5) / _GRID
-    for k, svc in model.discharge.services.items():
+    for svc in model.discharge.services.values():
         unit = sampler(svc.cfg.stay_days).from_uniform(u)
         held = _held_days(model, svc.cfg.stay_days.mean, unit)
-        arrivals = by_pathway[:, k]
+        arrivals = by_pathway[:, svc.pathway] * model.discharge.share_of(svc)
         total = float(arrivals.sum())
         # a place is held while the start is arranged and the patient waits for
         # a day the service admits and the ward discharges, then for the stay
-        held = held + svc.cfg.arrange_days.mean + _mean_transfer_wait_days(model, k)
+        held = held + svc.cfg.arrange_days.mean + _mean_transfer_wait_days(model, svc)
         flows.services[svc.name] = ServiceLoad(
             svc.name,
             total,

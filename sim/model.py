@@ -205,9 +205,8 @@ class CareSystemModel:
             return
         d = self.discharge
         problems = []
-        for (pathway, svc_weekend, ward_weekend), cal in d.transfer_calendar.items():
+        for (name, svc_weekend, ward_weekend), cal in d.transfer_calendar.items():
             if not svc_weekend and not ward_weekend and cal.never_open:
-                name = d.services[pathway].name
                 problems.append(
                     ConfigProblem(
                         f"discharge.{name}.admits",

@@ -94,3 +94,24 @@ def test_its_block_is_validated_like_any_other(example_service: None) -> None:
     with pytest.raises(ConfigError) as err:
         load_config("baseline", [*QUICK, "+hospital_at_home.share=1.5"])
     assert "hospital_at_home.share" in str(err.value)
+
+
+def test_a_service_that_holds_patients_joins_a_pathway(example_service: None) -> None:
+    """A step-down service added to pathway 2 with share 1/2 takes about half its
+    patients, keeps its own places, and every patient is still accounted for.
+
+    Which destination a patient gets is a fair coin on their own uniform, so over
+    n P2 discharges the step-down share has SE 0.5/sqrt(n); with n in the hundreds
+    over half a year, +-0.1 is more than three SEs.
+    """
+    k = _kpis(["+step_down_beds.enabled=true", "discharge.intermediate_care.capacity=60"])
+    assert k["patients_created"] == k["patients_exited"] + k["patients_in_system_end"]
+    assert k["step_down_beds_mean_occupied"] > 0
+    assert 0 < k["step_down_beds_utilisation"] <= 1
+    n = k["discharges_p2"]
+    assert n > 100
+    # patients in each service: Little's law, arrivals = occupied x days / stay
+    days = load_config("baseline", QUICK).run.measured_days
+    to_step_down = k["step_down_beds_mean_occupied"] * days / 14.0
+    assert to_step_down / n == pytest.approx(0.5, abs=0.1)
+    assert "end_in_step_down_beds" in k

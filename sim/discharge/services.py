@@ -10,13 +10,14 @@ empty on the first day of the financial year.
 
 from __future__ import annotations
 
-from collections.abc import Generator
+from collections.abc import Callable, Generator
 from typing import Any
 
 import numpy as np
 
 from sim.config.schema import DownstreamServiceConfig
 from sim.core.calendar import ServiceHours
+from sim.core.calls import Call
 from sim.core.distributions import sampler
 from sim.core.event_queue import Environment
 from sim.core.level import Level
@@ -50,7 +51,7 @@ class DownstreamService:
         self.mean_arrange_hours = cfg.arrange_days.mean * 24.0
         #: each patient's uniform for a stay here, drawn for every patient (CRN)
         #: and converted to hours only for those who come
-        self.u_stay = Draw(f"u_stay_{pathway}", f"discharge.stay.{name}")
+        self.u_stay = Draw(f"u_stay_{name}", f"discharge.stay.{name}")
         #: NHS England reason while waiting for a place here; ``nursing_share`` of
         #: patients wait for a nursing home instead (care homes)
         self.reason: str = cfg.delay_reason
@@ -58,6 +59,28 @@ class DownstreamService:
         self.attribution = cfg.attribution
         self.occupied: Level = rec.level(f"service:{name}")
         self.patients: Level = rec.level(f"service_patients:{name}")
+        #: called with the patient when a stay ends (set by the discharge team)
+        self.on_leave: Callable[[Patient, DownstreamService], None] = _nowhere
+        # the callback ending a stay, bound once
+        self._after_stay: Callable[[Call], None] = self._end_stay
+
+    def start_stay(self, p: Patient, back_in: float | None) -> None:
+        """Start ``p``'s stay, in the place ``p`` holds (already counted in
+        :attr:`occupied` from when it was reserved); it ends without a process,
+        after the stay or at a readmission ``back_in`` hours from now if sooner."""
+        self.patients.add(1, self.env.now)
+        stay = self.stay_hours(p)
+        if back_in is not None and back_in < stay:
+            stay = back_in  # readmitted from the service: the place is freed
+        Call(self.env, self.env.now + stay, self._after_stay, p)
+
+    def _end_stay(self, call: Call) -> None:
+        p: Patient = call.p  # typed, so compiled code reads its fields directly
+        now = self.env.now
+        self.places.release()
+        self.occupied.add(-1, now)
+        self.patients.add(-1, now)
+        self.on_leave(p, self)
 
     def stay_hours(self, p: Patient) -> float:
         """Length of ``p``'s stay here in hours."""
@@ -104,3 +127,7 @@ class DownstreamService:
                 yield env.timeout(end - env.now)
             self.places.release()
             self.occupied.add(-1, env.now)
+
+
+def _nowhere(p: Patient, svc: DownstreamService) -> None:
+    raise RuntimeError(f"{svc.name!r} is not connected to a discharge team")

@@ -23,7 +23,8 @@ pathway; seven-day working changes the weekend shares through ``weekend_share``.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Generator, Iterable, Mapping
+import math
+from collections.abc import Generator, Iterable, Mapping
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
@@ -32,7 +33,6 @@ from sim.acute import AcuteBeds
 from sim.components import Component, CostLineSpec
 from sim.config.schema import ATTRIBUTIONS, DELAY_REASONS
 from sim.core.calendar import ServiceHours, WorkingCalendar
-from sim.core.calls import Call
 from sim.core.distributions import UnitSampler, sampler
 from sim.discharge.assessment import AssessmentTeam
 from sim.discharge.dtoc import ASSESSMENT, DelayTracker
@@ -141,27 +141,25 @@ class DischargeTeam(Component):
         self.assessment = AssessmentTeam(
             self.env, cfg.assessment, ServiceHours(clock, cfg.assessment.calendar)
         )
-        self.services: dict[int, DownstreamService] = {}
+        #: every downstream service, by name
+        self.services: dict[str, DownstreamService] = {}
+        #: where each supported pathway (1-3) goes: services and their shares
+        self.destinations: dict[int, list[tuple[DownstreamService, float]]] = {
+            k: [] for k in SERVICE_OF_PATHWAY
+        }
         # transfer needs the service to admit and the ward to discharge: one
-        # calendar per pathway and per (service at weekend?, ward at weekend?)
-        self.transfer_calendar: dict[tuple[int, bool, bool], WorkingCalendar] = {}
+        # calendar per service and per (service at weekend?, ward at weekend?)
+        self.transfer_calendar: dict[tuple[str, bool, bool], WorkingCalendar] = {}
+        # who a wait for a place is attributed to, per service, as thresholds on
+        # the patient's attribution draw (see _thresholds)
+        self.service_attr: dict[str, tuple[float, float]] = {}
         for pathway, name in SERVICE_OF_PATHWAY.items():
             scfg = getattr(cfg, name)
-            admits = ServiceHours(clock, scfg.admits)
-            self.services[pathway] = DownstreamService(
-                self.env, name, pathway, scfg, admits, self.rec
+            svc = DownstreamService(
+                self.env, name, pathway, scfg, ServiceHours(clock, scfg.admits), self.rec
             )
-            for svc_weekend in (False, True):
-                for ward_weekend in (False, True):
-                    svc_cal = admits.extended if svc_weekend else admits.full
-                    ward_cal = self.hours.extended if ward_weekend else self.hours.full
-                    self.transfer_calendar[pathway, svc_weekend, ward_weekend] = svc_cal & ward_cal
+            self.add_destination(svc, 1.0)
         self.delays = DelayTracker(self.rec)
-        # who each kind of wait is attributed to, as thresholds on the patient's
-        # attribution draw (see _thresholds); per pathway for "service" rules
-        self.service_attr = {
-            k: _thresholds(svc.cfg.attribution) for k, svc in self.services.items()
-        }
         a = cfg.assessment
         self.assess_attr = self._per_pathway(a.attribution)
         self.plan_share = a.plan_ahead_share
@@ -198,14 +196,58 @@ class DischargeTeam(Component):
         self.u_nursing = Draw("u_nursing", "discharge.nursing_home")
         self.u_arrange = Draw("u_arrange", "discharge.arrange")
         self.u_plan_ahead = Draw("u_plan_ahead", "discharge.plan_ahead")
-        # the callback ending a downstream stay, bound once
-        self._after_stay: Callable[[Call], None] = self._end_downstream_stay
+        # drawn only when a pathway has more than one destination (see draws)
+        self.u_destination = Draw("u_destination", "discharge.destination")
+
+    def add_destination(self, svc: DownstreamService, share: float) -> None:
+        """Send ``share`` of the patients on ``svc.pathway`` to ``svc``, the rest to
+        the pathway's other destinations in proportion to their shares.
+
+        A component that holds discharged patients (a new step-down service)
+        calls this from its ``connect``, with a service it built from its own
+        config block; the flow needs no other change. The patient's own uniform
+        (``u_destination``) picks the destination, so paired runs stay aligned.
+        """
+        if not 0.0 < share <= 1.0:
+            raise ValueError(
+                f"share of pathway {svc.pathway} for {svc.name!r}: {share} not in (0, 1]"
+            )
+        if svc.name in self.services:
+            raise ValueError(f"downstream service {svc.name!r} added twice")
+        svc.on_leave = self._left_service
+        self.services[svc.name] = svc
+        rest = [(s, w * (1.0 - share)) for s, w in self.destinations[svc.pathway]]
+        self.destinations[svc.pathway] = [*rest, (svc, share)] if rest else [(svc, 1.0)]
+        self.service_attr[svc.name] = _thresholds(svc.cfg.attribution)
+        for svc_weekend in (False, True):
+            for ward_weekend in (False, True):
+                svc_cal = svc.admits.extended if svc_weekend else svc.admits.full
+                ward_cal = self.hours.extended if ward_weekend else self.hours.full
+                self.transfer_calendar[svc.name, svc_weekend, ward_weekend] = svc_cal & ward_cal
+
+    def destination_of(self, p: Patient, pathway: int) -> DownstreamService:
+        """The downstream service ``p`` goes to on ``pathway`` (1-3)."""
+        dests = self.destinations[pathway]
+        if len(dests) == 1:
+            return dests[0][0]
+        u = self.u_destination.of(p)
+        total = 0.0
+        for svc, share in dests:
+            total += share
+            if u < total:
+                return svc
+        return dests[-1][0]
+
+    def share_of(self, svc: DownstreamService) -> float:
+        """Share of the patients on ``svc``'s pathway who go to ``svc``."""
+        return next(w for s, w in self.destinations[svc.pathway] if s is svc)
 
     def _per_pathway(self, rule: str | AttributionShares) -> dict[int, tuple[float, float]]:
-        """Attribution thresholds of a rule for each pathway (``service`` follows it)."""
+        """Attribution thresholds of a rule for each pathway (``service``: that of
+        the pathway's first destination)."""
         if rule == "service":
-            return dict(self.service_attr)
-        return dict.fromkeys(self.services, _thresholds(rule))
+            return {k: self.service_attr[d[0][0].name] for k, d in self.destinations.items()}
+        return dict.fromkeys(self.destinations, _thresholds(rule))
 
     def _pathway_table(self) -> list[tuple[float, float, float]]:
         strata = self.site.strata
@@ -255,7 +297,8 @@ class DischargeTeam(Component):
             # offered load: patients assigned to the pathway a day x the mean time one
             # holds a place (the stay, cut short by readmissions: sim.flows) / places
             held = expected[svc.name].mean_held_days if svc.name in expected else float("nan")
-            arrivals = count(f"discharges_p{svc.pathway}") / days if days else float("nan")
+            share = self.share_of(svc)
+            arrivals = count(f"discharges_p{svc.pathway}") * share / days if days else math.nan
             k[f"{svc.name}_offered_load"] = (
                 arrivals * held / svc.capacity if svc.capacity else float("nan")
             )
@@ -273,6 +316,8 @@ class DischargeTeam(Component):
         block = costs.downstream_contract == "block"
         out: dict[str, float] = {}
         for svc in self.services.values():
+            if svc.name not in _COST_LINE_OF:  # an added service counts its own costs
+                continue
             line, days_per_unit = _COST_LINE_OF[svc.name]
             places = svc.capacity if block else kpis.get(f"{svc.name}_mean_occupied", 0.0)
             out[line] = places * window.days / days_per_unit
@@ -286,7 +331,9 @@ class DischargeTeam(Component):
     def draws(self) -> list[Draw]:
         # a stay in each service is drawn up front (CRN), whichever is used
         stays = [svc.u_stay for svc in self.services.values()]
+        several = any(len(d) > 1 for d in self.destinations.values())
         return [
+            *([self.u_destination] if several else []),
             self.u_pathway,
             self.u_attribution,
             self.assessment_h,
@@ -339,7 +386,7 @@ class DischargeTeam(Component):
         ward_weekend = self.u_weekend.of(p) < self.weekend_share(
             "acute_discharge", p, self.hours.weekend_share
         )
-        return self.transfer_calendar[svc.pathway, svc_weekend, ward_weekend]
+        return self.transfer_calendar[svc.name, svc_weekend, ward_weekend]
 
     def admission_hours(self, p: Patient, svc: DownstreamService) -> WorkingCalendar:
         """When ``svc`` admits patient ``p`` from home (no ward discharge involved)."""
@@ -348,7 +395,7 @@ class DischargeTeam(Component):
 
     def attribution_of(self, p: Patient, svc: DownstreamService) -> str:
         """Who ``p``'s wait for a place in ``svc`` is attributed to."""
-        return _party(self.service_attr[svc.pathway], self.u_attribution.of(p))
+        return _party(self.service_attr[svc.name], self.u_attribution.of(p))
 
     def other_delay_of(self, p: Patient, pathway: int) -> int:
         """Index of the other cause of delay ``p`` meets on ``pathway``, or -1."""
@@ -426,7 +473,7 @@ class DischargeTeam(Component):
             self.leave_bed(p, "home_p0")
             self.site.flow.exit(p, "discharged_home_p0")
             return
-        svc = self.services[pathway]
+        svc = self.destination_of(p, pathway)
         u = self.u_attribution.of(p)
         delays = self.delays
         # 1. assessment (reason A), unless it was done ahead of fitness
@@ -499,7 +546,7 @@ class DischargeTeam(Component):
         start the stay with :meth:`start_downstream_stay`), or None if ``p`` is
         readmitted (at ``back_at``) first."""
         env = self.env
-        svc = self.services[pathway]
+        svc = self.destination_of(p, pathway)
         place = svc.places.acquire()
         if not place.processed:  # no place free now
             if back_at is None:
@@ -520,19 +567,9 @@ class DischargeTeam(Component):
     ) -> None:
         """Start ``p``'s stay in ``svc``, in the place ``p`` holds (already counted
         in ``svc.occupied`` from when it was reserved); it ends without a process."""
-        svc.patients.add(1, self.env.now)
-        stay = svc.stay_hours(p)
-        if back_in is not None and back_in < stay:
-            stay = back_in  # readmitted from the service: the place is freed
-        Call(self.env, self.env.now + stay, self._after_stay, p)
+        svc.start_stay(p, back_in)
 
-    def _end_downstream_stay(self, call: Call) -> None:
-        p: Patient = call.p  # typed, so compiled code reads its fields directly
-        svc = self.services[p.pathway]  # the service of the patient's pathway
-        now = self.env.now
-        svc.places.release()
-        svc.occupied.add(-1, now)
-        svc.patients.add(-1, now)
+    def _left_service(self, p: Patient, svc: DownstreamService) -> None:
         self.site.flow.exit(p, f"left_{svc.name}")
 
 
