@@ -65,6 +65,7 @@ class Pace(Intervention):
         self.slots.track(self.rec.level("busy:pace"), self.rec.level("staffed:pace"))
         self.patients = self.rec.level("pace_patients")
         self.saved = self.rec.sample_list("pace_hours_saved")
+        self.bridging = self.rec.sample_list("pace_bridging_hours")
         # a uniform, converted to hours only for patients PACE takes home
         self.u_support = Draw("u_pace_support", "pace.support")
 
@@ -94,7 +95,7 @@ class Pace(Intervention):
 
     def leave(self, p: Patient) -> Generator[Any, Any, bool]:
         """Take ``p`` home now if PACE has room; then support, then onward pathway."""
-        env, rec, discharge = self.env, self.rec, self.discharge
+        env, discharge = self.env, self.discharge
         slots = self.slots
         if slots.busy >= slots.capacity or slots.queue:
             self.n_pace_full.add(env.now, p.neighbourhood)
@@ -120,7 +121,7 @@ class Pace(Intervention):
         # P1: PACE bridges until a reablement place is free and reablement admits
         t0 = env.now
         svc = yield from discharge.place_from_home(p, pathway, back_at)
-        rec.sample_list("pace_bridging_hours").append((env.now, env.now - t0))
+        self.bridging.append((env.now, env.now - t0))
         if svc is None:  # readmitted while waiting
             self._finish(p, "pace_readmitted")
             return True
