@@ -185,10 +185,12 @@ class DischargeTeam(Component):
         #: discharges counted by pathway (P0-P3), also by interventions
         self.n_discharges = [self.rec.counter(f"discharges_{pw}") for pw in PATHWAYS]
         self.n_assessments = self.rec.counter("assessments")
-        a = cfg.assessment.duration_hours
+        duration = cfg.assessment.duration_hours
         self.u_pathway = Draw("u_pathway", "discharge.pathway")
         self.u_attribution = Draw("u_attribution", "discharge.attribution")
-        self.assessment_h = Draw("assessment_h", "discharge.assessment", sampler(a), a.mean)
+        self.assessment_h = Draw(
+            "assessment_h", "discharge.assessment", sampler(duration), duration.mean
+        )
         self.u_weekend = Draw("u_weekend", "discharge.weekend")
         self.u_weekend_service = Draw("u_weekend_service", "discharge.weekend_service")
         self.u_other_delay = Draw("u_other_delay", "discharge.other_delay")
