@@ -2,7 +2,9 @@
 
 The core flow (demand -> community -> A&E -> acute bed -> discharge) calls these
 hook points; it never needs editing to add a service. An intervention is a
-component that registers callables here (see :class:`sim.components.Component`):
+component that registers callables here (see :class:`sim.components.Component`).
+At each point they run in the order the components declare (``order``, then
+name), never in the order of a list:
 
 ``crisis_rate``
     ``f(patient) -> float`` multiplier on the person's crisis rate, applied by
@@ -53,7 +55,8 @@ class EarlyDischarge(Protocol):
 
 @dataclass
 class Hooks:
-    """Registered intervention callables, called in registration order."""
+    """Registered intervention callables; the model installs components in their
+    declared order, so each list is in that order."""
 
     crisis_rate: list[Callable[[Patient], float]] = field(default_factory=list)
     rate_ceiling: float = 1.0

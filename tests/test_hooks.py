@@ -7,10 +7,12 @@ way the hook says.
 
 from __future__ import annotations
 
-from collections.abc import Generator
-from typing import Any
+from collections.abc import Generator, Mapping
+from typing import Any, ClassVar
 
-from sim.components import Component
+import pytest
+
+from sim.components import Component, WiringError
 from sim.config import load_config
 from sim.hooks import Hooks
 from sim.model import CareSystemModel
@@ -72,3 +74,60 @@ def test_los_hook_shortens_stays() -> None:
     base, short = _kpis(), _kpis([ShorterStays])
     assert short["crises"] == base["crises"]
     assert short["bed_days"] < 0.9 * base["bed_days"]
+
+
+class _Recorder(Component):
+    """Notes, at the community hook, the order in which components are asked."""
+
+    seen: ClassVar[list[str]] = []
+
+    def install(self, hooks: Hooks) -> None:
+        hooks.community.append(self.note)
+
+    def note(self, p: Patient) -> bool | None:
+        if len(self.seen) < 2:
+            self.seen.append(self.name)
+        return None
+
+
+class _Early(_Recorder):
+    name = "early"
+    order = 1
+
+
+class _Late(_Recorder):
+    name = "late"
+    order = 2
+
+
+def test_hooks_run_in_declared_order_whatever_the_list_order() -> None:
+    """Two components on one hook point run by their declared ``order``, whichever
+    comes first in the list the model is given."""
+    for extensions in ([_Early, _Late], [_Late, _Early]):
+        _Recorder.seen.clear()
+        model = CareSystemModel(load_config("baseline", QUICK), 0, extensions=extensions)
+        model.run()
+        assert _Recorder.seen == ["early", "late"]
+
+
+class _NeedsGhost(Component):
+    name = "needs_ghost"
+    uses = ("ghost",)
+
+
+class _Sneaky(Component):
+    name = "sneaky"
+
+    def connect(self, links: Mapping[str, Component]) -> None:
+        super().connect(links)
+        self.link("acute", Component)  # not declared in `uses`
+
+
+def test_a_missing_or_undeclared_connection_stops_the_model_before_the_run() -> None:
+    """A component using one the model lacks, or reaching for one it did not
+    declare, is an error when the model is built, naming both."""
+    cfg = load_config("baseline", QUICK)
+    with pytest.raises(WiringError, match=r"needs_ghost.*ghost"):
+        CareSystemModel(cfg, 0, extensions=[_NeedsGhost])
+    with pytest.raises(WiringError, match=r"sneaky.*acute.*uses"):
+        CareSystemModel(cfg, 0, extensions=[_Sneaky])
