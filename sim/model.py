@@ -1,17 +1,22 @@
 """The care-system model: structure on top, services as components.
 
 :class:`CareSystemModel` is the structural top level. It builds the population
-strata and the random streams, creates one component per service, collects the
-random attributes they need into a patient factory, lets each component install
-its hooks, and starts every long-running process in :meth:`start` - the one place
-processes are registered. It then routes each patient through the flow:
+strata, the random streams and the :class:`~sim.components.Site` every component
+shares; creates the core services (:data:`CORE_COMPONENTS`) and every service
+:func:`sim.services.discover` finds, each from its own config block; connects
+each to the components it declares it uses; collects their random draws into a
+patient factory; installs their hooks in their declared order; and starts every
+long-running process in :meth:`start` - the one place processes are registered.
+It then routes each patient through the flow:
 
     crisis -> community response? -> A&E -> admit? -> acute bed -> discharge
            -> downstream service -> (readmission)
 
 Each arrow is a stage that can be switched off (``enabled: false``), and demand
 can be a plain Poisson stream of direct admissions, so that the model reduces to
-textbook queues (M/M/c, Erlang loss) whose answers are known.
+textbook queues (M/M/c, Erlang loss) whose answers are known. Services change
+the flow only through the hook points (:mod:`sim.hooks`) and the methods of the
+components they are connected to.
 """
 
 from __future__ import annotations
