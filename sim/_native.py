@@ -234,11 +234,28 @@ def decide(
         return Build(False, f"{PURE_PYTHON}=1 is set: running the Python source")
     manifest_path = find_manifest(sys.path if search_path is None else search_path)
     if manifest_path is None:
-        return Build(
-            False,
+        reason = (
             "this environment has no compiled model (it was installed as pure Python: "
-            f"{PURE_PYTHON}=1 at install time, no C compiler, or the compile failed)",
+            f"{PURE_PYTHON}=1 at install time, no C compiler, or the compile failed)"
         )
+        # an environment installed before builds moved out of the source tree
+        # left them there: say why it is slower now, and what compiles it again
+        suffixes = tuple(importlib.machinery.EXTENSION_SUFFIXES)
+        left = [p for p in package_dir.parent.glob(f"{LIBRARY}*") if p.name.endswith(suffixes)]
+        if left:
+            return Build(
+                False,
+                f"{reason}; {left[0]}, a build of an older install, is ignored",
+                warning=(
+                    f"{left[0]} is a compiled model an older install left in the source "
+                    "tree; it is ignored, and this environment has no compiled model of its "
+                    "own, so the model runs as Python source: results are identical, only "
+                    f"slower. Compile it for this environment with: "
+                    f"{rebuild_command(package_dir)}  (any install deletes the leftovers; "
+                    f"set {PURE_PYTHON}=1 to run the source without this warning)"
+                ),
+            )
+        return Build(False, reason)
     native_dir = manifest_path.parent
     try:
         manifest = json.loads(manifest_path.read_text(encoding="utf-8"))

@@ -229,6 +229,22 @@ def test_no_build_or_a_request_for_the_source_runs_the_source_quietly(tmp_path) 
     assert "no compiled model" in none.reason
 
 
+def test_a_build_an_older_install_left_in_the_tree_is_reported(tmp_path) -> None:
+    """An environment installed before builds moved out of the tree has none of
+    its own, only the old one in the tree: it runs the source, and says how to
+    compile again (rather than silently running slower)."""
+    package, _ = _fake_build(tmp_path)
+    (package.parent / f"{_native.LIBRARY}{SUFFIX}").write_bytes(b"")
+    build = _native.decide(package, [str(tmp_path / "elsewhere")], environ={})
+    assert not build.compiled
+    assert "older install" in build.warning
+    assert f"install -e {package.parent}" in build.warning
+    asked = _native.decide(
+        package, [str(tmp_path / "elsewhere")], environ={"NSIM_PURE_PYTHON": "1"}
+    )
+    assert not asked.warning
+
+
 #: run as a program: a short model run, and a worker process that imports the model
 STALE_RUN = r"""
 import json, subprocess, sys
