@@ -275,13 +275,14 @@ def decide(
         )
         return Build(
             False,
-            f"the compiled model is older than its source ({listed}): running the Python source",
+            f"the compiled model is older than its source (since it was built: {listed}): "
+            "running the Python source",
             native_dir=native_dir,
             stale=tuple(changes),
             manifest=manifest,
             warning=(
-                f"the compiled model is older than its source ({listed} changed since it "
-                "was built), so the model runs as Python source: results are identical, "
+                f"the compiled model is older than its source (since it was built: {listed}), "
+                "so the model runs as Python source: results are identical, "
                 f"only slower. Rebuild it with: {rebuild_command(package_dir)}  "
                 f"(or set {PURE_PYTHON}=1 to run the source without this warning)"
             ),
@@ -414,5 +415,5 @@ def install() -> Build:
         _build = build
         if build.warning and not os.environ.get(WARNED):
             os.environ[WARNED] = "1"
-            warnings.warn(build.warning, StaleBuildWarning, stacklevel=3)
+            warnings.warn(build.warning, StaleBuildWarning, stacklevel=2)  # from sim
     return _build
