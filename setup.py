@@ -22,8 +22,10 @@ build only while those hashes match the source.
 
 from __future__ import annotations
 
+import contextlib
 import datetime
 import importlib.util
+import io
 import json
 import os
 import shutil
@@ -31,8 +33,10 @@ import sys
 from importlib.machinery import EXTENSION_SUFFIXES
 from pathlib import Path
 from types import ModuleType
+from typing import ClassVar
 
 from setuptools import setup
+from setuptools.command.build import build
 from setuptools.command.build_ext import build_ext
 
 ROOT = Path(__file__).resolve().parent
@@ -58,6 +62,8 @@ SOURCES: dict[str, str] = {}
 #: and its size and modification time, which spare a run hashing it again
 STATS: dict[str, list[int]] = {}
 MYPY_VERSION = ""
+#: why the model is not compiled, when compiling was tried and failed
+FAILURE: dict[str, str] = {}
 #: commands that build; the others (egg_info, dist_info, sdist) only need metadata
 BUILDING = {"build_ext", "bdist_wheel", "editable_wheel", "build", "install"}
 
@@ -94,25 +100,32 @@ class NativeBuildExt(build_ext):
         return os.path.join(self.build_lib, native.NATIVE_DIR, filename)
 
     def run(self) -> None:
-        if not self.extensions:
-            return
         editable = bool(self.editable_mode or self.inplace)
         self.inplace = False  # never into the source tree
         out = Path(self.build_lib, native.NATIVE_DIR)
-        copy: Path | None = None
+        if not self.extensions:
+            if FAILURE:  # say so to every run of this environment
+                self._install(out, {"format": native.FORMAT, "failed": FAILURE}, editable)
+            return
         try:
             super().run()
-            self._write_manifest(out)
-            if editable:
-                copy = self._editable_target()
-                shutil.rmtree(copy, ignore_errors=True)
-                shutil.copytree(out, copy)
+            self._install(out, self._manifest(), editable)
         except Exception as exc:  # a compiler error, a missing compiler, ...
-            for folder in (out, copy):
-                if folder is not None:
-                    shutil.rmtree(folder, ignore_errors=True)
             self.extensions = []
             _say(f"compiling the model failed ({exc}); installing it as pure Python")
+            failed = {"stage": "C compiler", "error": str(exc)[:300]}
+            self._install(out, {"format": native.FORMAT, "failed": failed}, editable)
+
+    def _install(self, out: Path, manifest: dict, editable: bool) -> None:
+        """Write the manifest beside what was built (a failed build: alone)."""
+        if "failed" in manifest:
+            shutil.rmtree(out, ignore_errors=True)
+        out.mkdir(parents=True, exist_ok=True)
+        (out / native.MANIFEST).write_text(json.dumps(manifest, indent=1) + "\n", encoding="utf-8")
+        if editable:
+            copy = self._editable_target()
+            shutil.rmtree(copy, ignore_errors=True)
+            shutil.copytree(out, copy)
 
     def _editable_target(self) -> Path:
         # the editable wheel's own files: setuptools' editable_wheel points the
@@ -124,14 +137,14 @@ class NativeBuildExt(build_ext):
             )
         return Path(target, native.NATIVE_DIR)
 
-    def _write_manifest(self, out: Path) -> None:
+    def _manifest(self) -> dict:
         files = {
             # mypyc names a package's module after its file (``sim.core.__init__``)
             ext.name.removesuffix(".__init__"): Path(self.get_ext_filename(ext.name)).as_posix()
             for ext in self.extensions
         }
         library = files.pop(native.LIBRARY)
-        manifest = {
+        return {
             "format": native.FORMAT,
             "library": library,
             "modules": dict(sorted(files.items())),
@@ -141,7 +154,16 @@ class NativeBuildExt(build_ext):
             "python": sys.version.split()[0],
             "built": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
         }
-        (out / native.MANIFEST).write_text(json.dumps(manifest, indent=1) + "\n", encoding="utf-8")
+
+
+class BuildCommand(build):
+    """``build``, running ``build_ext`` even when there is nothing to compile, so
+    that a failed compile is recorded for the environment (see NativeBuildExt)."""
+
+    sub_commands: ClassVar = [
+        (name, (lambda self: True) if name == "build_ext" else test)
+        for name, test in build.sub_commands
+    ]
 
 
 def ext_modules() -> list:
@@ -156,8 +178,9 @@ def ext_modules() -> list:
     try:
         import mypy.version
         from mypyc.build import mypycify
-    except ImportError:
+    except ImportError as exc:
         _say("mypyc is not available: installing the model as pure Python")
+        FAILURE.update(stage="mypyc unavailable", error=str(exc))
         return []
     MYPY_VERSION = mypy.version.__version__
     for source in native.build_inputs(ROOT / "sim", COMPILED):
@@ -165,23 +188,29 @@ def ext_modules() -> list:
         # a run hashes again rather than trusting a stat of older contents
         STATS[source] = native.file_stat(ROOT / source)
         SOURCES[source] = native.file_hash(ROOT / source)
+    said = io.StringIO()  # mypyc prints its errors; keep the first for the manifest
     try:
-        return mypycify(
-            [
-                "--ignore-missing-imports",
-                "--follow-imports=silent",
-                # its own cache: a developer's mypy cache (other environments,
-                # other options) must not change what gets compiled
-                "--cache-dir",
-                str(ROOT / "build" / "mypyc-cache"),
-                *COMPILED,
-            ],
-            opt_level="3",
-            group_name=native.GROUP,
-        )
+        with contextlib.redirect_stdout(said):
+            return mypycify(
+                [
+                    "--ignore-missing-imports",
+                    "--follow-imports=silent",
+                    # its own cache: a developer's mypy cache (other environments,
+                    # other options) must not change what gets compiled
+                    "--cache-dir",
+                    str(ROOT / "build" / "mypyc-cache"),
+                    *COMPILED,
+                ],
+                opt_level="3",
+                group_name=native.GROUP,
+            )
     except (Exception, SystemExit) as exc:  # mypyc exits on a type error
+        errors = [line for line in said.getvalue().splitlines() if ": error:" in line]
         _say(f"mypyc could not compile the model ({exc}); installing it as pure Python")
+        FAILURE.update(stage="mypyc", error="; ".join(errors[:3]) or repr(exc))
         return []
+    finally:
+        print(said.getvalue(), end="", file=sys.stderr)
 
 
-setup(ext_modules=ext_modules(), cmdclass={"build_ext": NativeBuildExt})
+setup(ext_modules=ext_modules(), cmdclass={"build": BuildCommand, "build_ext": NativeBuildExt})

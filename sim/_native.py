@@ -13,8 +13,9 @@ it that way:
 
 * compiled, when this environment has a compiled model and every source it was
   built from is unchanged (and no model module was added since);
-* otherwise as Python source, with one :class:`StaleBuildWarning` when the
-  compiled model is out of date, naming the command that rebuilds it.
+* otherwise as Python source, with one :class:`CompiledModelWarning` when the
+  compiled model is out of date (or mypyc rejected the model's code at
+  install), naming the command that rebuilds it.
 
 The compiled modules of one build call into each other's native code directly,
 so they are used all together or not at all. Results are identical either way;
@@ -80,8 +81,9 @@ INTERPRETED = (
 )
 
 
-class StaleBuildWarning(UserWarning):
-    """The compiled model is older than its source, so the source runs instead."""
+class CompiledModelWarning(UserWarning):
+    """The environment's compiled model cannot be used (older than its source, or
+    it did not compile), so the source runs instead."""
 
 
 def pure_python_requested(environ: Mapping[str, str] | None = None) -> bool:
@@ -93,8 +95,16 @@ def pure_python_requested(environ: Mapping[str, str] | None = None) -> bool:
 
 
 def model_sources(package_dir: Path = PACKAGE_DIR) -> list[str]:
-    """The model's modules (paths like ``sim/core/level.py``): every module of the
-    package, in a regular package, except those listed in :data:`INTERPRETED`."""
+    """The model's modules, which mypyc compiles (paths like ``sim/core/level.py``):
+    every module of the package, in a regular package, except those listed in
+    :data:`INTERPRETED` and those that declare a config block."""
+    root = package_dir.parent
+    return [s for s in candidates(package_dir) if not declares_config(root / s)]
+
+
+def candidates(package_dir: Path = PACKAGE_DIR) -> list[str]:
+    """The modules :func:`model_sources` chooses from: every module, in a regular
+    package, not listed in :data:`INTERPRETED` (a quick look, without reading files)."""
     root = package_dir.parent
     found = []
     for folder, subfolders, files in os.walk(package_dir):
@@ -113,6 +123,31 @@ def model_sources(package_dir: Path = PACKAGE_DIR) -> list[str]:
             if f.endswith(".py") and f[:-3].isidentifier() and f"{rel}/{f}" not in INTERPRETED
         ]
     return sorted(found)
+
+
+def declares_config(path: Path) -> bool:
+    """Does this module register a config block (``register_block(...)``)?
+
+    Such a module stays interpreted: mypyc drops the ``Literal`` types of a
+    compiled dataclass, and the config validator reads them from the schema.
+    """
+    import ast
+
+    try:
+        data = path.read_bytes()
+        if b"register_block" not in data:
+            return False  # most modules: no need to parse them
+        tree = ast.parse(data, str(path))
+    except (OSError, SyntaxError, ValueError):
+        return False  # compiled, if anything: the compile will say what is wrong
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call):
+            func = node.func
+            if (isinstance(func, ast.Name) and func.id == "register_block") or (
+                isinstance(func, ast.Attribute) and func.attr == "register_block"
+            ):
+                return True
+    return False
 
 
 def module_name(source: str) -> str:
@@ -219,8 +254,13 @@ def _changes(
         elif file_stat(path) != stats.get(source) and file_hash(path) != digest:
             # (hashed only when touched since the build, or installed from a wheel)
             changes.append(source)
-    # a model module added since: compiled modules and it would mix
-    changes += [f"{s} (new)" for s in model_sources(package_dir) if s not in sources]
+    # a model module added since: compiled modules and it would mix (only new
+    # files are read, to see whether they are model modules)
+    changes += [
+        f"{s} (new)"
+        for s in candidates(package_dir)
+        if s not in sources and not declares_config(root / s)
+    ]
     return changes
 
 
@@ -261,6 +301,11 @@ def decide(
         manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
         if manifest["format"] != FORMAT:
             raise ValueError(f"format {manifest['format']}, expected {FORMAT}")
+        failed = manifest.get("failed")
+        if failed:
+            return _failed(
+                native_dir, package_dir, manifest, str(failed["stage"]), str(failed["error"])
+            )
         modules = {str(k): str(v) for k, v in manifest["modules"].items()}
         sources = {str(k): str(v) for k, v in manifest["sources"].items()}
         library = str(manifest["library"])
@@ -305,6 +350,26 @@ def decide(
         modules=modules,
         library=library,
         manifest=manifest,
+    )
+
+
+def _failed(
+    native_dir: Path, package_dir: Path, manifest: Mapping[str, object], stage: str, error: str
+) -> Build:
+    """The install tried to compile the model and could not. No C compiler is an
+    ordinary reason to run pure Python; model code that mypyc rejects is not, so
+    that is said once a run, with mypyc's first errors."""
+    reason = f"compiling the model failed when this environment was installed ({stage})"
+    warning = ""
+    if stage == "mypyc":
+        warning = (
+            "mypyc could not compile the model when this environment was installed, so "
+            "the model runs as Python source: results are identical, only slower. Fix "
+            f"the model's code and rebuild with: {rebuild_command(package_dir)}  "
+            f"(mypyc said: {error})"
+        )
+    return Build(
+        False, f"{reason}: {error}", native_dir=native_dir, manifest=manifest, warning=warning
     )
 
 
@@ -415,5 +480,5 @@ def install() -> Build:
         _build = build
         if build.warning and not os.environ.get(WARNED):
             os.environ[WARNED] = "1"
-            warnings.warn(build.warning, StaleBuildWarning, stacklevel=2)  # from sim
+            warnings.warn(build.warning, CompiledModelWarning, stacklevel=2)  # from sim
     return _build

@@ -87,7 +87,12 @@ def check() -> None:
     if _checked:
         return
     build = _native.install()
-    names = {_native.module_name(s) for s in _native.model_sources()} | set(build.modules)
+    # compiled: the build's modules must be; pure: no module that could be may be
+    names = (
+        set(build.modules)
+        if build.compiled
+        else {_native.module_name(s) for s in _native.candidates()}
+    )
     odd = sorted(
         name
         for name in names

@@ -96,7 +96,9 @@ def _touch(root: Path, *files: str) -> None:
 
 def test_the_compiled_modules_are_every_model_module(tmp_path) -> None:
     """The list is derived: a new module of a model package is compiled without
-    a hand edit, the interpreted layers are not, nor files that are not modules."""
+    a hand edit; the interpreted layers are not, nor a module that declares a
+    config block (mypyc would drop its Literal types), nor files that are not
+    modules."""
     _touch(
         tmp_path,
         "sim/__init__.py",
@@ -110,11 +112,17 @@ def test_the_compiled_modules_are_every_model_module(tmp_path) -> None:
         "sim/scratch/notes.py",  # no __init__.py: not a package
         "sim/model copy.py",  # not a module name
     )
+    (tmp_path / "sim/services/virtual_ward.py").write_text(
+        "from sim.config.blocks import register_block\n"
+        "class VirtualWardConfig: ...\n"
+        "register_block('virtual_ward', VirtualWardConfig)\n"
+    )
     assert _native.model_sources(tmp_path / "sim") == [
         "sim/model.py",
         "sim/services/__init__.py",
         "sim/services/home_care.py",
     ]
+    assert "sim/services/virtual_ward.py" in _native.candidates(tmp_path / "sim")
 
     # the real package: today's model layer, and every exclusion still exists
     found = _native.model_sources()
@@ -188,6 +196,7 @@ def test_a_build_that_matches_its_source_is_used(tmp_path) -> None:
         ("edit_import", ("sim/config/schema.py",)),
         ("add", ("sim/core/queue.py (new)",)),
         ("remove", ("sim/model.py (removed)",)),
+        ("add_config", ()),  # a module that stays interpreted changes nothing
     ],
 )
 def test_a_build_older_than_its_source_is_not_used(tmp_path, change: str, stale: tuple) -> None:
@@ -201,9 +210,14 @@ def test_a_build_older_than_its_source_is_not_used(tmp_path, change: str, stale:
         (package / "config/schema.py").write_text("LIMIT = 3\n")
     elif change == "add":
         (package / "core/queue.py").write_text("")
+    elif change == "add_config":
+        (package / "core/ward.py").write_text("register_block('ward', object)\n")
     else:
         (package / "model.py").unlink()
     build = _native.decide(package, [str(site)], environ={})
+    if not stale:
+        assert build.compiled and not build.warning
+        return
     assert not build.compiled
     assert build.stale == stale
     assert stale[0].split()[0] in build.reason
@@ -217,6 +231,26 @@ def test_an_incomplete_build_is_not_used(tmp_path) -> None:
     build = _native.decide(package, [str(site)], environ={})
     assert not build.compiled
     assert "missing" in build.reason and "Rebuild it with" in build.warning
+
+
+@pytest.mark.parametrize("stage", ["mypyc", "C compiler"])
+def test_a_failed_compile_is_reported(tmp_path, stage: str) -> None:
+    """The install records a failed compile. Model code mypyc rejects (a new
+    module the derived list picked up, say) is said once a run, with mypyc's
+    first error; a missing C compiler is an ordinary reason to run pure Python,
+    given only as the reason."""
+    package, site = _fake_build(tmp_path)
+    error = "sim/core/level.py:3: error: Unsupported feature"
+    (site / _native.NATIVE_DIR / _native.MANIFEST).write_text(
+        json.dumps({"format": 1, "failed": {"stage": stage, "error": error}})
+    )
+    build = _native.decide(package, [str(site)], environ={})
+    assert not build.compiled
+    assert stage in build.reason and error in build.reason
+    if stage == "mypyc":
+        assert error in build.warning and f"install -e {package.parent}" in build.warning
+    else:
+        assert not build.warning
 
 
 def test_no_build_or_a_request_for_the_source_runs_the_source_quietly(tmp_path) -> None:
@@ -293,7 +327,7 @@ def test_a_stale_build_runs_the_source_and_warns_once(tmp_path) -> None:
     assert result["stale"] == ["sim/model.py"]
     assert result["native_dir"] == str(native_dir)
     assert result["events"] > 0
-    assert out.stderr.count("StaleBuildWarning") == 1, out.stderr
+    assert out.stderr.count("CompiledModelWarning") == 1, out.stderr
     pip = Path(sys.executable).parent / "pip"
     command = f"{pip if pip.is_file() else sys.executable + ' -m pip'} install -e {ROOT}"
     assert command in out.stderr
