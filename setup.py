@@ -10,8 +10,8 @@ check that both give identical results.
 
 Which modules: every module of the ``sim`` package except those
 ``sim/_native.py`` lists as interpreted (configuration, experiments, outputs,
-the CLI, which run once per replication or less). A new model module is
-compiled without editing this file.
+the CLI, which run once per replication or less) and those that declare a
+config block. A new model module is compiled without editing this file.
 
 Where: never into the source tree. The compiled modules and mypyc's shared
 library go to a directory of their own (``neighbourhood-sim-native``) that the
@@ -30,6 +30,7 @@ import json
 import os
 import shutil
 import sys
+import sysconfig
 from importlib.machinery import EXTENSION_SUFFIXES
 from pathlib import Path
 from types import ModuleType
@@ -74,7 +75,7 @@ def _say(msg: str) -> None:
 
 def _remove_leftovers() -> None:
     """Delete compiled files that installs before the build moved out of the
-    source tree left there (they would shadow the source for other tools)."""
+    source tree left there (Python's own finders would prefer them to the source)."""
     for suffix in EXTENSION_SUFFIXES:
         for path in [*(ROOT / "sim").rglob(f"*{suffix}"), *ROOT.glob(f"{native.LIBRARY}*{suffix}")]:
             path.unlink(missing_ok=True)
@@ -88,7 +89,8 @@ class NativeBuildExt(build_ext):
     modules expect their files), plus the manifest. A wheel installs that folder
     into site-packages. An editable install would build extensions into the
     source tree; here they go into the editable wheel instead, so they land in
-    the environment's site-packages all the same.
+    the environment's site-packages all the same (and ``setup.py build_ext
+    --inplace``, run by an environment's Python, writes them there directly).
 
     mypyc makes one shared C library and a small module per source file that
     imports it; half a build would leave modules that cannot import. So any
@@ -129,13 +131,10 @@ class NativeBuildExt(build_ext):
 
     def _editable_target(self) -> Path:
         # the editable wheel's own files: setuptools' editable_wheel points the
-        # install command there (its data, headers and scripts go the same way)
+        # install command there (its data, headers and scripts go the same way);
+        # without pip, this Python's own site-packages
         target = getattr(self.distribution.get_command_obj("install"), "install_lib", None)
-        if not target:
-            raise RuntimeError(
-                "an in-place build is not supported: install with `pip install -e .`"
-            )
-        return Path(target, native.NATIVE_DIR)
+        return Path(target or sysconfig.get_path("platlib"), native.NATIVE_DIR)
 
     def _manifest(self) -> dict:
         files = {

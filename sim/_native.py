@@ -62,10 +62,12 @@ WARNED = "_NSIM_STALE_BUILD_WARNED"
 PACKAGE = "sim"
 PACKAGE_DIR = Path(__file__).resolve().parent
 
-#: what stays interpreted; everything else in the package is the model and is
+#: what stays interpreted besides every package's ``__init__.py`` (a package's
+#: documentation, re-exports and plumbing such as service discovery, never a hot
+#: path; ``sim/__init__.py`` must be, as it installs the finder) and modules that
+#: declare a config block; everything else in the package is the model and is
 #: compiled. Paths relative to the checkout; a trailing slash means a folder.
 INTERPRETED = (
-    "sim/__init__.py",  # installs the finder, so it runs before anything compiled
     "sim/_native.py",  # decides whether the model is compiled
     "sim/build_info.py",
     "sim/lazy.py",
@@ -96,15 +98,17 @@ def pure_python_requested(environ: Mapping[str, str] | None = None) -> bool:
 
 def model_sources(package_dir: Path = PACKAGE_DIR) -> list[str]:
     """The model's modules, which mypyc compiles (paths like ``sim/core/level.py``):
-    every module of the package, in a regular package, except those listed in
-    :data:`INTERPRETED` and those that declare a config block."""
+    every module of the package, in a regular package, except packages'
+    ``__init__.py``, those listed in :data:`INTERPRETED` and those that declare a
+    config block."""
     root = package_dir.parent
     return [s for s in candidates(package_dir) if not declares_config(root / s)]
 
 
 def candidates(package_dir: Path = PACKAGE_DIR) -> list[str]:
     """The modules :func:`model_sources` chooses from: every module, in a regular
-    package, not listed in :data:`INTERPRETED` (a quick look, without reading files)."""
+    package, that is not a package's ``__init__.py`` nor listed in
+    :data:`INTERPRETED` (a quick look, without reading files)."""
     root = package_dir.parent
     found = []
     for folder, subfolders, files in os.walk(package_dir):
@@ -120,7 +124,10 @@ def candidates(package_dir: Path = PACKAGE_DIR) -> list[str]:
         found += [
             f"{rel}/{f}"
             for f in files
-            if f.endswith(".py") and f[:-3].isidentifier() and f"{rel}/{f}" not in INTERPRETED
+            if f.endswith(".py")
+            and f[:-3].isidentifier()
+            and f != "__init__.py"
+            and f"{rel}/{f}" not in INTERPRETED
         ]
     return sorted(found)
 

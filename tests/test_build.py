@@ -96,9 +96,9 @@ def _touch(root: Path, *files: str) -> None:
 
 def test_the_compiled_modules_are_every_model_module(tmp_path) -> None:
     """The list is derived: a new module of a model package is compiled without
-    a hand edit; the interpreted layers are not, nor a module that declares a
-    config block (mypyc would drop its Literal types), nor files that are not
-    modules."""
+    a hand edit; the interpreted layers are not, nor a package's __init__.py
+    (documentation, re-exports, discovery), nor a module that declares a config
+    block (mypyc would drop its Literal types), nor files that are not modules."""
     _touch(
         tmp_path,
         "sim/__init__.py",
@@ -117,11 +117,7 @@ def test_the_compiled_modules_are_every_model_module(tmp_path) -> None:
         "class VirtualWardConfig: ...\n"
         "register_block('virtual_ward', VirtualWardConfig)\n"
     )
-    assert _native.model_sources(tmp_path / "sim") == [
-        "sim/model.py",
-        "sim/services/__init__.py",
-        "sim/services/home_care.py",
-    ]
+    assert _native.model_sources(tmp_path / "sim") == ["sim/model.py", "sim/services/home_care.py"]
     assert "sim/services/virtual_ward.py" in _native.candidates(tmp_path / "sim")
 
     # the real package: today's model layer, and every exclusion still exists
@@ -130,10 +126,10 @@ def test_the_compiled_modules_are_every_model_module(tmp_path) -> None:
         "sim/model.py",
         "sim/core/recorder.py",
         "sim/core/window.py",
-        "sim/discharge/__init__.py",
+        "sim/discharge/team.py",
     ):
         assert rel in found
-    for rel in ("sim/flows.py", "sim/theory.py", "sim/cli.py", "sim/config/schema.py"):
+    for rel in ("sim/flows.py", "sim/cli.py", "sim/config/schema.py", "sim/discharge/__init__.py"):
         assert rel not in found
     for entry in _native.INTERPRETED:
         assert (ROOT / entry).exists(), f"{entry} is listed as interpreted but does not exist"
@@ -167,7 +163,7 @@ def _fake_build(tmp_path: Path) -> tuple[Path, Path]:
     )
     package = checkout / "sim"
     compiled = _native.model_sources(package)
-    assert compiled == ["sim/core/__init__.py", "sim/core/level.py", "sim/model.py"]
+    assert compiled == ["sim/core/level.py", "sim/model.py"]
     modules = {_native.module_name(s): s.removesuffix(".py") + SUFFIX for s in compiled}
     library = _native.LIBRARY + SUFFIX
     native_dir = site / _native.NATIVE_DIR
@@ -185,7 +181,7 @@ def test_a_build_that_matches_its_source_is_used(tmp_path) -> None:
     build = _native.decide(package, [str(tmp_path / "elsewhere"), str(site)], environ={})
     assert build.compiled, build.reason
     assert build.native_dir == site / _native.NATIVE_DIR
-    assert set(build.modules) == {"sim.core", "sim.core.level", "sim.model"}
+    assert set(build.modules) == {"sim.core.level", "sim.model"}
     assert not build.warning and not build.stale
 
 
