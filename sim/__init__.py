@@ -15,18 +15,19 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from sim import build_info
-from sim.lazy import lazy_getattr
+# First of all: decide whether the model runs compiled (a build in this
+# environment that matches the source) or as Python source, and import it that
+# way from now on (sim/_native.py). Nothing of the model is imported before.
+from sim import _native
+
+_native.install()
+
+from sim.lazy import lazy_getattr  # noqa: E402
 
 if TYPE_CHECKING:
     from sim.api import run, save
     from sim.config import Config, ConfigError, available_scenarios, load_config
     from sim.experiment.runner import RunResult, run_replication
-
-# The model's modules are usually compiled (setup.py); NSIM_PURE_PYTHON=1 asks
-# for their Python source instead, which must be arranged before any is imported.
-if build_info.pure_python_requested():
-    build_info.prefer_source()
 
 # The API is imported on first use, so that ``import sim.model`` (a worker, a
 # benchmark) does not pay for pandas and the experiment tools it does not need.

@@ -1,39 +1,35 @@
-"""Which build of the model is running: compiled (mypyc) or its Python source.
+"""Which build of the model is running: compiled (mypyc) or its Python source, and why.
 
-The model's hot modules are compiled to C when the package is installed (see
-``setup.py``); the Python source is the reference and gives identical results.
-This module answers three questions without being compiled itself:
+The model's modules are compiled to C when the package is installed (see
+``setup.py``), into a directory of the environment's own; ``sim._native``
+decides when ``sim`` is first imported whether to use them (only while they
+match the source). The Python source is the reference and gives identical
+results. This module reports the decision without being compiled itself:
 
 * :func:`compiled` - is the model running as compiled code?
-* :func:`stale_modules` - was any compiled module's source edited after it was
-  built? A compiled module shadows its ``.py`` file, so an edit would silently
-  not take effect; :func:`check` turns that into a clear error.
-* :func:`prefer_source` - run the Python source even where compiled modules
-  exist (``NSIM_PURE_PYTHON=1`` in the environment does this when ``sim`` is
-  first imported: for debugging, profiling line by line, or comparing builds).
+* :func:`mode` and :func:`reason` - ``"compiled"`` or ``"pure"``, and why
+  (for example: the source was edited after the build);
+* :func:`describe` - the same as plain data, for run metadata and benchmarks;
+* :func:`stale_modules` - sources changed since the compiled model was built.
+
+Set ``NSIM_PURE_PYTHON=1`` to run the source (for debugging, profiling line by
+line, or comparing builds).
 """
 
 from __future__ import annotations
 
-import importlib.abc
 import importlib.machinery
-import importlib.util
-import os
 import sys
-from collections.abc import Sequence
-from pathlib import Path
 from types import ModuleType
 
+from sim import _native
+
 #: environment variable: run the Python source of the model (also read by setup.py)
-PURE_PYTHON = "NSIM_PURE_PYTHON"
-#: an edit this much newer than the compiled module counts as stale (installers
-#: unpack a module's source and its compiled file a moment apart)
-TOLERANCE_SECONDS = 2.0
-PACKAGE_DIR = Path(__file__).resolve().parent
+PURE_PYTHON = _native.PURE_PYTHON
 
 
 def pure_python_requested() -> bool:
-    return os.environ.get(PURE_PYTHON, "") not in ("", "0")
+    return _native.pure_python_requested()
 
 
 def compiled() -> bool:
@@ -43,73 +39,69 @@ def compiled() -> bool:
     return _is_extension(sim.model)
 
 
+def mode() -> str:
+    """``"compiled"`` or ``"pure"``: how this process runs the model."""
+    return "compiled" if _native.install().compiled else "pure"
+
+
+def reason() -> str:
+    """Why the model runs the way it does, in a sentence."""
+    return _native.install().reason
+
+
+def describe() -> dict[str, str]:
+    """The build of the model this process runs, for ``run.json`` and benchmarks."""
+    build = _native.install()
+    out = {"mode": mode(), "reason": build.reason}
+    if build.native_dir is not None:
+        out["native_dir"] = str(build.native_dir)
+    for key in ("mypy", "built"):
+        if key in build.manifest:
+            out[key] = str(build.manifest[key])
+    return out
+
+
+def stale_modules() -> list[str]:
+    """Sources changed, added or removed since the compiled model was built (empty
+    when it is current, or when there is no compiled model)."""
+    return list(_native.install().stale)
+
+
 def _is_extension(module: ModuleType) -> bool:
     path = getattr(module, "__file__", None) or ""
     return path.endswith(tuple(importlib.machinery.EXTENSION_SUFFIXES))
-
-
-def stale_modules(package_dir: Path = PACKAGE_DIR) -> list[str]:
-    """Compiled modules under ``package_dir`` whose source is newer than they are."""
-    stale = []
-    for suffix in importlib.machinery.EXTENSION_SUFFIXES:
-        for ext in sorted(package_dir.rglob(f"*{suffix}")):
-            source = ext.with_name(ext.name[: -len(suffix)] + ".py")
-            if source.exists() and (
-                source.stat().st_mtime > ext.stat().st_mtime + TOLERANCE_SECONDS
-            ):
-                stale.append(str(source.relative_to(package_dir.parent)))
-    return stale
 
 
 _checked = False
 
 
 def check() -> None:
-    """Raise if the compiled model is older than its source (checked once a process)."""
+    """Raise if the model's modules loaded so far mix compiled and source code
+    (checked once a process).
+
+    ``sim._native`` never mixes them; this catches a module imported behind its
+    back (by file path, or before ``sim`` itself), whose compiled neighbours would
+    misread its objects.
+    """
     global _checked
     if _checked:
         return
-    if compiled():
-        stale = stale_modules()
-        if stale:
-            raise RuntimeError(
-                f"the compiled model is older than its source ({', '.join(stale[:3])}"
-                f"{', ...' if len(stale) > 3 else ''} changed after it was built): "
-                "rebuild it with `pip install -e .`, or run the source with "
-                f"{PURE_PYTHON}=1"
-            )
+    build = _native.install()
+    # compiled: the build's modules must be; pure: no module that could be may be
+    names = (
+        set(build.modules)
+        if build.compiled
+        else {_native.module_name(s) for s in _native.candidates()}
+    )
+    odd = sorted(
+        name
+        for name in names
+        if name in sys.modules and _is_extension(sys.modules[name]) != build.compiled
+    )
+    if odd:
+        raise RuntimeError(
+            f"the model should run {mode()} ({build.reason}), but {', '.join(odd[:3])} "
+            f"{'were' if len(odd) > 1 else 'was'} imported otherwise; import the model "
+            "through the sim package"
+        )
     _checked = True
-
-
-class _SourceFinder(importlib.abc.MetaPathFinder):
-    """Finds ``sim`` submodules as ``.py`` files, ahead of compiled ones."""
-
-    def find_spec(
-        self,
-        fullname: str,
-        path: Sequence[str] | None,
-        target: ModuleType | None = None,
-    ) -> importlib.machinery.ModuleSpec | None:
-        if not fullname.startswith("sim.") or not path:
-            return None
-        name = fullname.rpartition(".")[2]
-        for entry in path:
-            package = Path(entry) / name / "__init__.py"
-            if package.is_file():
-                return importlib.util.spec_from_file_location(
-                    fullname, package, submodule_search_locations=[str(package.parent)]
-                )
-            module = Path(entry) / f"{name}.py"
-            if module.is_file():
-                return importlib.util.spec_from_file_location(fullname, module)
-        return None
-
-
-def prefer_source() -> None:
-    """Import ``sim``'s submodules from their Python source from now on.
-
-    Modules already imported stay as they are, so call this before importing
-    the model (``sim/__init__.py`` does, when ``NSIM_PURE_PYTHON`` is set).
-    """
-    if not any(isinstance(f, _SourceFinder) for f in sys.meta_path):
-        sys.meta_path.insert(0, _SourceFinder())
