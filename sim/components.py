@@ -27,7 +27,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Generator, Iterable, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, ClassVar, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
 from mypy_extensions import mypyc_attr
 
@@ -47,24 +47,46 @@ if TYPE_CHECKING:
 C = TypeVar("C", bound="Component")
 
 
-class Flow(Protocol):
-    """The patient flow's entry and exit points, as components may call them."""
+class Flow:
+    """The patient flow's entry and exit points: all a component may call on the
+    model. The model implements them; this base class only names them.
 
-    def next_id(self) -> int: ...
+    (A class rather than a ``Protocol``: compiled components then call the
+    model's methods directly, where calls through a protocol go through Python's
+    generic method lookup, about a tenth of a replication's instructions.)
+    """
 
-    def enter(self, p: Patient) -> None: ...
+    def next_id(self) -> int:
+        """A new episode id."""
+        raise NotImplementedError
 
-    def exit(self, p: Patient, route: str, t: float | None = None) -> None: ...
+    def enter(self, p: Patient) -> None:
+        """Count ``p`` into the system."""
+        raise NotImplementedError
 
-    def handle_crisis(self, p: Patient) -> None: ...
+    def exit(self, p: Patient, route: str, t: float | None = None) -> None:
+        """Count ``p`` out of the system by ``route`` (at ``t`` if booked ahead)."""
+        raise NotImplementedError
 
-    def handle_attendance(self, p: Patient) -> None: ...
+    def handle_crisis(self, p: Patient) -> None:
+        """A crisis happens now: community response, else A&E."""
+        raise NotImplementedError
 
-    def handle_admission(self, p: Patient) -> None: ...
+    def handle_attendance(self, p: Patient) -> None:
+        """``p`` attends A&E now (or goes straight to a bed without A&E)."""
+        raise NotImplementedError
 
-    def inpatient(self, p: Patient) -> Generator[Any, Any, None]: ...
+    def handle_admission(self, p: Patient) -> None:
+        """A direct emergency admission (no A&E stage)."""
+        raise NotImplementedError
 
-    def flows(self) -> Flows: ...
+    def inpatient(self, p: Patient) -> Generator[Any, Any, None]:
+        """From having a bed to leaving it (a process)."""
+        raise NotImplementedError
+
+    def flows(self) -> Flows:
+        """Expected flows and offered loads of the core services."""
+        raise NotImplementedError
 
 
 class Site:

@@ -32,7 +32,7 @@ from sim import build_info
 from sim.acute import AcuteBeds
 from sim.ae import EmergencyDepartment
 from sim.community import CommunityResponse
-from sim.components import Component, ComponentFactory, Site, WiringError
+from sim.components import Component, ComponentFactory, Flow, Site, WiringError
 from sim.config.errors import ConfigError, ConfigProblem
 from sim.config.schema import Config
 from sim.core.calendar import Clock
@@ -93,7 +93,7 @@ class RunInfo:
     events: int
 
 
-class CareSystemModel:
+class CareSystemModel(Flow):
     """One replication of the whole care system.
 
     Args:
