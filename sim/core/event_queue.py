@@ -19,11 +19,20 @@ keep the heap that is used most small: events due days ahead (stays in
 hospital and in services) wait in a second heap, and crises, made a few days at
 a time in time order, wait in a plain list; each step takes the earliest of
 the three (:meth:`Environment.step`). A :class:`~sim.core.calls.Call` is an
-entry itself. Compiled and pure-Python builds run this same code.
+entry itself.
 
-Why it exists (``benchmarks/core_pieces.py``, ``one_heap``): with SimPy's own
-heap of tuples instead, one heap and no lane, the compiled model ran 38% more
-instructions (36.5 days of ``integrated``: 742 M against 538 M).
+Compiled and pure-Python builds run this same code but for the three small
+functions that add to a heap and take from it (:func:`push`, :func:`pop`,
+:func:`first`). In plain Python, ``heapq``'s C code beats any Python loop, so
+there the heaps hold ``(time, priority, number, entry)`` tuples kept by
+``heapq``, SimPy's own way; compiled, they hold the entries themselves, kept by
+the sift loops.
+
+Why it exists (``benchmarks/core_pieces.py``, 36.5 days of ``integrated``):
+with SimPy's own heap of tuples instead, one heap and no lane (``one_heap``),
+the compiled model ran 38% more instructions (742 M against 538 M); with the
+compiled sift loops, heaps and lane run as plain Python too (``one_path``),
+the pure-Python model ran 28% more (2,304 M against 1,800 M).
 
 Monitoring: SimPy's recipe replaces ``env.step`` on an instance and reads
 ``env._queue[0]``; neither works here (compiled, ``run`` calls ``step``
@@ -36,6 +45,7 @@ event is processed, in both builds.
 from __future__ import annotations
 
 from collections.abc import Callable, Generator
+from heapq import heappop, heappush
 from typing import Any, Final
 
 import simpy
@@ -43,6 +53,9 @@ from simpy.core import EmptySchedule, Infinity, StopSimulation
 
 from sim.core.priorities import NORMAL, URGENT
 from sim.core.processes import Process, Timeout
+
+#: True when this module runs as compiled code
+COMPILED: Final = not __file__.endswith(".py")
 
 #: events further ahead than this (hours) wait in a heap of their own (see
 #: Environment.step): mostly hospital and service stays, days or weeks long
@@ -117,6 +130,34 @@ class _Spent(Entry):
 
     def fire(self, env: Environment) -> None:
         pass
+
+
+def push(queue: list[Any], entry: Entry) -> None:
+    """Add ``entry`` to the heap ``queue`` (by ``heapq``'s C code in plain Python)."""
+    if COMPILED:
+        sift_push(queue, entry)
+    else:
+        heappush(queue, (entry.t, entry.priority, entry.eid, entry))
+
+
+def pop(queue: list[Any]) -> Entry:
+    """Remove and return the first entry of the heap ``queue`` (IndexError if empty)."""
+    if COMPILED:
+        return sift_pop(queue)
+    entry: Entry = heappop(queue)[3]
+    return entry
+
+
+def first(queue: list[Any]) -> Entry:
+    """The first entry of the non-empty heap ``queue``."""
+    if COMPILED:
+        return _first(queue)
+    entry: Entry = queue[0][3]
+    return entry
+
+
+def _first(queue: list[Entry]) -> Entry:
+    return queue[0]
 
 
 def sift_push(queue: list[Entry], entry: Entry) -> None:
@@ -199,9 +240,10 @@ class Environment(simpy.Environment):
         #: ``itertools.count``): the event number breaks ties
         self.numbered = 0
         # events due within FAR_AHEAD_HOURS when scheduled: the heap used most
-        self.heap: list[Entry] = []
+        # (entries compiled, heapq's tuples in plain Python: see push)
+        self.heap: list[Any] = []
         # events further ahead: a second heap
-        self._far: list[Entry] = []
+        self._far: list[Any] = []
         # entries queued in order (enter_in_order): a plain list and the
         # position of the first not yet taken
         self._lane: list[Entry] = []
@@ -227,9 +269,9 @@ class Environment(simpy.Environment):
     def enter(self, entry: Entry) -> None:
         """Put ``entry`` (made with :meth:`number` for its event number) in the queue."""
         if entry.t - self.t > FAR_AHEAD_HOURS:
-            sift_push(self._far, entry)
+            push(self._far, entry)
         else:
-            sift_push(self.heap, entry)
+            push(self.heap, entry)
 
     def enter_in_order(self, entry: Entry) -> None:
         """Put ``entry`` in the queue, knowing it comes after every entry put in
@@ -262,9 +304,9 @@ class Environment(simpy.Environment):
 
     def peek(self) -> float:
         """The time of the next event (infinity if there is none)."""
-        t = self.heap[0].t if self.heap else Infinity
+        t = first(self.heap).t if self.heap else Infinity
         if self._far:
-            t = min(t, self._far[0].t)
+            t = min(t, first(self._far).t)
         if self._lane_next < len(self._lane):
             t = min(t, self._lane[self._lane_next].t)
         return t
@@ -313,11 +355,11 @@ class Environment(simpy.Environment):
         queue = self.heap
         src = queue
         far = self._far
-        if far and (not queue or _before(far[0], queue[0])):
+        if far and (not queue or _before(first(far), first(queue))):
             src = far
         lane = self._lane
         k = self._lane_next
-        if k < len(lane) and (not src or _before(lane[k], src[0])):
+        if k < len(lane) and (not src or _before(lane[k], first(src))):
             entry = lane[k]
             if k + 1 < len(lane):
                 self._lane_next = k + 1
@@ -325,7 +367,7 @@ class Environment(simpy.Environment):
                 lane.clear()
                 self._lane_next = 0
         elif src:
-            entry = sift_pop(src)
+            entry = pop(src)
         else:
             raise EmptySchedule()
         self.t = entry.t
