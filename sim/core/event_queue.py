@@ -103,7 +103,9 @@ class Entry:
             event.callbacks = callbacks[i:]
             env.schedule(event, -1)
             raise
-        if not is_timeout and not event.ok and not event.defused:
+        # (SimPy's own step reads ``_ok`` too: the public ``ok`` is a Python
+        # property, a call on every event that is not a timeout)
+        if not is_timeout and not event._ok and not event.defused:
             # as SimPy: a failure nobody handled ends the run, with a copy of it
             failure = event.value
             exc = type(failure)(*failure.args)

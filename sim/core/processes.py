@@ -21,10 +21,12 @@ Why it exists (``benchmarks/core_pieces.py``, ``processes``): with SimPy's own
 ``Process`` and ``Timeout`` the compiled model ran 11% more instructions (36.5
 days of ``integrated``: 599 M against 538 M); in pure Python the two are the
 same code and cost the same. Like SimPy's own ``Timeout``, the constructors
-here set the new event's state (``_ok``, ``_value``) themselves; the resume
-loop reads a timeout's value as a field, and otherwise uses SimPy's public
-API (``ok``, ``value``, ``defused``, ``succeed``, ``fail``), and the process
-running now is the environment's own field (``active``).
+here set the new event's state (``_ok``, ``_value``) themselves. The resume
+loop reads an event's outcome (``_ok``, ``_value``) as SimPy's own loop does,
+since the public ``ok`` and ``value`` are Python properties, a call each on
+every resumption; it changes state only through SimPy's public API
+(``defused``, ``succeed``, ``fail``), and the process running now is the
+environment's own field (``active``).
 """
 
 from __future__ import annotations
@@ -111,8 +113,8 @@ class Process(simpy.Process):
                 if isinstance(event, Timeout):  # the usual wait (never fails): fields read directly
                     timeout: Timeout = event
                     event = generator.send(timeout._value)
-                elif event.ok:
-                    event = generator.send(event.value)
+                elif event._ok:  # (read as SimPy's own loop does: no property call)
+                    event = generator.send(event._value)
                 else:
                     # the process handles the failure (or fails with it): its
                     # own copy, so other processes' tracebacks stay apart
