@@ -189,10 +189,11 @@ def main(argv: list[str] | None = None) -> None:
         srcs[name] = prepare(name, base, work, patch)
         builds[name] = ("pure",) if pure_only(patch) else ("compiled", "pure")
     if args.head:
-        head = subprocess.run(
-            ["git", "rev-parse", "HEAD"], cwd=ROOT, check=True, capture_output=True, text=True
+        # built once for each version of the package's source (sim/)
+        sim_tree = subprocess.run(
+            ["git", "rev-parse", "HEAD:sim"], cwd=ROOT, check=True, capture_output=True, text=True
         ).stdout.strip()
-        srcs["HEAD"] = prepare("HEAD", head, Path(args.work) / head[:10], None)
+        srcs["HEAD"] = prepare("HEAD", "HEAD", Path(args.work) / f"sim-{sim_tree[:10]}", None)
         builds["HEAD"] = ("compiled", "pure")
 
     times: dict[str, dict[str, list[dict]]] = {n: {"compiled": [], "pure": []} for n in srcs}
