@@ -221,3 +221,73 @@ def test_near_far_and_in_order_events_run_in_one_order() -> None:
     env.run()
     assert len(log) == made
     assert log == sorted(log)  # by time, ties by the order made (the event number)
+
+
+def _kind(event: Any) -> str:
+    """What an event is, in terms both environments share."""
+    from simpy.events import Initialize
+
+    for kind in (Initialize, simpy.Timeout, simpy.Process):
+        if isinstance(event, kind):
+            return kind.__name__
+    return "other"
+
+
+def monitored_trace(ours: bool) -> list[tuple[float, int, int, str]]:
+    """Every event of ``_trace``'s processes (a paused run included) as the
+    environment's monitor sees it (ours) or as SimPy's monitoring recipe, which
+    wraps ``env.step``, sees it (plain SimPy)."""
+    seen: list[tuple[float, int, int, str]] = []
+
+    def note(t: float, priority: int, eid: int, event: Any) -> None:
+        seen.append((t, priority, eid, _kind(event)))
+
+    if ours:
+        env: simpy.Environment = Environment(monitor=note)
+    else:
+        env = simpy.Environment(0.0)
+        step = env.step
+
+        def traced_step() -> None:  # SimPy's recipe
+            if env._queue:
+                note(*env._queue[0])
+            step()
+
+        env.step = traced_step  # type: ignore[method-assign]
+    _trace(env)
+    return seen
+
+
+def test_the_monitor_sees_every_event_as_simpys_recipe_does() -> None:
+    """The monitor is called once per event, before it is processed, with SimPy's
+    time, priority, event number and (the same kind of) event."""
+    ours = monitored_trace(ours=True)
+    assert ours == monitored_trace(ours=False)
+    assert len(ours) > 15 and {k for *_, k in ours} >= {"Initialize", "Timeout", "Process"}
+
+
+def test_the_monitor_works_in_the_other_build_too() -> None:
+    """The same trace from the build not running these tests (pure Python when the
+    model is compiled): the monitor is part of the environment in both."""
+    import json
+    import os
+    import subprocess
+    import sys
+
+    from sim import build_info
+    from tests.conftest import ROOT
+
+    if not build_info.compiled():
+        pytest.skip("the model is not compiled in this install: only one build to test")
+    env = {**os.environ, "PYTHONPATH": str(ROOT), build_info.PURE_PYTHON: "1"}
+    code = (
+        "import json; from sim import build_info; "
+        "from tests.test_event_queue import monitored_trace as m; "
+        "print(json.dumps([build_info.compiled(), m(True)]))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], env=env, cwd=ROOT, capture_output=True, text=True, check=True
+    )
+    compiled, trace = json.loads(out.stdout)
+    assert compiled is False
+    assert [tuple(x) for x in trace] == monitored_trace(ours=False)

@@ -77,15 +77,8 @@ class WorkingCalendar:
         """The days a service works at full capacity."""
         return cls(clock, _mask(cal.days, cal.start_hour, cal.end_hour))
 
-    @classmethod
-    def always(cls, clock: Clock) -> WorkingCalendar:
-        return cls(clock, np.ones(HOURS_PER_WEEK, dtype=bool))
-
     def __and__(self, other: WorkingCalendar) -> WorkingCalendar:
         return WorkingCalendar(self.clock, self.mask & other.mask)
-
-    def is_open(self, t: float) -> bool:
-        return bool(self.mask[self.clock.hour_of_week(t)])
 
     def wait_until_open(self, t: float) -> float:
         """Hours from ``t`` until the service is next open (0 if open now; inf if never)."""

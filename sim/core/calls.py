@@ -14,6 +14,10 @@ time runs first, and so every result, is unchanged. A call may also be made for
 a time worked out in advance; it is numbered when made, so among events at
 exactly the same time it runs earlier than a Timeout made later would. Nothing
 can ``yield`` a Call: processes keep using ``env.timeout``.
+
+Why it exists (``benchmarks/core_pieces.py``, ``call_timeout``): with each
+Call a plain SimPy timeout carrying the callback instead, the compiled model
+ran 18% more instructions (36.5 days of ``integrated``: 637 M against 538 M).
 """
 
 from __future__ import annotations

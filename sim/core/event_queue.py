@@ -1,32 +1,51 @@
-"""The event queue: SimPy's, kept by compiled code when the model is compiled.
+"""The event queue: SimPy's order of events, kept by the model's own code.
 
-SimPy keeps the events it has scheduled in a binary heap ordered by time, then
-priority, then event number (the order of scheduling), and takes the first one
-at each step. Taking it means comparing a new root with about log2(n) others on
-its way down. A replication-year of the model takes some 390,000 events from a
-heap of several hundred, so in the compiled model these comparisons were one of
-the largest costs left.
+A discrete-event simulation keeps the events it has scheduled in time order
+and, at each step, takes the first and runs what waits on it. SimPy keeps them
+in a binary heap of ``(time, priority, event number, event)`` tuples: among
+events at the same time *urgent* ones (a process starting, an interruption)
+go before *normal* ones, and otherwise the order of scheduling decides (the
+event number). A replication-year of the model takes some 400,000 events from
+a queue of several hundred, so this queue is one of the largest costs of a run.
 
-Here each place in the queue is an :class:`Entry` holding the time, priority
-and number as plain fields (C doubles and integers when compiled), and the
-compiled sift loops compare those fields directly, where ``heapq`` would compare
-Python tuples through their generic comparison. The order is SimPy's exactly:
-every event number is unique, so events leave the queue in the order ``heapq``
-gives, and results are unchanged. A :class:`~sim.core.calls.Call` is an entry
-itself, with nothing else to allocate. Two more places keep the heap that is
-used most small: events due days ahead (stays in hospital and in services) wait
-in a second heap, and crises, made a few days at a time in time order, wait in
-a plain list; each step takes the earliest of the three (:meth:`Environment.step`).
-In plain Python ``heapq``'s C code beats any Python loop, so the pure-Python
-model keeps ``(time, priority, number, entry)`` tuples in ``heapq`` heaps
-instead (:func:`push`, :func:`pop`).
+:class:`Environment` is SimPy's environment with that queue kept here. Each
+place in the queue is an :class:`Entry` holding the time, priority and number
+as plain fields (C doubles and integers when compiled), and the sift loops
+(:func:`sift_push`, :func:`sift_pop`) compare those fields directly, where
+``heapq`` compares Python tuples through their generic comparison. The order is
+SimPy's exactly: every event number is unique, so events leave in the order
+``heapq`` would give, and tests compare traces with plain SimPy. Two more places
+keep the heap that is used most small: events due days ahead (stays in
+hospital and in services) wait in a second heap, and crises, made a few days at
+a time in time order, wait in a plain list; each step takes the earliest of
+the three (:meth:`Environment.step`). A :class:`~sim.core.calls.Call` is an
+entry itself.
+
+Compiled and pure-Python builds run this same code but for the three small
+functions that add to a heap and take from it (:func:`push`, :func:`pop`,
+:func:`first`). In plain Python, ``heapq``'s C code beats any Python loop, so
+there the heaps hold ``(time, priority, number, entry)`` tuples kept by
+``heapq``, SimPy's own way; compiled, they hold the entries themselves, kept by
+the sift loops.
+
+Why it exists (``benchmarks/core_pieces.py``, 36.5 days of ``integrated``):
+with SimPy's own heap of tuples instead, one heap and no lane (``one_heap``),
+the compiled model ran 38% more instructions (742 M against 538 M); with the
+compiled sift loops, heaps and lane run as plain Python too (``one_path``),
+the pure-Python model ran 28% more (2,304 M against 1,800 M).
+
+Monitoring: SimPy's recipe replaces ``env.step`` on an instance and reads
+``env._queue[0]``; neither works here (compiled, ``run`` calls ``step``
+directly, and the queue is not SimPy's ``_queue``). Set
+:attr:`Environment.monitor` instead: it is called with SimPy's
+``(time, priority, event number, event)`` for every event, just before the
+event is processed, in both builds.
 """
 
 from __future__ import annotations
 
-from collections.abc import Generator
+from collections.abc import Callable, Generator
 from heapq import heappop, heappush
-from itertools import count
 from typing import Any, Final
 
 import simpy
@@ -41,6 +60,10 @@ COMPILED: Final = not __file__.endswith(".py")
 #: events further ahead than this (hours) wait in a heap of their own (see
 #: Environment.step): mostly hospital and service stays, days or weeks long
 FAR_AHEAD_HOURS: Final = 24.0
+
+#: what :attr:`Environment.monitor` is called with: time, priority, event
+#: number and the event (a :class:`~sim.core.calls.Call` for a call)
+Monitor = Callable[[float, int, int, Any], None]
 
 
 class Entry:
@@ -80,14 +103,39 @@ class Entry:
             event.callbacks = callbacks[i:]
             env.schedule(event, -1)
             raise
-        if not is_timeout and not event._ok and not hasattr(event, "_defused"):
-            exc = type(event._value)(*event._value.args)
-            exc.__cause__ = event._value
+        # (SimPy's own step reads ``_ok`` too: the public ``ok`` is a Python
+        # property, a call on every event that is not a timeout)
+        if not is_timeout and not event._ok and not event.defused:
+            # as SimPy: a failure nobody handled ends the run, with a copy of it
+            failure = event.value
+            exc = type(failure)(*failure.args)
+            exc.__cause__ = failure
             raise exc
 
 
+class _Stop(Entry):
+    """The end of ``run(until=time)``: ahead of every other event at that time."""
+
+    __slots__ = ()
+
+    def fire(self, env: Environment) -> None:
+        # as SimPy, whose stop event is queued again (first, with nothing left
+        # to run) for when the run resumes: the event numbers stay SimPy's
+        env.enter(_Spent(self.t, -1, env.number(), None))
+        raise StopSimulation(None)
+
+
+class _Spent(Entry):
+    """A stop already reached: nothing to do."""
+
+    __slots__ = ()
+
+    def fire(self, env: Environment) -> None:
+        pass
+
+
 def push(queue: list[Any], entry: Entry) -> None:
-    """Add ``entry`` to the heap ``queue`` (heapq's C code in plain Python)."""
+    """Add ``entry`` to the heap ``queue`` (by ``heapq``'s C code in plain Python)."""
     if COMPILED:
         sift_push(queue, entry)
     else:
@@ -95,12 +143,11 @@ def push(queue: list[Any], entry: Entry) -> None:
 
 
 def pop(queue: list[Any]) -> Entry:
-    """Remove and return the first entry of the heap ``queue`` (heapq's C code in
-    plain Python; IndexError if empty)."""
+    """Remove and return the first entry of the heap ``queue`` (IndexError if empty)."""
     if COMPILED:
         return sift_pop(queue)
-    first: Entry = heappop(queue)[3]
-    return first
+    entry: Entry = heappop(queue)[3]
+    return entry
 
 
 def first(queue: list[Any]) -> Entry:
@@ -116,13 +163,13 @@ def _first(queue: list[Entry]) -> Entry:
 
 
 def sift_push(queue: list[Entry], entry: Entry) -> None:
-    """Add ``entry`` to the heap ``queue`` by this module's own sift loop."""
+    """Add ``entry`` to the heap ``queue``."""
     queue.append(entry)
     _sift_up(queue, len(queue) - 1, entry)
 
 
 def sift_pop(queue: list[Entry]) -> Entry:
-    """Remove and return the first entry of ``queue`` by this module's own sift loop."""
+    """Remove and return the first entry of the heap ``queue`` (IndexError if empty)."""
     last = queue.pop()
     if not queue:
         return last
@@ -165,33 +212,39 @@ def _before(a: Entry, b: Entry) -> bool:
 
 
 class Environment(simpy.Environment):
-    """SimPy's environment with its queue kept by :func:`push` and :func:`pop`.
+    """SimPy's environment with its queue kept by this module.
 
     Scheduling, stepping and the run loop are written here; what they do is
     SimPy's (callbacks in order, a failed event that nobody defused crashes the
-    run, ``run(until=...)`` stops before events at that time). Compiled, it is a
-    native class: the model reads the clock (:attr:`now`) directly instead of
-    through a Python property, and ``run`` calls :meth:`step` directly, so
-    replacing ``env.step`` on an instance (SimPy's monitoring recipe) has no
-    effect there; a plain-Python subclass of it cannot be made either. SimPy's
-    private ``_queue`` is not SimPy's heap of tuples any more: compiled, it is a
-    heap of :class:`Entry` objects due within FAR_AHEAD_HOURS (the rest wait in
-    ``_far`` and ``_lane``, see :meth:`step`); in plain Python, a heap of
-    ``(time, priority, number, entry)`` tuples holding every event. Use
-    :meth:`peek` for the time of the next event.
+    run, ``run(until=...)`` stops before events at that time). The clock, the
+    queue and the active process are this class's own fields, so SimPy's
+    private ones (``_now``, ``_queue``, ``_active_proc``) stay as SimPy's
+    ``__init__`` made them; read the public ``now``, ``active_process`` and
+    :meth:`peek`. Compiled, it is a native class: the model reads the clock
+    directly instead of through a Python property, and ``run`` calls
+    :meth:`step` directly, so replacing ``env.step`` on an instance has no
+    effect; use :attr:`monitor`.
     """
 
-    # SimPy's own state, declared so compiled code reaches it directly
-    _now: float  # type: ignore[assignment]  # always a float here
-    _queue: list[Any]  # type: ignore[assignment]  # of entries (tuples in plain Python)
-    _eid: count[int]  # SimPy's event numbers, unused here (see numbered)
-    _active_proc: Any
+    #: called with ``(time, priority, event number, event)`` just before each
+    #: event is processed (SimPy's monitoring recipe, built in); None: not called
+    monitor: Monitor | None
+    #: the process running now (SimPy's ``active_process``), set by its resume loop
+    active: Any
 
-    def __init__(self) -> None:
-        super().__init__(0.0)  # times are floats from the start
-        #: events numbered so far (SimPy's count, kept as a native integer)
+    def __init__(self, monitor: Monitor | None = None) -> None:
+        super().__init__(0.0)
+        self.monitor = monitor
+        self.active = None
+        # the clock: times are floats from the start
+        self.t = 0.0
+        #: events numbered so far (a native integer, where SimPy counts with
+        #: ``itertools.count``): the event number breaks ties
         self.numbered = 0
-        # events more than FAR_AHEAD_HOURS ahead when scheduled: a second heap
+        # events due within FAR_AHEAD_HOURS when scheduled: the heap used most
+        # (entries compiled, heapq's tuples in plain Python: see push)
+        self.heap: list[Any] = []
+        # events further ahead: a second heap
         self._far: list[Any] = []
         # entries queued in order (enter_in_order): a plain list and the
         # position of the first not yet taken
@@ -201,10 +254,15 @@ class Environment(simpy.Environment):
     @property
     def now(self) -> float:
         """The current simulation time (hours)."""
-        return self._now
+        return self.t
+
+    @property
+    def active_process(self) -> Any:
+        """The process running now (None between processes), as SimPy's."""
+        return self.active
 
     def schedule(self, event: simpy.Event, priority: int = NORMAL, delay: float = 0) -> None:
-        self.schedule_at(event, self._now + delay, priority)
+        self.schedule_at(event, self.t + delay, priority)
 
     def schedule_at(self, event: Any, t: float, priority: int = NORMAL) -> None:
         """Put ``event`` in the queue for time ``t`` (now or later), numbered now."""
@@ -212,10 +270,10 @@ class Environment(simpy.Environment):
 
     def enter(self, entry: Entry) -> None:
         """Put ``entry`` (made with :meth:`number` for its event number) in the queue."""
-        if COMPILED and entry.t - self._now > FAR_AHEAD_HOURS:
+        if entry.t - self.t > FAR_AHEAD_HOURS:
             push(self._far, entry)
-        else:  # (in plain Python one heapq heap is quickest: see step)
-            push(self._queue, entry)
+        else:
+            push(self.heap, entry)
 
     def enter_in_order(self, entry: Entry) -> None:
         """Put ``entry`` in the queue, knowing it comes after every entry put in
@@ -227,7 +285,7 @@ class Environment(simpy.Environment):
         as if all were in one heap. An entry out of order goes to a heap instead.
         """
         lane = self._lane
-        if not COMPILED or (lane and _before(entry, lane[-1])):
+        if lane and _before(entry, lane[-1]):
             self.enter(entry)
         else:
             lane.append(entry)
@@ -248,7 +306,7 @@ class Environment(simpy.Environment):
 
     def peek(self) -> float:
         """The time of the next event (infinity if there is none)."""
-        t = first(self._queue).t if self._queue else Infinity
+        t = first(self.heap).t if self.heap else Infinity
         if self._far:
             t = min(t, first(self._far).t)
         if self._lane_next < len(self._lane):
@@ -262,31 +320,27 @@ class Environment(simpy.Environment):
         SimPy's own contract; the loop is here so that, compiled, each step is a
         direct call rather than an interpreted loop around a method call.
         """
-        stop: simpy.Event | None = None
+        waited: simpy.Event | None = None
         if isinstance(until, simpy.Event):
-            stop = until
-            if stop.processed:
-                return stop.value
+            waited = until
+            if waited.processed:
+                return waited.value
+            waited.callbacks.append(StopSimulation.callback)
         elif until is not None:
             at = float(until)
-            if at <= self._now:
-                raise ValueError(f"until ({at}) must be after the current time ({self._now})")
-            # a stop event ahead of every other event at that time
-            stop = simpy.Event(self)
-            stop._ok = True
-            stop._value = None
-            self.schedule(stop, URGENT, at - self._now)
-        if stop is not None:
-            stop.callbacks.append(StopSimulation.callback)
+            if at <= self.t:
+                raise ValueError(f"until ({at}) must be after the current time ({self.t})")
+            # ahead of every other event at that time, numbered as SimPy numbers its own
+            self.enter(_Stop(at, URGENT, self.number(), None))
         try:
             while True:
                 self.step()
         except StopSimulation as done:
             return done.args[0]
         except EmptySchedule:
-            if stop is not None:
+            if waited is not None:
                 raise RuntimeError(
-                    f"no events left, but the event to run until never happened: {stop}"
+                    f"no events left, but the event to run until never happened: {waited}"
                 ) from None
         return None
 
@@ -294,17 +348,15 @@ class Environment(simpy.Environment):
         """Take the first event and run it.
 
         Events wait in three places: the heap of events due within
-        FAR_AHEAD_HOURS of when they were scheduled (``_queue``, SimPy's), a
-        heap of those further ahead (``_far``), and the list of entries queued
-        in order (:meth:`enter_in_order`). The first of the three firsts is the
-        first event overall, so the order is exactly one heap's; the heap
-        taken from most often stays small, and so quick. In plain Python, where
-        comparing entries is a Python call but heapq's is C, all events are in
-        the one heap.
+        FAR_AHEAD_HOURS of when they were scheduled, a heap of those further
+        ahead, and the list of entries queued in order (:meth:`enter_in_order`).
+        The first of the three firsts is the first event overall, so the order
+        is exactly one heap's; the heap taken from most often stays small, and
+        so quick.
         """
-        queue = self._queue
+        queue = self.heap
         src = queue
-        far = self._far  # (empty in plain Python, as is the lane)
+        far = self._far
         if far and (not queue or _before(first(far), first(queue))):
             src = far
         lane = self._lane
@@ -320,7 +372,12 @@ class Environment(simpy.Environment):
             entry = pop(src)
         else:
             raise EmptySchedule()
-        self._now = entry.t
+        self.t = entry.t
+        monitor = self.monitor
+        if monitor is not None:
+            monitor(
+                entry.t, entry.priority, entry.eid, entry if entry.event is None else entry.event
+            )
         entry.fire(self)
 
 

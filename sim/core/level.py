@@ -49,6 +49,11 @@ class DeferredLevel(Level):
     peak are exactly those of a level changed event by event. The value is only
     up to date after :meth:`settle` (the recorder settles at every midnight and
     at the end).
+
+    Why it exists (``benchmarks/core_pieces.py``, ``deferred_level``, 36.5 days
+    of ``integrated``): with each booked change a SimPy timeout that changes a
+    plain level when it fires, the model ran 27% more instructions compiled
+    (682 M against 538 M) and 42% more in pure Python (2,560 M against 1,800 M).
     """
 
     __slots__ = ("_deltas", "_times")

@@ -1,19 +1,48 @@
 """Servers shared by patients: staff on a rota, beds, places in a service.
 
-A :class:`ServerPool` is a first-come-first-served multi-server queue, the
-behaviour of ``simpy.Resource``, built for speed. SimPy's resource makes a
-``Request`` event and a ``Release`` event for every use, each of which goes
-through the event queue. Here, a patient who finds a free server gets an event
-that is *already processed*, which SimPy resumes at once without queueing
-anything, and a release hands the server straight to the next waiter. Only
-patients who actually wait cost an event. The queueing behaviour is unchanged:
-FIFO, ``capacity`` servers, and tests check it against Erlang's formulas.
+A :class:`ServerPool` is a multi-server queue with ``capacity`` identical
+servers, the behaviour of ``simpy.Resource``: a patient asks for a server, waits
+if all are busy, holds the one granted, and hands it back. Waiters are served
+first come, first served (or by priority, then arrival, as
+``simpy.PriorityResource`` does without pre-emption), and tests check the queue
+against Erlang's formulas and against SimPy's own resources.
 
 The number of servers can change while the model runs (:meth:`set_capacity`),
 which is how rotas work: raising capacity starts waiting patients at once;
 lowering it never interrupts work in progress - staff finish their current
 patient and new patients wait until the number busy falls below the new
 capacity (a non-preemptive shift change).
+
+A process uses a pool as it would a SimPy resource, with a request token::
+
+    with pool.request() as req:
+        yield req
+        ...                      # hold the server
+
+Leaving the ``with`` block releases the server if it was granted and withdraws
+the request if it was not, so a process interrupted while waiting leaves no
+claim behind. As in SimPy, a grant is an event that goes through the event
+queue, so the process carries on in a later step at the same time. One
+difference: a released server passes straight to the next waiter, where SimPy
+first queues a ``Release`` event and grants when that is processed; the order
+of service is the same (a test runs the same customers, ties and interrupts on
+both and compares).
+
+The model's own call sites use a shortcut, :meth:`ServerPool.acquire`: when a
+server is free it is taken at once and the process carries on in the same step
+(it gets an event that is already processed), with no event queued. That keeps
+the model's results as they were when the shortcut was written (which of two
+events at the same moment goes first depends on it) and saves an event per use.
+A waiter still gets a :class:`Request` and is granted in turn. SimPy has no
+public way to make an event that is already processed, so the pool sets that
+one event's state (``_ok``, ``_value``, no callbacks) as SimPy's step leaves it.
+
+Why the pool exists (``benchmarks/core_pieces.py``, ``server_pool``, 36.5 days
+of ``integrated``): with ``simpy.Resource`` in its place (a request event for
+every use, granted through the event queue, and a release event), the model
+ran 33% more instructions compiled (715 M against 538 M) and 15% more in pure
+Python (2,065 M against 1,800 M); its results differ too, since grants at the
+same moment come in another order.
 
 A :class:`RotaQueue` is the same queue for staff whose rota is fixed in advance
 (A&E's triage nurses and clinicians): it works out each customer's start time
@@ -24,6 +53,7 @@ from __future__ import annotations
 
 import math
 from collections import deque
+from types import TracebackType
 from typing import Any, Final
 
 from simpy.events import Event
@@ -34,14 +64,54 @@ from sim.core.level import DeferredLevel, Level
 HOURS_PER_WEEK: Final = 168
 
 
+class Request(Event):
+    """A request for one server of a :class:`ServerPool` (SimPy's request token).
+
+    The event is triggered (value None) when a server is granted. Used as a
+    context manager, leaving the block hands the server back, or withdraws the
+    request if it was never granted; :meth:`cancel` withdraws it by hand.
+    ``priority``: lower is served first; equal priorities in order of request.
+    """
+
+    pool: ServerPool
+    priority: int
+    #: granted and not yet released
+    held: bool
+
+    def __init__(self, pool: ServerPool, priority: int = 0) -> None:
+        super().__init__(pool.env)
+        self.pool = pool
+        self.priority = priority
+        self.held = False
+        pool.join(self)
+
+    def __enter__(self) -> Request:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc_value: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        # as SimPy: a generator being closed (GeneratorExit) does not release,
+        # since its process is gone, but a request still waiting is withdrawn
+        if not self.held:
+            self.pool.cancel(self)
+        elif exc_type is not GeneratorExit:
+            self.pool.release(self)
+
+    def cancel(self) -> None:
+        """Withdraw the request if it is still waiting (as ``simpy.Resource``'s)."""
+        self.pool.cancel(self)
+
+
 class ServerPool:
-    """FIFO pool of ``capacity`` identical servers.
+    """Pool of ``capacity`` identical servers, served in order of request.
 
-    Usage inside a SimPy process::
-
-        yield pool.acquire()
-        ...                      # hold the server
-        pool.release()
+    ``busy`` servers are in use, ``queue`` holds the waiting requests in the
+    order they will be served. See the module's description for the two ways to
+    use it (:meth:`request`, and the model's :meth:`acquire` shortcut).
     """
 
     __slots__ = ("_granted", "busy", "busy_level", "capacity", "capacity_level", "env", "queue")
@@ -52,15 +122,16 @@ class ServerPool:
         self.env = env
         self.capacity = capacity
         self.busy = 0
-        self.queue: deque[Event] = deque()  # waiting requests
+        self.queue: deque[Request] = deque()  # waiting requests, first served first
         self.busy_level: Level | None = None
         self.capacity_level: Level | None = None
+        # what acquire() hands out when a server is free: an event already
+        # processed, so a process that yields it carries on in the same step
+        # (see the module's description for why its state is set by hand)
         granted = Event(env)
         granted._ok = True
         granted._value = None
-        # processed: a process yielding it continues at once (SimPy's own test
-        # of an event is `callbacks is None`; its type hints leave None out)
-        granted.callbacks = None  # type: ignore[assignment]
+        granted.callbacks = None  # type: ignore[assignment]  # None: processed
         self._granted = granted
 
     def track(self, busy: Level, capacity: Level) -> None:
@@ -69,21 +140,59 @@ class ServerPool:
         busy.add(self.busy - busy.value, self.env.now)
         capacity.add(self.capacity - capacity.value, self.env.now)
 
-    def acquire(self) -> Event:
-        """An event that fires when a server is free (now, if one is)."""
-        if self.busy < self.capacity and not self.queue:
-            self.busy += 1
-            if self.busy_level is not None:
-                self.busy_level.add(1, self.env.now)
-            return self._granted
-        ev = Event(self.env)
-        self.queue.append(ev)
-        return ev
+    def request(self, priority: int = 0) -> Request:
+        """A request token for a server (see :class:`Request`)."""
+        return Request(self, priority)
 
-    def release(self) -> None:
-        """Free one server; the longest waiter (if any) takes it."""
-        if self.queue and self.busy <= self.capacity:
-            self.queue.popleft().succeed()  # the server passes straight on
+    def acquire(self) -> Event:
+        """The model's shortcut: a server now, if one is free (an event already
+        processed), else a :class:`Request` that is granted in turn. Hand the
+        server back with :meth:`release`."""
+        if self.busy < self.capacity and not self.queue:
+            self._take()
+            return self._granted
+        return Request(self)
+
+    def join(self, req: Request) -> None:
+        """Grant ``req`` if a server is free, else queue it by priority, then
+        order of request (what :class:`Request` does when it is made)."""
+        if self.busy < self.capacity and not self.queue:
+            self._take()
+            req.held = True
+            req.succeed()
+            return
+        queue = self.queue
+        if not queue or queue[-1].priority <= req.priority:
+            queue.append(req)  # the usual case: every request at one priority
+            return
+        i = len(queue) - 1
+        while i > 0 and queue[i - 1].priority > req.priority:
+            i -= 1
+        queue.insert(i, req)
+
+    def _take(self) -> None:
+        self.busy += 1
+        if self.busy_level is not None:
+            self.busy_level.add(1, self.env.now)
+
+    def release(self, req: Request | None = None) -> None:
+        """Hand a server back; the first waiter (if any) takes it.
+
+        ``req``: the request it was granted to. A request not granted (still
+        waiting) is withdrawn instead, and one already released is ignored, as
+        ``simpy.Resource.release`` does. Without it (the :meth:`acquire`
+        shortcut) one server is handed back.
+        """
+        if req is not None:
+            if not req.held:
+                self.cancel(req)
+                return
+            req.held = False
+        queue = self.queue
+        if queue and self.busy <= self.capacity:
+            nxt = queue.popleft()  # the server passes straight on
+            nxt.held = True
+            nxt.succeed()
             return
         self.busy -= 1
         if self.busy_level is not None:
@@ -92,7 +201,7 @@ class ServerPool:
     def cancel(self, ev: Event) -> bool:
         """Withdraw a waiting request; False if it was already granted (then release)."""
         try:
-            self.queue.remove(ev)
+            self.queue.remove(ev)  # type: ignore[arg-type]  # (any event: False)
         except ValueError:
             return False
         return True
@@ -106,10 +215,10 @@ class ServerPool:
         self.capacity = capacity
         queue = self.queue
         while queue and self.busy < capacity:
-            self.busy += 1
-            if self.busy_level is not None:
-                self.busy_level.add(1, self.env.now)
-            queue.popleft().succeed()
+            self._take()
+            nxt = queue.popleft()
+            nxt.held = True
+            nxt.succeed()
 
     @property
     def waiting(self) -> int:
@@ -140,6 +249,12 @@ class RotaQueue:
         until: End of the run: a customer who would start then or later is not
             served within it (``start`` returns ``inf`` and books nothing), so
             an overloaded queue costs no work beyond the run.
+
+    Why it exists (``benchmarks/core_pieces.py``, ``rota_queue``, 36.5 days of
+    ``integrated``): with A&E's two queues as event-driven pools instead (a
+    process per attender waiting for triage and then a clinician, the pools'
+    capacity set every hour), the compiled model ran 40% more instructions
+    (755 M against 538 M).
     """
 
     __slots__ = ("_ends", "_last_start", "busy", "staff", "until")
