@@ -127,7 +127,7 @@ class RunResult:
         self, outdir: str | Path, overwrite: bool = False, extra_meta: dict | None = None
     ) -> list[Path]:
         """Write every table, the resolved config and the seeds to ``outdir``."""
-        from sim.outputs.writers import write_run
+        from sim.experiment.save import write_run
 
         return write_run(self, outdir, overwrite=overwrite, extra_meta=extra_meta)
 
