@@ -205,8 +205,8 @@ def _task(cfg: Any, outdir: Path, multirun: bool, task_overrides: list[str]) -> 
     from sim.config.loading import compare_problems, from_mapping, to_plain
     from sim.experiment.metadata import code_key, code_version, config_hash
     from sim.experiment.runner import run_many
-    from sim.outputs.report import kpi_table
     from sim.preflight import compared_overrides
+    from sim.report.format import kpi_table
 
     started = time.perf_counter()
     for warning in _PLAN.warnings:
@@ -264,7 +264,7 @@ def _task(cfg: Any, outdir: Path, multirun: bool, task_overrides: list[str]) -> 
         if note:
             print(f"note: {note}")
     if effects is not None:
-        from sim.experiment.compare import effects_table
+        from sim.report.effects import effects_table
 
         print()
         print(effects_table(effects, config.name))

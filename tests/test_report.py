@@ -13,12 +13,13 @@ import pytest
 
 from sim.config import load_config
 from sim.experiment.capacity import capacity_cost_curve
-from sim.experiment.compare import compare, effect_cells, effects_table, headline
+from sim.experiment.compare import compare, headline
 from sim.experiment.economics import cost_effectiveness
 from sim.experiment.runner import run_many
-from sim.outputs.report import kpi_table
 from sim.report import html as report
 from sim.report import plots
+from sim.report.effects import effect_cells, effects_table
+from sim.report.format import kpi_table
 
 SHORT = ["run.years=0.15", "run.warmup_days=20", "run.replications=3"]
 

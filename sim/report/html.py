@@ -9,7 +9,7 @@ CIs, effects as benefits with CIs and probabilities, value for money
 delays for every scenario, a KPI glossary and a STRESS-DES summary.
 
 Every number is formatted by the same functions as the console
-(:mod:`sim.outputs.report`, :func:`sim.experiment.compare.effect_cells`), so the
+(:mod:`sim.report.format`, :func:`sim.report.effects.effect_cells`), so the
 two agree to the digit. Tables are kept narrow enough for a 1280-px-wide page:
 wide ones are split into groups of scenarios.
 """
@@ -30,10 +30,11 @@ from sim.experiment import compare as cmp
 from sim.experiment.economics import OUTCOMES, bootstrap_means, cost_effectiveness
 from sim.experiment.runner import RunResult
 from sim.experiment.stats import interval
-from sim.outputs import report as fmt
 from sim.outputs import schema
-from sim.outputs.report import HEADLINE as KPI_LABELS
+from sim.report import effects as in_words
+from sim.report import format as fmt
 from sim.report import plots, text
+from sim.report.format import HEADLINE as KPI_LABELS
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -229,7 +230,7 @@ def _kpi_tables(summaries: dict[str, pd.DataFrame], baseline: str | None) -> str
 
 
 def _effect_cell(r: pd.Series) -> str:
-    c = cmp.effect_cells(r)
+    c = in_words.effect_cells(r)
     p_better = f"P(better) {_esc(c['p_better'])}" if c["p_better"] else ""
     sub = " &middot; ".join(x for x in (_esc(c["relative"]), p_better) if x)
     flag = f"<span class='flag'>{_esc(c['flag'])}</span>" if c["flag"] else ""
@@ -264,7 +265,7 @@ def _ce_table(ce: pd.DataFrame, effects: pd.DataFrame) -> str:
         cells = [f"<td>{_name(scen)}</td>"]
         if scen in cost.index:
             r = cost.loc[scen]
-            c = cmp.effect_cells(r)
+            c = in_words.effect_cells(r)
             flag = f"<span class='flag'>{_esc(c['flag'])}</span>" if c["flag"] else ""
             p = fmt.probability(df["p_saves_money"].iloc[0])
             cells.append(
@@ -394,7 +395,7 @@ def _reason_table(kpis: pd.DataFrame, comparison: pd.DataFrame | None, baseline:
                 mean, _, lo, hi, _ = interval(c, x)
                 change = ""
                 if by is not None and (n, c) in by.index:
-                    change = cmp.estimate_text(c, by.loc[(n, c)]["estimate"])
+                    change = in_words.estimate_text(c, by.loc[(n, c)]["estimate"])
                     change = f"vs baseline: {change}"
                 cells.append(
                     _cell(
@@ -535,7 +536,7 @@ def _comparison_sections(
     ce = cost_effectiveness(kpis, baseline, n_boot=n_boot, seed=seed)
     doc.add(
         f"<h2>Effects against {_esc(baseline)}</h2>",
-        f"<p class='box'>{_esc(cmp.SIGN_CONVENTION)} Each cell gives the estimate (mean of "
+        f"<p class='box'>{_esc(in_words.SIGN_CONVENTION)} Each cell gives the estimate (mean of "
         "the paired differences by replication, common random numbers), its 95% CI, the "
         "change relative to the baseline, and P(better).</p>",
         _effects_tables(effects),

@@ -13,7 +13,8 @@ import pandas as pd
 
 from sim.experiment import compare as cmp
 from sim.experiment.economics import OUTCOMES
-from sim.outputs import report as fmt
+from sim.report import effects as in_words
+from sim.report import format as fmt
 
 #: how a quadrant reads in a sentence
 QUADRANT_WORDS = {
@@ -27,7 +28,7 @@ QUADRANT_WORDS = {
 
 def _ci(metric: str, lo: float, hi: float) -> str:
     """A CI for a sentence whose verb already carries the direction."""
-    return f"95% CI {cmp.ci_text(metric, lo, hi, word=False)}"
+    return f"95% CI {in_words.ci_text(metric, lo, hi, word=False)}"
 
 
 def outcome_clause(r: pd.Series, period: str = "") -> str:
@@ -37,15 +38,15 @@ def outcome_clause(r: pd.Series, period: str = "") -> str:
     verb, noun = (o.verb, o.noun) if o else ("improves", cmp.HEADLINE[m].noun)
     est, lo, hi = r["estimate"], r["ci_low"], r["ci_high"]
     when = f" {period}" if period else ""
-    if cmp.no_interval(lo, hi):
+    if in_words.no_interval(lo, hi):
         if est == 0:
             return f"does not change {noun} (one replication: no interval)"
         doing = verb if est > 0 else "adds"
         return f"{doing} {fmt.count(abs(est))} {noun}{when} (one replication: no interval)"
-    if cmp.includes_no_effect(lo, hi):
+    if in_words.includes_no_effect(lo, hi):
         return (
             f"has no distinguishable effect on {noun} "
-            f"(the 95% CI, {cmp.ci_text(m, lo, hi)}, includes no effect)"
+            f"(the 95% CI, {in_words.ci_text(m, lo, hi)}, includes no effect)"
         )
     if lo == hi == 0:
         return f"does not change {noun}"
@@ -58,13 +59,13 @@ def cost_clause(r: pd.Series) -> str:
     m = r["metric"]
     est, lo, hi = r["estimate"], r["ci_low"], r["ci_high"]
     money = fmt.gbp(abs(est))
-    if cmp.no_interval(lo, hi):
+    if in_words.no_interval(lo, hi):
         what = f"saves {money}" if est > 0 else f"costs {money} more"
         return f"{what} (one replication: no interval)"
-    if cmp.includes_no_effect(lo, hi):
+    if in_words.includes_no_effect(lo, hi):
         return (
             "has no distinguishable effect on total cost "
-            f"(the 95% CI, {cmp.ci_text(m, lo, hi)}, includes no effect)"
+            f"(the 95% CI, {in_words.ci_text(m, lo, hi)}, includes no effect)"
         )
     if est == 0:
         return "costs the same"
@@ -120,10 +121,10 @@ def scenario_summary(
         if m not in by.index:
             continue
         r = by.loc[m]
-        c = cmp.effect_cells(r)
+        c = in_words.effect_cells(r)
         flag = "; the CI includes no effect" if c["flag"] else ""
         label = "Delayed days" if m == "dtoc_days" else "4-hour performance"
-        ci = "" if cmp.no_interval(r["ci_low"], r["ci_high"]) else f" (95% CI {c['ci']}{flag})"
+        ci = "" if in_words.no_interval(r["ci_low"], r["ci_high"]) else f" (95% CI {c['ci']}{flag})"
         more.append(f"{label}: {c['estimate']}{ci}")
     return sentence + (" " + "; ".join(more) + "." if more else "")
 
