@@ -1,7 +1,8 @@
 """Collect a sweep folder into one tidy table and a comparison table.
 
-``nsim-collect SWEEP_DIR [--baseline LABEL] [--report]`` lists every planned job with its state on stderr and in ``sweep_jobs.csv``, then
-writes the tidy table (``sweep``) and the paired comparison with the baseline job
+``nsim-collect SWEEP_DIR [--baseline LABEL] [--report]`` lists every planned job
+with its state on stderr and in ``sweep_jobs.csv``, then writes the tidy table
+(``sweep``) and the paired comparison with the baseline job
 (``sweep_comparison``) into the sweep folder, and with ``--report`` the HTML
 report ``sweep_report.html``. The tables come from :mod:`sim.experiment.collect`.
 """
