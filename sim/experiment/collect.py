@@ -43,7 +43,8 @@ def find_jobs(sweep_dir: Path) -> tuple[list[Path], list[Path]]:
     """Finished job folders under ``sweep_dir``, and those of every other planned job."""
     from sim.experiment.sweep import states
 
-    done, other = [], []
+    done: list[Path] = []
+    other: list[Path] = []
     for js in states(sweep_dir):
         folder = sweep_dir / js.job.folder
         finished = js.state == "finished" and (folder / "kpis.csv").exists()

@@ -177,7 +177,8 @@ def headline(
     """
     wanted = list(HEADLINE) if metrics is None else list(metrics)
     rows = []
-    for (scen, metric), r in comparison.set_index(["scenario", "metric"]).iterrows():
+    for _, r in comparison.iterrows():
+        scen, metric = str(r["scenario"]), str(r["metric"])
         if scen == baseline or metric not in wanted:
             continue
         e = effect_spec(metric)

@@ -36,8 +36,9 @@ def _umask() -> int:
     return umask
 
 
-def atomic_write(path: Path, write: Callable[[Path], None]) -> None:
-    """Call ``write(tmp)`` then rename ``tmp`` to ``path`` (same folder, atomic)."""
+def atomic_write(path: Path, write: Callable[[Path], object]) -> None:
+    """Call ``write(tmp)`` then rename ``tmp`` to ``path`` (same folder, atomic); what
+    ``write`` returns (a byte count, say) is ignored."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     os.close(fd)

@@ -8,6 +8,8 @@ effect that goes the other way is written with the opposite word ("9 added",
 
 from __future__ import annotations
 
+from typing import Any
+
 import pandas as pd
 
 from sim.experiment.compare import effect_spec
@@ -95,7 +97,7 @@ def relative_text(metric: str, rel: float) -> str:
     return f"{pct}% {e.fewer[0] if rel > 0 else e.fewer[1]}"
 
 
-def effect_cells(r: pd.Series | dict) -> dict[str, str]:
+def effect_cells(r: pd.Series | dict[str, Any]) -> dict[str, str]:
     """The texts of one headline row: effect, estimate, ci, relative, p_better, flag."""
     m = r["metric"]
     lo, hi = r["ci_low"], r["ci_high"]

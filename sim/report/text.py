@@ -110,17 +110,17 @@ def scenario_summary(
         period: How the totals' period reads ("a year"), or "".
     """
     by = effects.set_index("metric", drop=False)
-    clauses = [outcome_clause(by.loc[m], period) for m in OUTCOMES if m in by.index]
+    clauses = [outcome_clause(fmt.row(by, m), period) for m in OUTCOMES if m in by.index]
     first = " and ".join(clauses) if clauses else "has no admissions or bed-day results"
     if "cost_total" in by.index:
-        first += f", and {cost_clause(by.loc['cost_total'])}"
+        first += f", and {cost_clause(fmt.row(by, 'cost_total'))}"
     where = quadrant_clause(ce)
     sentence = f"{scenario} {first}" + (f": {where}." if where else ".")
     more = []
     for m in ("dtoc_days", "ae_4h_performance"):
         if m not in by.index:
             continue
-        r = by.loc[m]
+        r = fmt.row(by, m)
         c = in_words.effect_cells(r)
         flag = "; the CI includes no effect" if c["flag"] else ""
         label = "Delayed days" if m == "dtoc_days" else "4-hour performance"
@@ -147,7 +147,7 @@ def kpi_summary(scenario: str, summary: pd.DataFrame, period: str = "") -> str:
     for m, label in SUMMARY_KPIS.items():
         if m not in by.index:
             continue
-        mean, ci = fmt.kpi_cells(m, by.loc[m])
+        mean, ci = fmt.kpi_cells(m, fmt.row(by, m))
         parts.append(f"{label} {mean}" + (f" (95% CI {ci})" if ci else ""))
     when = {"": "", "a year": " in a year"}.get(period, f" {period}")
     return f"{scenario}{when}: " + "; ".join(parts) + "."
