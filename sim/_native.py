@@ -80,6 +80,7 @@ INTERPRETED = (
     "sim/experiment/",
     "sim/outputs/",
     "sim/report/",
+    "sim/commands/",
 )
 
 

@@ -20,7 +20,7 @@ from pathlib import Path
 from sim.config import Config, load_config
 from sim.experiment.runner import RunResult
 from sim.experiment.runner import run as _run
-from sim.outputs.writers import write_run
+from sim.experiment.save import write_run
 
 
 def run(

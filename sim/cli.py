@@ -34,6 +34,9 @@ from sim.preflight import Plan, Stop
 if TYPE_CHECKING:
     import pandas as pd
 
+    from sim.config.schema import Config
+    from sim.experiment.runner import RunResult
+
 #: what the checks before the run found (the run happens in this process)
 _PLAN = Plan()
 
@@ -132,7 +135,9 @@ def _console_log(path: Path) -> Iterator[None]:
 
 
 @contextlib.contextmanager
-def _job(outdir: Path, log_name: str, multirun: bool, job_num: int, overrides: list[str]):
+def _job(
+    outdir: Path, log_name: str, multirun: bool, job_num: int, overrides: list[str]
+) -> Iterator[None]:
     """Run a job's body: logged to cli.log; a failure stops it cleanly.
 
     In a sweep a failure is recorded in the job's folder (``failed.json``) and
@@ -178,7 +183,7 @@ def _remove_empty_run(outdir: Path, log_name: str) -> None:
         shutil.rmtree(outdir, ignore_errors=True)
 
 
-def _load(name: str, overrides: list[str]):
+def _load(name: str, overrides: list[str]) -> Config:
     """A compared scenario's configuration (as checked before the run, if it was)."""
     from sim.config.loading import load_config
 
@@ -205,8 +210,8 @@ def _task(cfg: Any, outdir: Path, multirun: bool, task_overrides: list[str]) -> 
     from sim.config.loading import compare_problems, from_mapping, to_plain
     from sim.experiment.metadata import code_key, code_version, config_hash
     from sim.experiment.runner import run_many
-    from sim.outputs.report import kpi_table
     from sim.preflight import compared_overrides
+    from sim.report.format import kpi_table
 
     started = time.perf_counter()
     for warning in _PLAN.warnings:
@@ -264,7 +269,7 @@ def _task(cfg: Any, outdir: Path, multirun: bool, task_overrides: list[str]) -> 
         if note:
             print(f"note: {note}")
     if effects is not None:
-        from sim.experiment.compare import effects_table
+        from sim.report.effects import effects_table
 
         print()
         print(effects_table(effects, config.name))
@@ -273,7 +278,9 @@ def _task(cfg: Any, outdir: Path, multirun: bool, task_overrides: list[str]) -> 
     print(f"\nOutputs written to {outdir}")
 
 
-def _replications_by_precision(config, others: list, cache: Path) -> tuple:
+def _replications_by_precision(
+    config: Config, others: list[Config], cache: Path
+) -> tuple[Config, list[Config], str]:
     """Choose the number of replications with the sequential algorithm (reusing runs)."""
     import dataclasses
 
@@ -291,7 +298,7 @@ def _replications_by_precision(config, others: list, cache: Path) -> tuple:
     )
     print(f"nsim: {method}", file=sys.stderr)
 
-    def with_n(c):
+    def with_n(c: Config) -> Config:
         return dataclasses.replace(c, run=dataclasses.replace(c.run, replications=n))
 
     return with_n(config), [with_n(o) for o in others], method
@@ -325,7 +332,11 @@ def _already_done(outdir: Path, batch: dict[str, Any], overwrite: bool) -> bool:
 
 
 def _write_comparison(
-    results: dict, baseline: str, outdir: Path, batch: dict, started: float
+    results: dict[str, RunResult],
+    baseline: str,
+    outdir: Path,
+    batch: dict[str, Any],
+    started: float,
 ) -> pd.DataFrame:
     """Write every scenario's outputs and the paired comparison; return the effects."""
     import json

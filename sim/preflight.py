@@ -260,13 +260,13 @@ def check_run(overrides: list[str], config_name: str = "config") -> Plan:
     return plan
 
 
-def _inert(overrides: list[str], datas: list[dict], scenarios: list[str]) -> list[str]:
+def _inert(overrides: list[str], datas: list[dict[str, Any]], scenarios: list[str]) -> list[str]:
     from sim.config.checks import inert_overrides
 
     return inert_overrides(overrides, datas, scenarios)
 
 
-def _name_warnings(data: dict, overrides: list[str]) -> list[str]:
+def _name_warnings(data: dict[str, Any], overrides: list[str]) -> list[str]:
     from sim.config.loading import scenario_of
 
     asked = scenario_of(overrides)
@@ -331,7 +331,7 @@ def check_sweep(overrides: list[str], command: list[str], config_name: str = "co
         extra = [f"hydra.sweep.subdir={SWEEP_SUBDIR}"] if own_subdir else []
         failures: dict[str, list[int]] = {}
         labels: dict[int, str] = {}
-        datas: list[dict] = []
+        datas: list[dict[str, Any]] = []
         hashes: dict[str, list[int]] = {}
         for num, job in enumerate(job_lists):
             labels[num] = " ".join(o for o in job if o.partition("=")[0] in varying) or "-"

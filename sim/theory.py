@@ -39,16 +39,6 @@ def mmc_mean_wait(c: int, arrival_rate: float, mean_service: float) -> float:
     return erlang_c(c, a) * mean_service / (c - a)
 
 
-def mmc_mean_busy(arrival_rate: float, mean_service: float) -> float:
-    """Mean number of busy servers of a stable M/M/c (= offered load)."""
-    return arrival_rate * mean_service
-
-
-def mm_inf_mean(arrival_rate: float, mean_service: float) -> float:
-    """Mean number in an infinite-server system (Little's law)."""
-    return arrival_rate * mean_service
-
-
 def poisson_z(observed: float, expected: float) -> float:
     """z-score of a Poisson count against its mean."""
     return (observed - expected) / math.sqrt(expected) if expected > 0 else math.inf

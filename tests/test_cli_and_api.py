@@ -125,7 +125,7 @@ print([str(w.message) for w in caught if "IProgress" in str(w.message)])
 
 def test_nsim_warmup_writes_under_outputs(tmp_path: Path) -> None:
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    cmd = [sys.executable, "-c", "from sim.experiment.tools import warmup_main; warmup_main()"]
+    cmd = [sys.executable, "-c", "from sim.commands.tools import warmup_main; warmup_main()"]
     res = subprocess.run(
         [*cmd, "--replications", "2", "--years", "1.05", "--horizon", "14", "run.n_jobs=1"],
         cwd=tmp_path,

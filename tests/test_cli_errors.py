@@ -185,7 +185,7 @@ def test_sweep_job_failing_at_run_time_does_not_stop_the_others(tmp_path: Path) 
     (sweep / "sweep.json").write_text(json.dumps(plan))
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     col = subprocess.run(
-        [sys.executable, "-c", "from sim.experiment.collect import main; main()", str(sweep)],
+        [sys.executable, "-c", "from sim.commands.collect import main; main()", str(sweep)],
         capture_output=True,
         text=True,
         env=env,

@@ -102,17 +102,24 @@ def test_pace_patients_need_no_assessment() -> None:
     )
     supported = k["discharges_p1"] + k["discharges_p2"] + k["discharges_p3"]
     want = (supported - k["pace_patients"]).to_numpy()
+    # PACE takes a real share (a tenth or more), or the check below would say little
     assert (k["pace_patients"] > 0.1 * supported).all()
     np.testing.assert_allclose(k["assessments"].to_numpy(), want, rtol=0.02)
 
 
 def test_assessing_ahead_of_fitness_cuts_assessment_delays(base) -> None:
     """Paired: without planning ahead every P1-P3 patient waits for assessment
-    from the moment they are fit, so reason A's days rise in every replication."""
+    from the moment they are fit, so reason A's days rise in every replication.
+
+    By default 80% are assessed ahead of fitness, so five times as many patients
+    wait from fitness without it; some assessed ahead still wait (no assessor
+    free, a weekend), so the rise is less than fivefold (2.5 to 2.9 in these
+    three replications). At least double in each is what planning ahead must
+    give; a mechanism that halved its effect would fail."""
     none = _kpis("discharge.assessment.plan_ahead_share=0")
     assert (base["crises"] == none["crises"]).all()  # common random numbers
     key = "dtoc_days_reason_completion_of_assessment"
-    assert (none[key] > 1.5 * base[key]).all(), (base[key], none[key])
+    assert (none[key] > 2 * base[key]).all(), (base[key], none[key])
 
 
 def test_arranging_a_placement_adds_care_home_delays(base) -> None:

@@ -11,18 +11,28 @@ from sim.theory import poisson_z
 
 
 def test_crisis_count_matches_the_rates() -> None:
-    """A year's crises are Poisson with the mean implied by strata and profiles."""
+    """A year's crises are Poisson with the mean implied by strata and profiles.
+
+    |z| < 4 for a Poisson count fails a correct model with probability about
+    6e-5. The profiles average to one over whole weeks and months; over 365 days
+    the weekday profile has one day to spare (at most 0.12 / 365, 0.03%) and
+    months weigh by their lengths (under 0.1% with these monthly factors), so
+    the year's expected total is within 0.2% of the annual rates."""
     cfg = load_config("baseline", ["run.years=1", "run.warmup_days=0"])
     model = CareSystemModel(cfg, 0)
     expected = sum(model.demand.expected_per_day(d).sum() for d in range(365))
     k = run_replication(cfg, 0).kpis
     assert abs(poisson_z(k["crises"], expected)) < 4
     # annual rate ~ the configured population rates (profiles average to one)
-    assert abs(expected / model.demand.stratum_rate_per_year.sum() - 1) < 0.01
+    assert abs(expected / model.demand.stratum_rate_per_year.sum() - 1) < 0.002
 
 
 def test_arrivals_follow_hour_of_day_profile() -> None:
-    """Most A&E arrivals fall in the day: the hourly profile is applied."""
+    """Most A&E arrivals fall in the day: the hourly profile is applied.
+
+    Each arrival's hour follows the profile on its own, so the share between 9
+    and 18 is binomial: about 10,000 arrivals and a share near 0.58 give a
+    standard error of 0.005, and 0.02 is four of them."""
     cfg = load_config("baseline", ["run.years=0.1", "run.warmup_days=0", "run.event_log=true"])
     ev = run_replication(cfg, 0).events
     arrivals = ev.loc[ev["event"] == "ae_arrival", "time_hours"].to_numpy()
@@ -34,7 +44,8 @@ def test_arrivals_follow_hour_of_day_profile() -> None:
 
 
 def test_direct_admissions_rate() -> None:
-    """Direct-admission mode produces a Poisson stream at the configured rate."""
+    """Direct-admission mode produces a Poisson stream at the configured rate
+    (|z| < 4: a correct model fails with probability about 6e-5)."""
     cfg = load_config(
         "baseline",
         [

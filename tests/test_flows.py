@@ -66,9 +66,18 @@ def test_expected_flows_match_a_simulated_year(year, kpi, expected) -> None:
 def test_steady_state_start_leaves_no_initial_dip() -> None:
     """Downstream services that start at their expected occupancy stay near it.
 
-    Over the first month their mean is within 15% of the expected occupancy (the
-    discharge pipeline starts empty, so a few days' arrivals are late), where
-    services that start empty are below 60% of it.
+    The discharge pipeline starts empty, so a few days' arrivals are late: over
+    the first month (mean of 3 replications) reablement measured 2% below its
+    expected occupancy, intermediate care 12% (few beds, fed through the whole
+    pipeline), care homes on it. Between replications these month means vary by
+    about 1.5%, 4% and 1% of the level, so each service is allowed its measured
+    shortfall plus three standard errors, rounded up (:data:`NEAR`).
+
+    Started empty, a service whose stays average m days reaches on average
+    1 - (m / 30) (1 - exp(-30 / m)) of its level over the first 30 days with
+    exponential stays: 0.50 for reablement and intermediate care (about 19
+    days), 0.02 for care homes (634 days). Below 0.6 leaves room for noise
+    and for stays that are not exponential.
     """
     base = ["run.years=0.1", "run.warmup_days=0", "run.replications=3"]
 
@@ -82,8 +91,12 @@ def test_steady_state_start_leaves_no_initial_dip() -> None:
     steady = first_month()
     empty = first_month(*(f"discharge.{s}.initial_occupancy=0" for s in SERVICES))
     for s in SERVICES:
-        assert abs(steady[s] - busy[s]) < 0.15 * busy[s], (s, steady[s], busy[s])
+        assert abs(steady[s] - busy[s]) < NEAR[s] * busy[s], (s, steady[s], busy[s])
         assert empty[s] < 0.6 * busy[s], (s, empty[s], busy[s])
 
 
 SERVICES = ("reablement", "intermediate_care", "care_home")
+#: service -> how far below (or above) its expected occupancy the first month of
+#: a steady-state start may be: the measured shortfall (2%, 12%, 0%) plus three
+#: standard errors of a mean of 3 replications (4.5%, 12%, 3%)
+NEAR = {"reablement": 0.07, "intermediate_care": 0.25, "care_home": 0.04}

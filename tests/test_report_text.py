@@ -10,7 +10,8 @@ import pytest
 
 from sim.experiment import compare as cmp
 from sim.experiment.economics import cost_effectiveness
-from sim.outputs import report as fmt
+from sim.report import effects as in_words
+from sim.report import format as fmt
 from sim.report import text
 
 NEG_ZERO = re.compile(r"(?<![\w.])-0(?![.,]?\d)")
@@ -28,10 +29,10 @@ def test_counts_are_whole_and_never_minus_zero() -> None:
 def test_shares_in_percent_and_their_changes_in_points() -> None:
     assert fmt.value("ae_4h_performance", 0.8419) == "84.2%"
     assert fmt.pp(0.0269) == "2.7 pp" and fmt.pp(-0.0269) == "2.7 pp"
-    assert cmp.estimate_text("ae_4h_performance", 0.0269) == "2.7 pp better"
-    assert cmp.estimate_text("ae_4h_performance", -0.0012) == "0.1 pp worse"
-    assert cmp.ci_text("ae_4h_performance", 0.0077, 0.0461) == "0.8 to 4.6 pp better"
-    assert cmp.estimate_text("mean_bed_occupancy", 0.036) == "3.6 pp lower"
+    assert in_words.estimate_text("ae_4h_performance", 0.0269) == "2.7 pp better"
+    assert in_words.estimate_text("ae_4h_performance", -0.0012) == "0.1 pp worse"
+    assert in_words.ci_text("ae_4h_performance", 0.0077, 0.0461) == "0.8 to 4.6 pp better"
+    assert in_words.estimate_text("mean_bed_occupancy", 0.036) == "3.6 pp lower"
 
 
 def test_money_in_thousands_or_millions() -> None:
@@ -51,26 +52,26 @@ def test_probabilities_never_claim_certainty_they_do_not_have() -> None:
 
 
 def test_effects_read_as_benefits_never_a_negative_avoided() -> None:
-    assert cmp.estimate_text("emergency_admissions", 443.6) == "444 avoided"
-    assert cmp.estimate_text("emergency_admissions", -9.2) == "9 added"
-    assert cmp.estimate_text("dtoc_days", -632.4) == "632 extra"
-    assert cmp.estimate_text("cost_total", 2_458_573) == "GBP 2.46m saved"
-    assert cmp.estimate_text("cost_total", -1_271_548) == "GBP 1.27m extra"
-    assert cmp.ci_text("emergency_admissions", -20.8, 2.4) == "21 added to 2 avoided"
-    assert cmp.ci_text("emergency_admissions", 409.3, 477.9) == "409 to 478 avoided"
-    assert cmp.ci_text("emergency_admissions", -20.8, -2.4) == "2 to 21 added"
-    assert cmp.relative_text("emergency_admissions", 0.0159) == "1.6% fewer"
-    assert cmp.relative_text("dtoc_days", -0.069) == "6.9% more"
-    assert cmp.relative_text("cost_total", -0.016) == "1.6% higher"
+    assert in_words.estimate_text("emergency_admissions", 443.6) == "444 avoided"
+    assert in_words.estimate_text("emergency_admissions", -9.2) == "9 added"
+    assert in_words.estimate_text("dtoc_days", -632.4) == "632 extra"
+    assert in_words.estimate_text("cost_total", 2_458_573) == "GBP 2.46m saved"
+    assert in_words.estimate_text("cost_total", -1_271_548) == "GBP 1.27m extra"
+    assert in_words.ci_text("emergency_admissions", -20.8, 2.4) == "21 added to 2 avoided"
+    assert in_words.ci_text("emergency_admissions", 409.3, 477.9) == "409 to 478 avoided"
+    assert in_words.ci_text("emergency_admissions", -20.8, -2.4) == "2 to 21 added"
+    assert in_words.relative_text("emergency_admissions", 0.0159) == "1.6% fewer"
+    assert in_words.relative_text("dtoc_days", -0.069) == "6.9% more"
+    assert in_words.relative_text("cost_total", -0.016) == "1.6% higher"
     rng = np.random.default_rng(1)
     for metric in cmp.HEADLINE:
         for lo, hi in np.sort(rng.normal(0, 3, size=(50, 2)), axis=1):
-            for t in (cmp.estimate_text(metric, lo), cmp.ci_text(metric, lo, hi)):
+            for t in (in_words.estimate_text(metric, lo), in_words.ci_text(metric, lo, hi)):
                 assert not t.startswith("-") and " -" not in t and not NEG_ZERO.search(t), t
 
 
 def test_flag_when_a_ci_includes_no_effect() -> None:
-    cells = cmp.effect_cells(
+    cells = in_words.effect_cells(
         {
             "metric": "bed_days",
             "effect": "bed days saved",
@@ -84,7 +85,7 @@ def test_flag_when_a_ci_includes_no_effect() -> None:
     assert cells["flag"] == "CI includes no effect"
     assert cells["estimate"] == "203 extra" and cells["ci"] == "1,845 extra to 1,438 saved"
     assert cells["p_better"] == "37%"
-    clear = cmp.effect_cells(
+    clear = in_words.effect_cells(
         {**{"metric": "bed_days", "effect": "x", "relative_benefit": 0.07, "p_improves": 1},
          "estimate": 9206.3, "ci_low": 6126.8, "ci_high": 12285.8}
     )  # fmt: skip
@@ -157,7 +158,7 @@ def test_summary_with_one_replication_says_there_is_no_interval() -> None:
 def test_console_effects_table_states_the_convention_once(baseline: str) -> None:
     kpis = paired_kpis({"emergency_admissions": [-5, -6, -7, -4, -12]})
     eff = cmp.headline(cmp.compare(kpis, baseline), baseline)
-    out = cmp.effects_table(eff, baseline)
+    out = in_words.effects_table(eff, baseline)
     assert out.count("stated as a benefit") == 1
     assert "P(better)" in out and "7 avoided" in out
     assert not NEG_ZERO.search(out)

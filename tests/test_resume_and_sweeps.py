@@ -14,9 +14,10 @@ import pytest
 
 import sim.experiment.metadata as metadata
 import sim.experiment.runner as runner
+from sim.commands.collect import write
 from sim.config import load_config
 from sim.experiment import cache
-from sim.experiment.collect import collect, write
+from sim.experiment.collect import collect
 from tests.conftest import TINY
 from tests.conftest import nsim as _nsim
 

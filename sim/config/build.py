@@ -163,7 +163,7 @@ class _Builder:
                     for i, (a, v) in enumerate(zip(args, value, strict=True))
                 ]
             return tuple(items)
-        if dataclasses.is_dataclass(tp):
+        if isinstance(tp, type) and dataclasses.is_dataclass(tp):
             return self.build(tp, value, path)
         if tp is bool:
             if isinstance(value, bool):
@@ -191,7 +191,8 @@ class _Builder:
             return self.fail(path, value, "a string")
         raise TypeError(f"unsupported config type {tp!r} at {path}")  # programming error
 
-    def build(self, cls: type[T], data: Any, path: str) -> T:
+    def build(self, cls: type[Any], data: Any, path: str) -> Any:
+        """An instance of ``cls`` from ``data``, or ``_MISSING`` once a problem is recorded."""
         where = path or "config"
         if dataclasses.is_dataclass(data) and isinstance(data, cls):
             return data

@@ -356,7 +356,10 @@ def to_plain(cfg: Any) -> dict[str, Any]:
         cfg = cfg.copy()
         with open_dict(cfg):
             del cfg["hydra"]
-    data = OmegaConf.to_container(cfg, resolve=True) if isinstance(cfg, DictConfig) else dict(cfg)
+    # keys are whatever the YAML held; the schema rejects any that is not a field name
+    data: Any = (
+        OmegaConf.to_container(cfg, resolve=True) if isinstance(cfg, DictConfig) else dict(cfg)
+    )
     assert isinstance(data, dict)
     return {k: v for k, v in data.items() if k not in _DROP_KEYS}
 

@@ -58,7 +58,7 @@ def _frame_arrays(df: pd.DataFrame, prefix: str) -> tuple[dict[str, np.ndarray],
     if not df.index.equals(pd.RangeIndex(len(df))):
         raise TypeError(f"cannot cache {prefix}: only a default 0..n-1 index is supported")
     arrays: dict[str, np.ndarray] = {}
-    columns = []
+    columns: list[dict[str, Any]] = []
     for i, name in enumerate(df.columns):
         col = df[name]
         dtype = str(col.dtype)
@@ -130,7 +130,8 @@ def save(path: Path, res: ReplicationResult) -> None:
 
     def write(p: Path) -> None:
         with p.open("wb") as f:  # a file object: savez would add .npz to a name
-            np.savez(f, **arrays)
+            # nothing here needs pickle, and load() refuses it
+            np.savez(f, allow_pickle=False, **arrays)
 
     atomic_write(path, write)
 
@@ -150,13 +151,16 @@ def load(path: Path) -> ReplicationResult | None:
             }
     except (OSError, ValueError, KeyError, zipfile.BadZipFile, json.JSONDecodeError):
         return None
+    daily, neighbourhoods = frames["daily"], frames["neighbourhoods"]
+    if daily is None or neighbourhoods is None:  # every replication has both: not ours
+        return None
     return ReplicationResult(
         scenario=meta["scenario"],
         replication=meta["replication"],
         seed=meta["seed"],
         kpis=meta["kpis"],
-        daily=frames["daily"],
-        neighbourhoods=frames["neighbourhoods"],
+        daily=daily,
+        neighbourhoods=neighbourhoods,
         events=frames["events"],
         streams=meta["streams"],
         in_system=meta["in_system"],

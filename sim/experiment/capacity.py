@@ -89,5 +89,6 @@ def capacity_cost_curve(
     means = wide.to_numpy()[boots].mean(axis=1)  # resample replications, all values together
     best = pd.Series(wide.columns[means.argmin(axis=1)]).value_counts(normalize=True)
     ok = table[table["feasible"]]
-    best_value = float(ok.loc[ok["mean"].idxmin(), "value"])
+    # the first lowest mean, NaN skipped (as idxmin)
+    best_value = float(ok["value"].to_numpy()[np.nanargmin(ok["mean"].to_numpy(dtype=float))])
     return CapacityCostCurve(parameter, table, best_value, best.sort_index(), kpis)

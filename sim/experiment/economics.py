@@ -74,7 +74,9 @@ def quadrant(cost_change: np.ndarray | float, gain: np.ndarray | float) -> np.nd
     return out
 
 
-def paired_differences(kpis: pd.DataFrame, baseline: str, metrics: list[str]) -> dict:
+def paired_differences(
+    kpis: pd.DataFrame, baseline: str, metrics: list[str]
+) -> dict[str, pd.DataFrame]:
     """Scenario -> replication-by-replication differences (scenario minus baseline).
 
     Returns:
@@ -84,13 +86,13 @@ def paired_differences(kpis: pd.DataFrame, baseline: str, metrics: list[str]) ->
     if baseline not in set(kpis["scenario"]):
         raise ValueError(f"baseline scenario {baseline!r} is not in the results")
     base = kpis[kpis["scenario"] == baseline].set_index("replication")
-    out = {}
+    out: dict[str, pd.DataFrame] = {}
     for scen, df in kpis.groupby("scenario", sort=False):
         if scen == baseline:
             continue
         df = df.set_index("replication")
         idx = df.index.intersection(base.index)
-        out[scen] = (df.loc[idx, metrics] - base.loc[idx, metrics]).astype(float)
+        out[str(scen)] = (df.loc[idx, metrics] - base.loc[idx, metrics]).astype(float)
     return out
 
 
@@ -175,7 +177,7 @@ def cost_effectiveness(
                 row.update({f"share_{name}": np.nan for name in QUADRANTS})
             ratio = lo = hi = np.nan
             reason = _no_ratio_reason(n, c_mean, c_lo, c_hi, g_lo, g_hi, o)
-            if not reason:
+            if not reason and boot is not None:  # a reason is given whenever boot is None
                 ratio = c_mean / g_mean
                 bc, bg = boot[cost].to_numpy(), -boot[metric].to_numpy()
                 lo, hi = ratio_interval(bc, bg, confidence)

@@ -19,6 +19,7 @@ import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -155,7 +156,7 @@ def sequential_for_config(
     metrics: Sequence[str],
     target: float = 0.05,
     cache_dir: Path | None = None,
-    **kwargs,
+    **kwargs: Any,
 ) -> SequentialResult:
     """Run the sequential algorithm on a configuration's replications (kept in
     ``cache_dir``, if given, for a later run of the chosen number to reuse)."""

@@ -18,8 +18,11 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import TracebackType
+from typing import Any, Protocol
 
 import pandas as pd
 
@@ -124,10 +127,10 @@ class RunResult:
         return summarise(self.kpis, confidence)
 
     def save(
-        self, outdir: str | Path, overwrite: bool = False, extra_meta: dict | None = None
+        self, outdir: str | Path, overwrite: bool = False, extra_meta: dict[str, Any] | None = None
     ) -> list[Path]:
         """Write every table, the resolved config and the seeds to ``outdir``."""
-        from sim.outputs.writers import write_run
+        from sim.experiment.save import write_run
 
         return write_run(self, outdir, overwrite=overwrite, extra_meta=extra_meta)
 
@@ -170,6 +173,21 @@ class RunResult:
         )
 
 
+class _Bar(Protocol):
+    """What the run needs of a progress bar: tqdm's, or none."""
+
+    def __enter__(self) -> _Bar: ...
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> object: ...
+
+    def update(self, n: int = 1) -> object: ...
+
+
 class _NoBar:
     """Stands in for a progress bar that is not shown (tqdm is not even imported:
     in a notebook without ipywidgets, importing tqdm.auto warns)."""
@@ -184,7 +202,7 @@ class _NoBar:
         return None
 
 
-def _progress(total: int, progress: bool | None, desc: str):
+def _progress(total: int, progress: bool | None, desc: str) -> _Bar:
     """A tqdm bar on stderr; quiet unless asked for or attached to a terminal."""
     show = sys.stderr.isatty() if progress is None else progress
     if not show:
@@ -240,6 +258,7 @@ def run_many(
         by_name[res.scenario].append(res)
     workers = (os.cpu_count() or 1) if n_jobs == -1 else max(1, n_jobs)
     desc = names[0] if len(names) == 1 else f"{len(names)} scenarios"
+    results: Iterable[ReplicationResult]
     with _progress(len(todo), progress, desc) as bar:
         if not todo:
             results = iter(())
@@ -288,7 +307,7 @@ def _from_cache(
             f"older version in {cache_dir}; they are never loaded and will be redone",
             file=sys.stderr,
         )
-    todo = [
+    todo: list[tuple[Config, int, Path | None]] = [
         (cfg, r, cache.entry_path(cache_dir, cfg, r))
         for cfg, r in jobs
         if (cfg.name, r) not in hit.found

@@ -57,7 +57,8 @@ NEIGHBOURHOOD_COUNTS = (
 )
 
 
-def keys(model: CareSystemModel) -> dict[str, object]:
+def keys(model: CareSystemModel) -> dict[str, str | int]:
+    """The columns that open every table: scenario, replication, seed."""
     return {
         "scenario": model.cfg.name,
         "replication": model.replication,

@@ -1,1 +1,1 @@
-"""Pictures and the HTML report: what planners look at instead of tables."""
+"""Presentation: formatting of numbers and effects, sentences, pictures and the HTML report."""

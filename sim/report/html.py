@@ -9,7 +9,7 @@ CIs, effects as benefits with CIs and probabilities, value for money
 delays for every scenario, a KPI glossary and a STRESS-DES summary.
 
 Every number is formatted by the same functions as the console
-(:mod:`sim.outputs.report`, :func:`sim.experiment.compare.effect_cells`), so the
+(:mod:`sim.report.format`, :func:`sim.report.effects.effect_cells`), so the
 two agree to the digit. Tables are kept narrow enough for a 1280-px-wide page:
 wide ones are split into groups of scenarios.
 """
@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import base64
 import datetime as _dt
+import functools
 import html
 from collections.abc import Iterable
 from pathlib import Path
@@ -30,13 +31,17 @@ from sim.experiment import compare as cmp
 from sim.experiment.economics import OUTCOMES, bootstrap_means, cost_effectiveness
 from sim.experiment.runner import RunResult
 from sim.experiment.stats import interval
-from sim.outputs import report as fmt
 from sim.outputs import schema
-from sim.outputs.report import HEADLINE as KPI_LABELS
+from sim.report import effects as in_words
+from sim.report import format as fmt
 from sim.report import plots, text
+from sim.report.format import HEADLINE as KPI_LABELS
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
+
+    from sim.config.schema import Config
+    from sim.experiment.capacity import CapacityCostCurve
 
 CSS = """
 body{font-family:system-ui,Segoe UI,Arial,sans-serif;margin:1.5em auto;max-width:1180px;
@@ -94,7 +99,7 @@ def _flatten(d: Any, prefix: str = "") -> dict[str, Any]:
     return {prefix: d}
 
 
-def config_changes(cfg, base_cfg) -> list[tuple[str, Any, Any]]:
+def config_changes(cfg: Config, base_cfg: Config) -> list[tuple[str, Any, Any]]:
     """(field, baseline value, scenario value) for every field that differs."""
     a, b = _flatten(to_dict(base_cfg)), _flatten(to_dict(cfg))
     skip = ("name", "description", "compare", "report")
@@ -195,7 +200,7 @@ class _Doc:
         folder = path.parent / "figures"
         for name, (fig, png) in self.figures.items():
             # the PNG embedded in the page, byte for byte; the SVG drawn once more
-            atomic_write(folder / f"{name}.png", lambda p, png=png: p.write_bytes(png))
+            atomic_write(folder / f"{name}.png", functools.partial(Path.write_bytes, data=png))
             written += [folder / f"{name}.png", plots.save(fig, folder / f"{name}.svg")]
         page = self.html(title)
         atomic_write(path, lambda p: p.write_text(page, encoding="utf-8"))
@@ -220,7 +225,7 @@ def _kpi_tables(summaries: dict[str, pd.DataFrame], baseline: str | None) -> str
                 if m not in indexed[n].index:
                     cells.append("<td>-</td>")
                     continue
-                mean, ci = fmt.kpi_cells(m, indexed[n].loc[m])
+                mean, ci = fmt.kpi_cells(m, fmt.row(indexed[n], m))
                 cells.append(_cell(_esc(mean), _esc(ci)))
             rows.append(cells)
         head = ["KPI (mean; 95% CI below)", *group]
@@ -229,7 +234,7 @@ def _kpi_tables(summaries: dict[str, pd.DataFrame], baseline: str | None) -> str
 
 
 def _effect_cell(r: pd.Series) -> str:
-    c = cmp.effect_cells(r)
+    c = in_words.effect_cells(r)
     p_better = f"P(better) {_esc(c['p_better'])}" if c["p_better"] else ""
     sub = " &middot; ".join(x for x in (_esc(c["relative"]), p_better) if x)
     flag = f"<span class='flag'>{_esc(c['flag'])}</span>" if c["flag"] else ""
@@ -261,10 +266,10 @@ def _ce_table(ce: pd.DataFrame, effects: pd.DataFrame) -> str:
     cost = effects[effects["metric"] == "cost_total"].set_index("scenario")
     rows = []
     for scen, df in ce.groupby("scenario", sort=False):
-        cells = [f"<td>{_name(scen)}</td>"]
+        cells = [f"<td>{_name(str(scen))}</td>"]
         if scen in cost.index:
-            r = cost.loc[scen]
-            c = cmp.effect_cells(r)
+            r = fmt.row(cost, str(scen))
+            c = in_words.effect_cells(r)
             flag = f"<span class='flag'>{_esc(c['flag'])}</span>" if c["flag"] else ""
             p = fmt.probability(df["p_saves_money"].iloc[0])
             cells.append(
@@ -394,7 +399,7 @@ def _reason_table(kpis: pd.DataFrame, comparison: pd.DataFrame | None, baseline:
                 mean, _, lo, hi, _ = interval(c, x)
                 change = ""
                 if by is not None and (n, c) in by.index:
-                    change = cmp.estimate_text(c, by.loc[(n, c)]["estimate"])
+                    change = in_words.estimate_text(c, fmt.row(by, (n, c))["estimate"])
                     change = f"vs baseline: {change}"
                 cells.append(
                     _cell(
@@ -417,7 +422,8 @@ PATTERN_LABELS = {
 
 def _glossary(metrics: Iterable[str]) -> str:
     """Unit and meaning of every KPI shown; KPIs documented by one pattern share a row."""
-    rows, patterns = [], {}
+    rows: list[tuple[str, ...]] = []
+    patterns: dict[str, tuple[str, str]] = {}
     for m in dict.fromkeys(metrics):
         entry = schema.spec(m)
         if entry is None:
@@ -535,7 +541,7 @@ def _comparison_sections(
     ce = cost_effectiveness(kpis, baseline, n_boot=n_boot, seed=seed)
     doc.add(
         f"<h2>Effects against {_esc(baseline)}</h2>",
-        f"<p class='box'>{_esc(cmp.SIGN_CONVENTION)} Each cell gives the estimate (mean of "
+        f"<p class='box'>{_esc(in_words.SIGN_CONVENTION)} Each cell gives the estimate (mean of "
         "the paired differences by replication, common random numbers), its 95% CI, the "
         "change relative to the baseline, and P(better).</p>",
         _effects_tables(effects),
@@ -565,7 +571,7 @@ def _run_doc(
     results: dict[str, RunResult],
     baseline: str | None,
     title: str,
-    capacity_curve=None,
+    capacity_curve: CapacityCostCurve | None = None,
     files: bool = False,
 ) -> _Doc:
     from sim.experiment.metadata import stress_des
@@ -656,19 +662,24 @@ def build(
     results: dict[str, RunResult],
     baseline: str | None = None,
     title: str = "neighbourhood-sim report",
-    capacity_curve=None,
+    capacity_curve: CapacityCostCurve | None = None,
 ) -> str:
     """The report as an HTML string (charts embedded)."""
     return _run_doc(results, baseline, title, capacity_curve).html(title)
 
 
-def write(path, results: dict[str, RunResult], baseline: str | None = None, **kwargs) -> list[Path]:
+def write(
+    path: str | Path,
+    results: dict[str, RunResult],
+    baseline: str | None = None,
+    title: str = "neighbourhood-sim report",
+    capacity_curve: CapacityCostCurve | None = None,
+) -> list[Path]:
     """Write the report to ``path`` and its charts (PNG and SVG) to ``figures/`` beside it.
 
     Every file is written atomically; the charts first, the report last.
     """
-    title = kwargs.pop("title", "neighbourhood-sim report")
-    doc = _run_doc(results, baseline, title, files=True, **kwargs)
+    doc = _run_doc(results, baseline, title, capacity_curve, files=True)
     return doc.write(Path(path), title)
 
 
@@ -710,7 +721,7 @@ def _sweep_doc(
         for _, r in jobs.iterrows()
     ]
     doc.add("<h2>Jobs</h2>", _table(["job", "scenario", "replications"], rows))
-    summaries = {s: _summary_of(df) for s, df in kpis.groupby("scenario", sort=False)}
+    summaries = {str(s): _summary_of(df) for s, df in kpis.groupby("scenario", sort=False)}
     doc.add(
         "<h2>Key performance indicators</h2>",
         f"<p class='note'>{_esc(fmt.CI_NOTE)}</p>",
@@ -748,7 +759,7 @@ def build_sweep(
 
 
 def write_sweep(
-    path,
+    path: str | Path,
     tidy: pd.DataFrame,
     comparison: pd.DataFrame,
     baseline: str,

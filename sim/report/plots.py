@@ -17,6 +17,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from scipy import stats
 
@@ -52,7 +53,9 @@ def _t_band(wide: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return mean, mean - half, mean + half
 
 
-def _grid(n: int, ncols: int = 2, height: float = 2.4, width: float = 10.0, share: bool = True):
+def _grid(
+    n: int, ncols: int = 2, height: float = 2.4, width: float = 10.0, share: bool = True
+) -> tuple[Figure, list[Axes]]:
     """A figure with ``n`` panels in rows of ``ncols`` (spare panels hidden).
 
     ``share``: one scale for all panels, so small multiples compare at a glance.
@@ -69,7 +72,7 @@ def _grid(n: int, ncols: int = 2, height: float = 2.4, width: float = 10.0, shar
     return fig, flat[:n]
 
 
-def _occupancy_panel(ax, daily: pd.DataFrame, beds: int) -> None:
+def _occupancy_panel(ax: Axes, daily: pd.DataFrame, beds: int) -> None:
     d = daily[~daily["warmup"]]
     wide = d.pivot(index="date", columns="replication", values="beds_occupied_mean")
     mean, lo, hi = _t_band(wide)
@@ -121,7 +124,7 @@ def _weekly_delays(daily: pd.DataFrame) -> pd.DataFrame:
     return weekly.rename(columns=cols)
 
 
-def _delays_panel(ax, weekly: pd.DataFrame) -> None:
+def _delays_panel(ax: Axes, weekly: pd.DataFrame) -> None:
     bottom = np.zeros(len(weekly))
     for name, colour in ATTRIBUTION_COLOURS.items():
         ax.bar(weekly.index + 1, weekly[name], bottom=bottom, label=name, color=colour, width=0.85)

@@ -13,7 +13,8 @@ import pandas as pd
 
 from sim.experiment import compare as cmp
 from sim.experiment.economics import OUTCOMES
-from sim.outputs import report as fmt
+from sim.report import effects as in_words
+from sim.report import format as fmt
 
 #: how a quadrant reads in a sentence
 QUADRANT_WORDS = {
@@ -27,7 +28,7 @@ QUADRANT_WORDS = {
 
 def _ci(metric: str, lo: float, hi: float) -> str:
     """A CI for a sentence whose verb already carries the direction."""
-    return f"95% CI {cmp.ci_text(metric, lo, hi, word=False)}"
+    return f"95% CI {in_words.ci_text(metric, lo, hi, word=False)}"
 
 
 def outcome_clause(r: pd.Series, period: str = "") -> str:
@@ -37,15 +38,15 @@ def outcome_clause(r: pd.Series, period: str = "") -> str:
     verb, noun = (o.verb, o.noun) if o else ("improves", cmp.HEADLINE[m].noun)
     est, lo, hi = r["estimate"], r["ci_low"], r["ci_high"]
     when = f" {period}" if period else ""
-    if cmp.no_interval(lo, hi):
+    if in_words.no_interval(lo, hi):
         if est == 0:
             return f"does not change {noun} (one replication: no interval)"
         doing = verb if est > 0 else "adds"
         return f"{doing} {fmt.count(abs(est))} {noun}{when} (one replication: no interval)"
-    if cmp.includes_no_effect(lo, hi):
+    if in_words.includes_no_effect(lo, hi):
         return (
             f"has no distinguishable effect on {noun} "
-            f"(the 95% CI, {cmp.ci_text(m, lo, hi)}, includes no effect)"
+            f"(the 95% CI, {in_words.ci_text(m, lo, hi)}, includes no effect)"
         )
     if lo == hi == 0:
         return f"does not change {noun}"
@@ -58,13 +59,13 @@ def cost_clause(r: pd.Series) -> str:
     m = r["metric"]
     est, lo, hi = r["estimate"], r["ci_low"], r["ci_high"]
     money = fmt.gbp(abs(est))
-    if cmp.no_interval(lo, hi):
+    if in_words.no_interval(lo, hi):
         what = f"saves {money}" if est > 0 else f"costs {money} more"
         return f"{what} (one replication: no interval)"
-    if cmp.includes_no_effect(lo, hi):
+    if in_words.includes_no_effect(lo, hi):
         return (
             "has no distinguishable effect on total cost "
-            f"(the 95% CI, {cmp.ci_text(m, lo, hi)}, includes no effect)"
+            f"(the 95% CI, {in_words.ci_text(m, lo, hi)}, includes no effect)"
         )
     if est == 0:
         return "costs the same"
@@ -109,21 +110,21 @@ def scenario_summary(
         period: How the totals' period reads ("a year"), or "".
     """
     by = effects.set_index("metric", drop=False)
-    clauses = [outcome_clause(by.loc[m], period) for m in OUTCOMES if m in by.index]
+    clauses = [outcome_clause(fmt.row(by, m), period) for m in OUTCOMES if m in by.index]
     first = " and ".join(clauses) if clauses else "has no admissions or bed-day results"
     if "cost_total" in by.index:
-        first += f", and {cost_clause(by.loc['cost_total'])}"
+        first += f", and {cost_clause(fmt.row(by, 'cost_total'))}"
     where = quadrant_clause(ce)
     sentence = f"{scenario} {first}" + (f": {where}." if where else ".")
     more = []
     for m in ("dtoc_days", "ae_4h_performance"):
         if m not in by.index:
             continue
-        r = by.loc[m]
-        c = cmp.effect_cells(r)
+        r = fmt.row(by, m)
+        c = in_words.effect_cells(r)
         flag = "; the CI includes no effect" if c["flag"] else ""
         label = "Delayed days" if m == "dtoc_days" else "4-hour performance"
-        ci = "" if cmp.no_interval(r["ci_low"], r["ci_high"]) else f" (95% CI {c['ci']}{flag})"
+        ci = "" if in_words.no_interval(r["ci_low"], r["ci_high"]) else f" (95% CI {c['ci']}{flag})"
         more.append(f"{label}: {c['estimate']}{ci}")
     return sentence + (" " + "; ".join(more) + "." if more else "")
 
@@ -146,7 +147,7 @@ def kpi_summary(scenario: str, summary: pd.DataFrame, period: str = "") -> str:
     for m, label in SUMMARY_KPIS.items():
         if m not in by.index:
             continue
-        mean, ci = fmt.kpi_cells(m, by.loc[m])
+        mean, ci = fmt.kpi_cells(m, fmt.row(by, m))
         parts.append(f"{label} {mean}" + (f" (95% CI {ci})" if ci else ""))
     when = {"": "", "a year": " in a year"}.get(period, f" {period}")
     return f"{scenario}{when}: " + "; ".join(parts) + "."

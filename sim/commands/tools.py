@@ -26,7 +26,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from sim.config import ConfigError, load_config
+from sim.config import Config, ConfigError, load_config
 
 DEFAULT_METRICS = "emergency_admissions,bed_days,dtoc_days"
 
@@ -60,22 +60,21 @@ def _positive(text: str) -> int:
     return value
 
 
-class _Parser(argparse.ArgumentParser):
-    """Arguments ``[SCENARIO] [OVERRIDES...]``: a first argument with ``=`` is an override."""
-
-    def parse_args(self, args=None, namespace=None):  # type: ignore[override]
-        ns = super().parse_args(args, namespace)
-        if "=" in ns.scenario:
-            ns.overrides = [ns.scenario, *ns.overrides]
-            ns.scenario = "baseline"
-        return ns
-
-
 def _parser(prog: str, doc: str) -> argparse.ArgumentParser:
-    ap = _Parser(prog=prog, description=doc)
+    """A parser of ``[SCENARIO] [OVERRIDES...]`` (read with :func:`_parse`)."""
+    ap = argparse.ArgumentParser(prog=prog, description=doc)
     ap.add_argument("scenario", nargs="?", default="baseline", help="a scenario (baseline)")
     ap.add_argument("overrides", nargs="*", help="Hydra-style overrides, e.g. beds.acute=420")
     return ap
+
+
+def _parse(ap: argparse.ArgumentParser, argv: list[str] | None) -> argparse.Namespace:
+    """The arguments of ``argv``; a first argument with ``=`` is an override, not a scenario."""
+    ns = ap.parse_args(argv)
+    if "=" in ns.scenario:
+        ns.overrides = [ns.scenario, *ns.overrides]
+        ns.scenario = "baseline"
+    return ns
 
 
 def warmup_main(argv: list[str] | None = None) -> None:
@@ -108,7 +107,7 @@ def warmup_main(argv: list[str] | None = None) -> None:
         "--out",
         help="folder for warmup_rule.csv (default outputs/warmup/<scenario>/<timestamp>)",
     )
-    args = ap.parse_args(argv)
+    args = _parse(ap, argv)
     need = (SEASON_DAYS + args.horizon) / 365.0
     if not args.years >= need:
         _fail(
@@ -162,7 +161,7 @@ def warmup_main(argv: list[str] | None = None) -> None:
     )
 
 
-def _daily_levels(cfg) -> list[str]:
+def _daily_levels(cfg: Config) -> list[str]:
     """Numeric columns of the daily table (from a one-day run: they depend on the services)."""
     import dataclasses
 
@@ -181,7 +180,7 @@ def replications_main(argv: list[str] | None = None) -> None:
     )
     ap.add_argument("--metrics", default=DEFAULT_METRICS)
     ap.add_argument("--max", type=_positive, default=100, dest="max_replications")
-    args = ap.parse_args(argv)
+    args = _parse(ap, argv)
     if not args.target > 0:
         _fail("nsim-replications", f"--target: got {args.target}; allowed: a number > 0")
     metrics = [m.strip() for m in args.metrics.split(",") if m.strip()]
@@ -236,7 +235,7 @@ def capacity_main(argv: list[str] | None = None) -> None:
         "--out",
         help="folder for the table and plot (default outputs/capacity/<scenario>/<timestamp>)",
     )
-    args = ap.parse_args(argv)
+    args = _parse(ap, argv)
     try:
         values = [int(v) for v in args.values.split(",")]
     except ValueError:

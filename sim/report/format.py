@@ -46,6 +46,14 @@ def missing(x: object) -> bool:
     return x is None or (isinstance(x, float) and math.isnan(x))
 
 
+def row(table: pd.DataFrame, key: str | tuple[str, str]) -> pd.Series:
+    """The row of ``table`` labelled ``key``, whose index must hold it once."""
+    out = table.loc[key]
+    if not isinstance(out, pd.Series):  # several rows: the table is not what the caller thinks
+        raise KeyError(f"{key!r} labels more than one row")
+    return out
+
+
 def kind(metric: str) -> str:
     """How ``metric`` is written, from its unit in the output schema."""
     u = schema.unit(metric) or ""
@@ -112,9 +120,9 @@ def gbp(x: float, symbol: bool = True, ref: float | None = None) -> str:
     return f"{sign}GBP {text}" if symbol else sign + text
 
 
-def probability(p: float) -> str:
+def probability(p: float | None) -> str:
     """A probability in whole %: "<1%" and ">99%" unless it is exactly 0 or 1."""
-    if missing(p):
+    if p is None or missing(p):
         return "-"
     if p in (0.0, 1.0):
         return f"{100 * p:.0f}%"
@@ -170,7 +178,7 @@ def kpi_table(summary: pd.DataFrame, metrics: dict[str, str] | None = None) -> s
     for m, label in metrics.items():
         if m not in by.index:
             continue
-        rows.append((label, *kpi_cells(m, by.loc[m])))
+        rows.append((label, *kpi_cells(m, row(by, m))))
     if not rows:
         return "(no KPIs)"
     w0 = max(len(r[0]) for r in rows)
