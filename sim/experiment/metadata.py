@@ -197,6 +197,7 @@ def stress_des(
                 "streams": streams,
             },
             "5.3_model_execution": "SimPy discrete-event simulation, hours as time unit",
+            "build": _build(),
             "5.4_system_specification": hardware(),
             "run_time_seconds": round(wall_seconds, 2),
         },
@@ -257,3 +258,10 @@ def batch_metadata(
             replications_method=batch.get("replications_method", "fixed (run.replications)"),
         ),
     }
+
+
+def _build() -> dict[str, str]:
+    """Whether the compiled model ran, and why (results are identical either way)."""
+    from sim import build_info
+
+    return {k: str(v) for k, v in build_info.describe().items()}
