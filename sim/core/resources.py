@@ -30,9 +30,9 @@ both and compares).
 
 The model's own call sites use a shortcut, :meth:`ServerPool.acquire`: when a
 server is free it is taken at once and the process carries on in the same step
-(it gets an event that is already processed), with no event queued. That keeps
-the model's results as they were when the shortcut was written (which of two
-events at the same moment goes first depends on it) and saves an event per use.
+(it gets an event that is already processed), with no event queued. That saves
+an event per use, and keeps the order of events at equal times that the
+model's stored back-test results were made with.
 A waiter still gets a :class:`Request` and is granted in turn. SimPy has no
 public way to make an event that is already processed, so the pool sets that
 one event's state (``_ok``, ``_value``, no callbacks) as SimPy's step leaves it.
@@ -41,8 +41,7 @@ Why the pool exists (``benchmarks/core_pieces.py``, ``server_pool``, 36.5 days
 of ``integrated``): with ``simpy.Resource`` in its place (a request event for
 every use, granted through the event queue, and a release event), the model
 ran 33% more instructions compiled (715 M against 538 M) and 15% more in pure
-Python (2,065 M against 1,800 M); its results differ too, since grants at the
-same moment come in another order.
+Python (2,065 M against 1,800 M). (That run's KPIs happened to be the same.)
 
 A :class:`RotaQueue` is the same queue for staff whose rota is fixed in advance
 (A&E's triage nurses and clinicians): it works out each customer's start time
