@@ -8,6 +8,8 @@ KPI a run produces is documented here.
 
 from __future__ import annotations
 
+import functools
+
 KEYS = {
     "scenario": "Scenario name (`name` in the config).",
     "replication": "Replication number, from 0; selects the random streams.",
@@ -152,7 +154,17 @@ def _component_kpi_docs() -> dict[str, tuple[str, str]]:
 
 
 def all_kpis() -> dict[str, tuple[str, str]]:
-    """Every KPI a run can produce: the core's and every service's found now."""
+    """Every KPI a run can produce: the core's and every service's found now
+    (merged once per set of services found; read it, do not change it)."""
+    from sim.services import service_classes
+
+    return _merged(service_classes())
+
+
+@functools.lru_cache(maxsize=4)
+def _merged(services: tuple[type, ...]) -> dict[str, tuple[str, str]]:
+    # keyed on the services found, so a service added later (tests) is seen,
+    # while the report's many spec() calls do not rebuild the table each time
     return {**CORE_KPIS, **_component_kpi_docs()}
 
 
