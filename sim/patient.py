@@ -166,20 +166,22 @@ class Patient:
 
 
 class DrawBlock:
-    """Scaled draws for a block of patients-to-be, one list per declared draw.
+    """Scaled draws for a block of patients-to-be: one row per patient.
 
-    Patients copy their entry of every column when they are made, so no row of
-    draws is built for a candidate that never becomes a patient.
+    The rows are built in one go by NumPy (``tolist`` of a patients-by-draws
+    array), so making a patient takes its row as it is, with no Python loop
+    over the draws; each patient then owns its row and no block outlives its
+    patients.
     """
 
-    __slots__ = ("columns",)
+    __slots__ = ("rows",)
 
-    def __init__(self, columns: list[list[float]]) -> None:
-        self.columns = columns
+    def __init__(self, rows: list[list[float]]) -> None:
+        self.rows = rows
 
     def row(self, i: int) -> list[float]:
-        """Entry ``i`` of every column: one patient's draws."""
-        return [c[i] for c in self.columns]
+        """One patient's draws."""
+        return self.rows[i]
 
 
 class PatientFactory:
@@ -266,19 +268,17 @@ class PatientFactory:
         cols = self._unit_columns(len(strata), keep)
         if keep is not None:
             strata = strata[keep]
-        columns: list[list[float]] = []
-        for c, sc, unit in zip(cols, self._scale, self._unit_scale, strict=True):
-            if unit:  # x * 1.0 is x: nothing to scale
-                columns.append(c.tolist())
-            else:
-                columns.append((c * sc[strata]).tolist())
-        return DrawBlock(columns)
+        table = np.empty((len(strata), len(cols)))
+        for k, (c, sc, unit) in enumerate(zip(cols, self._scale, self._unit_scale, strict=True)):
+            # x * 1.0 is x: unit-scaled columns are copied as they are
+            table[:, k] = c if unit else c * sc[strata]
+        return DrawBlock(table.tolist())
 
     def make(
         self, pid: int, person: int, stratum: int, t: float, block: DrawBlock, i: int
     ) -> Patient:
         """Create a patient with entry ``i`` of a block from :meth:`draw_block`."""
-        return Patient(pid, person, stratum, t, self.info[stratum], block.row(i))
+        return Patient(pid, person, stratum, t, self.info[stratum], block.rows[i])
 
     def make_one(self, pid: int, person: int, stratum: int, t: float) -> Patient:
         """Create a patient from pre-drawn draws (for sources of few patients).

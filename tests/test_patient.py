@@ -23,7 +23,7 @@ def test_every_draw_has_its_own_column_and_stream() -> None:
     assert len({d.name for d in draws}) == len(draws)
     block = model.factory.draw_block(np.array([0, 1, 2]))
     p = model.factory.make(1, 1, 0, 0.0, block, 2)
-    assert [d.of(p) for d in draws] == [c[2] for c in block.columns]
+    assert [d.of(p) for d in draws] == block.rows[2]
 
 
 def test_components_switched_off_add_no_draws() -> None:
