@@ -112,7 +112,7 @@ def test_mdt_rate_effect_below_one_lowers_crises() -> None:
     tolerance before, 35% per replication, let through a ratio of 0.65.
     """
     base = _kpis("baseline")
-    mdt = _kpis("mdt", "mdt.crisis_rate_ratio=0.5", "mdt.crisis_rate_ratio_range=[0.5,1.33]")
+    mdt = _kpis("mdt", "mdt.crisis_rate_ratio=0.5")
     diff = (mdt["crises"] - base["crises"]).to_numpy()
     assert (diff < 0).all()
     avoided, happened = -diff.sum(), mdt["mdt_case_managed_crises"].sum()
@@ -137,7 +137,6 @@ def test_mdt_null_effect_leaves_crises_unchanged() -> None:
             "mdt.enabled=true",
             "mdt.staff=0",
             "mdt.crisis_rate_ratio=0.5",
-            "mdt.crisis_rate_ratio_range=[0.5,1.3]",
         ],
         ["care_homes.enabled=true", "care_homes.residents_covered=0"],
         [

@@ -108,6 +108,9 @@ class _Builder:
         return _MISSING
 
     def convert(self, tp: Any, value: Any, path: str, meta: Mapping[str, Any]) -> Any:
+        if isinstance(tp, type) and hasattr(tp, "from_plain"):
+            # a type that reads its own plain data (e.g. a tree of distributions)
+            return tp.from_plain(self, value, path)
         origin = get_origin(tp)
         if origin in (typing.Union, types.UnionType):
             args = get_args(tp)
@@ -273,6 +276,8 @@ def build(cls: type[T], data: Mapping[str, Any]) -> T:
 
 def to_dict(obj: Any) -> Any:
     """Plain-data view of a config dataclass tree (tuples become lists)."""
+    if hasattr(obj, "to_plain"):
+        return obj.to_plain()
     if dataclasses.is_dataclass(obj):
         out = {f.name: to_dict(getattr(obj, f.name)) for f in dataclasses.fields(obj)}
         services = out.pop("services", None)

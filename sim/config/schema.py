@@ -20,6 +20,7 @@ from typing import Any, Literal
 
 from sim.config.build import num
 from sim.config.errors import ConfigProblem
+from sim.config.uncertainty import UncertaintyConfig, parameter_problems
 
 AGE_BANDS: tuple[str, ...] = ("age_0_64", "age_65_74", "age_75_84", "age_85_plus")
 FRAILTY_BANDS: tuple[str, ...] = ("fit", "mild", "moderate", "severe")
@@ -665,6 +666,7 @@ class Config:
     seven_day: SevenDayConfig
     costs: CostsConfig
     initial_state: InitialStateConfig = field(default_factory=InitialStateConfig)
+    uncertainty: UncertaintyConfig = field(default_factory=UncertaintyConfig)
     compare: tuple[str, ...] = ()
     report: bool = True
     #: blocks of services that declare their schema in their own module
@@ -746,6 +748,7 @@ class Config:
                             f"did you mean {close[0]!r}?" if close else "",
                         )
                     )
+        problems += parameter_problems(self, self.uncertainty.parameters, "uncertainty")
         if self.demand.mode == "crises" and self.population.registered == 0:
             problems.append(
                 ConfigProblem(
@@ -786,20 +789,12 @@ class Rollout:
     phases: tuple[Phase, ...] = ()
 
 
-def _range_check(path: str, name: str, value: float, rng: tuple[float, float]) -> list:
-    if len(rng) != 2 or rng[0] > rng[1]:
-        return [ConfigProblem(f"{path}.{name}_range", list(rng), "[low, high] with low <= high")]
-    if not rng[0] <= value <= rng[1]:
-        return [ConfigProblem(f"{path}.{name}", value, f"a value within {name}_range {list(rng)}")]
-    return []
-
-
 @dataclass(frozen=True, slots=True)
 class MDTConfig:
     """Risk stratification and weekly MDT case management (OPIC, neighbourhood MDTs).
 
-    Effects carry a plausible range (``*_range``) for sensitivity analysis; the
-    evidence for case management is largely null, so the ranges include 1 / 0.
+    The evidence for case management is largely null: the distributions of its
+    effects (``uncertainty.parameters.mdt``) give real weight to no effect.
     """
 
     enabled: bool
@@ -813,20 +808,8 @@ class MDTConfig:
     caseload_per_staff: int = num(ge=0, units="patients")
     caseload_months: float = num(gt=0, units="mean months on caseload")
     crisis_rate_ratio: float = num(gt=0)
-    crisis_rate_ratio_range: tuple[float, float]
     extra_community_share: float = num(ge=-1, le=1)
-    extra_community_share_range: tuple[float, float]
     meeting_day: Weekday = "Tue"
-
-    def check(self, path: str) -> list[ConfigProblem]:
-        return _range_check(
-            path, "crisis_rate_ratio", self.crisis_rate_ratio, self.crisis_rate_ratio_range
-        ) + _range_check(
-            path,
-            "extra_community_share",
-            self.extra_community_share,
-            self.extra_community_share_range,
-        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -837,22 +820,10 @@ class CareHomesConfig:
     rollout: Rollout
     residents_covered: int = num(ge=0, units="residents the team can support")
     conveyance_rate_ratio: float = num(gt=0, le=1)
-    conveyance_rate_ratio_range: tuple[float, float]
     admission_rate_ratio: float = num(gt=0, le=1)
-    admission_rate_ratio_range: tuple[float, float]
 
     def check(self, path: str) -> list[ConfigProblem]:
-        problems = _range_check(
-            path,
-            "conveyance_rate_ratio",
-            self.conveyance_rate_ratio,
-            self.conveyance_rate_ratio_range,
-        ) + _range_check(
-            path,
-            "admission_rate_ratio",
-            self.admission_rate_ratio,
-            self.admission_rate_ratio_range,
-        )
+        problems = []
         if self.admission_rate_ratio > self.conveyance_rate_ratio:
             problems.append(
                 ConfigProblem(
@@ -877,16 +848,9 @@ class TreatConfig:
     eligible_frailty: tuple[FrailtyBand, ...] = ("fit", "mild", "moderate", "severe")
     assessment_hours: Duration = field(default_factory=lambda: Duration(mean=1.5))
     home_share: float = num(0.25, ge=0, le=1)
-    home_share_range: tuple[float, float] = (0.0, 0.4)
     support_slots: int = num(10, ge=0, units="rapid community support packages at once")
     support_days: Duration = field(default_factory=lambda: Duration(mean=3.0))
     los_ratio: float = num(0.8875, gt=0)
-    los_ratio_range: tuple[float, float] = (0.85, 1.0)
-
-    def check(self, path: str) -> list[ConfigProblem]:
-        return _range_check(path, "home_share", self.home_share, self.home_share_range) + (
-            _range_check(path, "los_ratio", self.los_ratio, self.los_ratio_range)
-        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -902,12 +866,6 @@ class PaceConfig:
     days_saved: float = num(2.0, ge=0, units="days")
     support_days: Duration = field(default_factory=lambda: Duration(mean=4.0))
     readmission_ratio: float = num(1.0, ge=0)
-    readmission_ratio_range: tuple[float, float] = (0.5, 1.1)
-
-    def check(self, path: str) -> list[ConfigProblem]:
-        return _range_check(
-            path, "readmission_ratio", self.readmission_ratio, self.readmission_ratio_range
-        )
 
 
 @dataclass(frozen=True, slots=True)

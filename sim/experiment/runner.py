@@ -18,11 +18,11 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 import pandas as pd
 
@@ -30,6 +30,9 @@ from sim.config.schema import Config
 from sim.model import CareSystemModel
 from sim.outputs.kpis import compute_kpis
 from sim.outputs.tables import daily_frame, events_frame, neighbourhood_frame
+
+J = TypeVar("J")
+R = TypeVar("R")
 
 
 @dataclass
@@ -256,30 +259,58 @@ def run_many(
     by_name: dict[str, list[ReplicationResult]] = {c.name: [] for c in cfgs}
     for res in found.values():
         by_name[res.scenario].append(res)
-    workers = (os.cpu_count() or 1) if n_jobs == -1 else max(1, n_jobs)
     desc = names[0] if len(names) == 1 else f"{len(names)} scenarios"
-    results: Iterable[ReplicationResult]
-    with _progress(len(todo), progress, desc) as bar:
-        if not todo:
+    for res in map_jobs(_run_and_store, todo, n_jobs, backend, progress, desc):
+        by_name[res.scenario].append(res)
+    return {
+        c.name: RunResult(c, sorted(by_name[c.name], key=lambda r: r.replication)) for c in cfgs
+    }
+
+
+def map_jobs(
+    fn: Callable[[J], R],
+    jobs: Sequence[J],
+    n_jobs: int = 1,
+    backend: str = "loky",
+    progress: bool | None = None,
+    desc: str = "",
+) -> Iterator[R]:
+    """``fn`` over ``jobs`` in this process or a pool, yielding results as they finish.
+
+    The one place experiments go parallel: ``backend`` "loky" (joblib's local
+    worker processes) or "dask" (the current ``distributed.Client``: a
+    LocalCluster, or a cluster's scheduler). Results come in no fixed order;
+    each carries its own keys.
+    """
+    workers = (os.cpu_count() or 1) if n_jobs == -1 else max(1, n_jobs)
+    results: Iterable[R]
+    with _progress(len(jobs), progress, desc) as bar:
+        if not jobs:
             results = iter(())
         elif backend == "dask":
             from distributed import as_completed, get_client
 
-            futures = get_client().map(_run_and_store, todo, pure=False)
+            futures = get_client().map(fn, list(jobs), pure=False)
             results = (f.result() for f in as_completed(futures))
-        elif workers == 1 or len(todo) == 1:
-            results = (_run_and_store(job) for job in todo)
+        elif workers == 1 or len(jobs) == 1:
+            results = (fn(job) for job in jobs)
         else:
             from joblib import Parallel, delayed
 
-            pool = Parallel(n_jobs=min(workers, len(todo)), backend=backend, return_as="generator")
-            results = pool(delayed(_run_and_store)(job) for job in todo)
+            pool = Parallel(n_jobs=min(workers, len(jobs)), backend=backend, return_as="generator")
+            results = pool(delayed(fn)(job) for job in jobs)
         for res in results:
-            by_name[res.scenario].append(res)
             bar.update(1)
-    return {
-        c.name: RunResult(c, sorted(by_name[c.name], key=lambda r: r.replication)) for c in cfgs
-    }
+            yield res
+
+
+def run_kpis(job: tuple[Config, int]) -> tuple[str, int, dict[str, float]]:
+    """One replication's KPIs only (scenario name, replication, KPIs): what the
+    outer loops of uncertainty and sensitivity analyses keep of each run."""
+    cfg, replication = job
+    model = CareSystemModel(cfg, replication)
+    info = model.run()
+    return cfg.name, replication, compute_kpis(model, info)
 
 
 def _from_cache(

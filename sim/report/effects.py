@@ -112,8 +112,13 @@ def effect_cells(r: pd.Series | dict[str, Any]) -> dict[str, str]:
     }
 
 
-def effects_table(effects: pd.DataFrame, baseline: str | None = None) -> str:
-    """Plain-text table of effects as benefits: estimate, 95% CI, relative change, P(better)."""
+def effects_table(
+    effects: pd.DataFrame, baseline: str | None = None, note: list[str] | None = None
+) -> str:
+    """Plain-text table of effects as benefits: estimate, 95% CI, relative change, P(better).
+
+    ``note`` replaces the heading lines (how the estimates and intervals were made).
+    """
     if effects.empty:
         return "(no scenarios to compare)"
     head = {
@@ -129,8 +134,11 @@ def effects_table(effects: pd.DataFrame, baseline: str | None = None) -> str:
     import textwrap
 
     against = f" against {baseline!r}" if baseline else ""
-    lines = [f"Effects{against}: mean of paired differences by replication, with 95% CI."]
-    lines += textwrap.wrap(SIGN_CONVENTION, 100)
+    if note is None:
+        lines = [f"Effects{against}: mean of paired differences by replication, with 95% CI."]
+        lines += textwrap.wrap(SIGN_CONVENTION, 100)
+    else:
+        lines = list(note)
     scenarios = effects["scenario"].tolist()
     for i, c in enumerate(cells):
         if i == 0 or scenarios[i] != scenarios[i - 1]:

@@ -1,0 +1,241 @@
+"""Which uncertain parameters matter: one-way, Morris and Sobol sensitivity.
+
+All three ask the same question of the same parameters (those with a
+distribution in ``uncertainty.parameters``) about one outcome: a KPI of a
+scenario, or, given a baseline, the scenario's paired effect on it.
+
+* **One-way**: each parameter at the low and at the high end of its range (the
+  ends of a uniform or triangular law, else its 2.5% and 97.5% points), the
+  others at their point values: the tornado chart.
+* **Morris** elementary effects screen many parameters cheaply: ``mu_star``
+  ranks their influence, ``sigma`` shows non-linearity or interaction.
+* **Sobol** indices split the outcome's variance: ``S1`` the share due to a
+  parameter alone, ``ST`` including its interactions.
+
+Designs and estimators are SALib's (sampling in the unit cube; each coordinate
+then goes through the parameter's inverse distribution function, so the
+indices are over the parameters' distributions, not over flat ranges). Every
+design point runs the same replications (common random numbers), so
+differences between points are the parameters' doing, not chance's; the
+paired effect on a baseline uses the same replications again.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from sim.config.schema import Config
+from sim.experiment.parameters import ParameterSpace, apply
+from sim.experiment.runner import map_jobs, run_kpis
+
+
+@dataclass
+class PointRuns:
+    """The outcome at design points (each the mean over the same replications)."""
+
+    values: np.ndarray  # points x parameters
+    outcome: dict[str, np.ndarray]  # metric -> per point
+
+
+def evaluate(
+    scenario: Config,
+    space: ParameterSpace,
+    values: np.ndarray,
+    metrics: Sequence[str],
+    baseline: Config | None = None,
+    replications: int = 2,
+    n_jobs: int = 1,
+    backend: str = "loky",
+    progress: bool | None = None,
+) -> PointRuns:
+    """Mean of each metric at every parameter set in ``values`` (rows), or of its
+    paired difference from ``baseline`` run with the same parameter set."""
+    cfgs = [c for c in (scenario, baseline) if c is not None]
+    jobs: list[tuple[Config, int]] = []
+    for i, row in enumerate(values):
+        point = dict(zip(space.keys, (float(v) for v in row), strict=True))
+        for c in cfgs:
+            # distinct names per point let results come back in any order
+            ci = apply(c, point, f"design point {i}")
+            ci = _renamed(ci, f"{c.name}@{i}")
+            jobs += [(ci, r) for r in range(replications)]
+    results: dict[tuple[str, int], dict[str, float]] = {}
+    for name, r, kpis in map_jobs(run_kpis, jobs, n_jobs, backend, progress, "sensitivity"):
+        results[(name, r)] = kpis
+    out: dict[str, np.ndarray] = {}
+    for m in metrics:
+        col = np.empty(len(values))
+        for i in range(len(values)):
+            x = [results[(f"{scenario.name}@{i}", r)][m] for r in range(replications)]
+            if baseline is not None:
+                b = [results[(f"{baseline.name}@{i}", r)][m] for r in range(replications)]
+                x = [a - c for a, c in zip(x, b, strict=True)]
+            col[i] = float(np.mean(x))
+        out[m] = col
+    return PointRuns(np.asarray(values, dtype=float), out)
+
+
+def _renamed(cfg: Config, name: str) -> Config:
+    import dataclasses
+
+    return dataclasses.replace(cfg, name=name)
+
+
+# ------------------------------------------------------------------ one-way
+@dataclass
+class OneWayResult:
+    """The outcome with each parameter at its low and high end."""
+
+    space: ParameterSpace
+    metrics: list[str]
+    at_point: dict[str, float]
+    runs: PointRuns
+    baseline: str | None
+
+    def table(self) -> pd.DataFrame:
+        """parameter (a parameter, or a group moved together), metric, low, high
+        (its values; a group's first member's), at_point, at_low, at_high (the
+        outcome), swing (|at_high - at_low|), ranked by swing."""
+        rows = []
+        for k, g in enumerate(self.space.groups):
+            members = [p for p in self.space.parameters if p.group == g]
+            name = members[0].key if len(members) == 1 else f"{g} ({len(members)} parameters)"
+            for m in self.metrics:
+                lo, hi = self.runs.outcome[m][2 * k], self.runs.outcome[m][2 * k + 1]
+                rows.append(
+                    {
+                        "parameter": name,
+                        "metric": m,
+                        "low": members[0].low,
+                        "high": members[0].high,
+                        "point": members[0].point,
+                        "at_point": self.at_point[m],
+                        "at_low": lo,
+                        "at_high": hi,
+                        "swing": abs(hi - lo),
+                    }
+                )
+        t = pd.DataFrame(rows)
+        return t.sort_values(["metric", "swing"], ascending=[True, False], kind="stable").reset_index(
+            drop=True
+        )
+
+
+def one_way(
+    scenario: Config,
+    metrics: Sequence[str],
+    baseline: Config | None = None,
+    params: list[str] | None = None,
+    replications: int = 2,
+    n_jobs: int = 1,
+    backend: str = "loky",
+    progress: bool | None = None,
+) -> OneWayResult:
+    """One-way sensitivity of ``metrics`` (effects, given a baseline) to each
+    parameter; the members of a group move to their ends together."""
+    space = ParameterSpace.of(scenario, params)
+    point = np.array([p.point for p in space.parameters])
+    rows = [point]
+    for g in space.groups:
+        for end in ("low", "high"):
+            row = point.copy()
+            for k, p in enumerate(space.parameters):
+                if p.group == g:
+                    row[k] = getattr(p, end)
+            rows.append(row)
+    runs = evaluate(
+        scenario, space, np.array(rows), metrics, baseline, replications, n_jobs, backend, progress
+    )
+    at_point = {m: float(v[0]) for m, v in runs.outcome.items()}
+    rest = PointRuns(runs.values[1:], {m: v[1:] for m, v in runs.outcome.items()})
+    return OneWayResult(space, list(metrics), at_point, rest, baseline.name if baseline else None)
+
+
+# ------------------------------------------------------------------ global
+def _problem(space: ParameterSpace) -> dict[str, Any]:
+    """SALib's problem: one unit coordinate per parameter group."""
+    return {"num_vars": space.dimension, "names": list(space.groups), "bounds": [[0.0, 1.0]] * space.dimension}
+
+
+@dataclass
+class GlobalResult:
+    """Global sensitivity indices of one outcome."""
+
+    method: str  # "morris" or "sobol"
+    metric: str
+    indices: pd.DataFrame  # parameter, index, value, conf
+    runs: PointRuns
+    baseline: str | None
+
+
+def morris(
+    scenario: Config,
+    metric: str,
+    baseline: Config | None = None,
+    params: list[str] | None = None,
+    trajectories: int = 10,
+    levels: int = 4,
+    replications: int = 2,
+    seed: int | None = None,
+    n_jobs: int = 1,
+    backend: str = "loky",
+    progress: bool | None = None,
+) -> GlobalResult:
+    """Morris screening: ``trajectories * (groups + 1)`` design points."""
+    from SALib.analyze import morris as analyze
+    from SALib.sample import morris as sample
+
+    space = ParameterSpace.of(scenario, params)
+    problem = _problem(space)
+    s = scenario.run.seed if seed is None else seed
+    unit = sample.sample(problem, trajectories, num_levels=levels, seed=s % 2**32)
+    runs = evaluate(scenario, space, space.values(unit), [metric], baseline, replications,
+                    n_jobs, backend, progress)
+    res = analyze.analyze(problem, unit, runs.outcome[metric], num_levels=levels,
+                          num_resamples=1000, conf_level=0.95, seed=s % 2**32)
+    rows = []
+    for i, g in enumerate(space.groups):
+        rows.append({"parameter": g, "index": "mu_star", "value": float(res["mu_star"][i]),
+                     "conf": float(res["mu_star_conf"][i])})
+        rows.append({"parameter": g, "index": "sigma", "value": float(res["sigma"][i]),
+                     "conf": np.nan})
+    return GlobalResult("morris", metric, pd.DataFrame(rows), runs, baseline.name if baseline else None)
+
+
+def sobol(
+    scenario: Config,
+    metric: str,
+    baseline: Config | None = None,
+    params: list[str] | None = None,
+    base_samples: int = 64,
+    replications: int = 1,
+    seed: int | None = None,
+    n_jobs: int = 1,
+    backend: str = "loky",
+    progress: bool | None = None,
+) -> GlobalResult:
+    """Sobol first-order and total indices with bootstrap 95% CIs:
+    ``base_samples * (groups + 2)`` design points (Saltelli's scheme)."""
+    from SALib.analyze import sobol as analyze
+    from SALib.sample import sobol as sample
+
+    space = ParameterSpace.of(scenario, params)
+    problem = _problem(space)
+    s = scenario.run.seed if seed is None else seed
+    unit = sample.sample(problem, base_samples, calc_second_order=False, seed=s % 2**32)
+    runs = evaluate(scenario, space, space.values(unit), [metric], baseline, replications,
+                    n_jobs, backend, progress)
+    res = analyze.analyze(problem, runs.outcome[metric], calc_second_order=False,
+                          num_resamples=1000, conf_level=0.95, seed=s % 2**32)
+    rows = []
+    for i, g in enumerate(space.groups):
+        rows.append({"parameter": g, "index": "S1", "value": float(res["S1"][i]),
+                     "conf": float(res["S1_conf"][i])})
+        rows.append({"parameter": g, "index": "ST", "value": float(res["ST"][i]),
+                     "conf": float(res["ST_conf"][i])})
+    return GlobalResult("sobol", metric, pd.DataFrame(rows), runs, baseline.name if baseline else None)
