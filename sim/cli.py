@@ -35,6 +35,7 @@ if TYPE_CHECKING:
     import pandas as pd
 
     from sim.config.schema import Config
+    from sim.experiment.psa import PsaResult
     from sim.experiment.runner import RunResult
 
 #: what the checks before the run found (the run happens in this process)
@@ -246,13 +247,18 @@ def _task(cfg: Any, outdir: Path, multirun: bool, task_overrides: list[str]) -> 
         config, others, method = _replications_by_precision(config, others, cache)
     results = run_many([config, *others], n_jobs=n_jobs, cache_dir=cache)
     main = results[config.name]
+    psa = _psa(config, others, outdir, n_jobs) if config.uncertainty.method == "psa" else None
     if method:
         batch["replications_method"] = method
     if config.report:  # before run.json, whose presence marks the folder complete
         from sim.report.html import write as write_report
 
         write_report(
-            outdir / "report.html", results, config.name, title=f"neighbourhood-sim: {config.name}"
+            outdir / "report.html",
+            results,
+            config.name,
+            title=f"neighbourhood-sim: {config.name}",
+            psa=psa,
         )
     effects = None
     if others:
@@ -273,9 +279,32 @@ def _task(cfg: Any, outdir: Path, multirun: bool, task_overrides: list[str]) -> 
 
         print()
         print(effects_table(effects, config.name))
+    if psa is not None:
+        from sim.report.uncertainty import psa_text
+
+        print()
+        print(psa_text(psa))
     if config.report:
         print(f"\nReport: {outdir / 'report.html'}")
     print(f"\nOutputs written to {outdir}")
+
+
+def _psa(config: Config, others: list[Config], outdir: Path, n_jobs: int) -> PsaResult:
+    """Run the probabilistic sensitivity analysis and write its tables to ``psa/``."""
+    from sim.experiment.psa import run_psa
+    from sim.outputs.writers import write_table
+
+    unc = config.uncertainty
+    print(
+        f"nsim: probabilistic sensitivity analysis: {unc.draws} parameter sets x "
+        f"{unc.replications_per_draw} replications x {1 + len(others)} scenario(s), "
+        f"{len(unc.parameters)} uncertain parameters",
+        file=sys.stderr,
+    )
+    psa = run_psa([config, *others], baseline=config.name, n_jobs=n_jobs)
+    for stem, table in psa.tables().items():
+        write_table(table, outdir / "psa", stem)
+    return psa
 
 
 def _replications_by_precision(

@@ -142,6 +142,12 @@ class PsaResult:
             col = col[~np.isnan(col)]
             p.append(float(np.mean(sign * col > 0)) if len(col) else np.nan)
         out["p_improves"] = p
+        # a metric the scenario never changes (a budget it does not touch) has no
+        # probability of improving: it is flagged, not reported as 0%
+        out["no_change"] = [
+            bool((diffs.loc[diffs["scenario"] == s, m].fillna(0) == 0).all())
+            for s, m in zip(out["scenario"], out["metric"], strict=True)
+        ]
         return out
 
     def headline(self) -> pd.DataFrame:
@@ -189,7 +195,8 @@ class PsaResult:
         eff = self.effects()
         wanted = [m for m in self.metrics if m in DECISION_METRICS or _is_holder_cost(m)]
         eff = eff[eff["metric"].isin(wanted)]
-        return eff[["scenario", "metric", "mean", "low", "high", "p_improves"]].reset_index(drop=True)
+        cols = ["scenario", "metric", "mean", "low", "high", "p_improves", "no_change"]
+        return eff[cols].reset_index(drop=True)
 
     def plane(self) -> pd.DataFrame:
         """The cost-effectiveness plane: per scenario and parameter set, the mean

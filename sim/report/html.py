@@ -35,6 +35,7 @@ from sim.outputs import schema
 from sim.report import effects as in_words
 from sim.report import format as fmt
 from sim.report import plots, text
+from sim.report import uncertainty as ru
 from sim.report.format import HEADLINE as KPI_LABELS
 
 if TYPE_CHECKING:
@@ -42,6 +43,7 @@ if TYPE_CHECKING:
 
     from sim.config.schema import Config
     from sim.experiment.capacity import CapacityCostCurve
+    from sim.experiment.psa import PsaResult
 
 CSS = """
 body{font-family:system-ui,Segoe UI,Arial,sans-serif;margin:1.5em auto;max-width:1180px;
@@ -573,6 +575,7 @@ def _run_doc(
     title: str,
     capacity_curve: CapacityCostCurve | None = None,
     files: bool = False,
+    psa: PsaResult | None = None,
 ) -> _Doc:
     from sim.experiment.metadata import stress_des
 
@@ -601,6 +604,8 @@ def _run_doc(
     comparison = effects = ce = None
     if len(results) > 1:
         comparison, effects, ce = _comparison_sections(doc, kpis, baseline)
+    if psa is not None:
+        _psa_section(doc, psa)
     doc.add(
         f"<h2>Costs (GBP, {_esc(base.config.costs.price_year)} prices)</h2>",
         "<p class='note'>Over the measured period, by budget holder and budget (section 75 "
@@ -653,9 +658,85 @@ def _run_doc(
     )
     alone = (baseline, base.summary())
     doc.parts.insert(
-        summary_at, _summary_section(effects, ce, _period(run.measured_days), n, alone)
+        summary_at,
+        _summary_section(effects, ce, _period(run.measured_days), n, alone)
+        + (_psa_summary(psa, _period(run.measured_days)) if psa is not None else ""),
     )
     return doc
+
+
+def _psa_summary(psa: PsaResult, period: str) -> str:
+    """Summary sentences of the effects with parameter uncertainty, and the
+    probabilities of saving money."""
+    if psa.baseline is None or len(psa.configs) < 2:
+        return ""
+    head = psa.headline()
+    items = []
+    money = dict(line.split(": ", 1) for line in ru.money_sentences(psa))
+    for scen in dict.fromkeys(head["scenario"]):
+        sentence = text.scenario_summary(scen, head[head["scenario"] == scen], pd.DataFrame(), period)
+        extra = f" {money[scen].capitalize()}." if scen in money else ""
+        items.append(f"<li><b>{_name(scen)}</b>{_esc(sentence.removeprefix(scen) + extra)}</li>")
+    n = psa.parameters.shape[0]
+    return (
+        f"<h3>With parameter uncertainty ({n} parameter sets)</h3><p class='note'>"
+        f"{_esc(ru.PSA_NOTE)}</p><ul class='summary'>{''.join(items)}</ul>"
+    )
+
+
+def _psa_section(doc: _Doc, psa: PsaResult) -> None:
+    """The PSA's effects, probabilities, plane, acceptability curve and distributions."""
+    n, r = psa.parameters.shape[0], psa.replications_per_draw
+    doc.add(
+        "<h2>Parameter uncertainty (probabilistic sensitivity analysis)</h2>",
+        f"<p class='note'>{n} parameter sets drawn from the distributions below, {r} "
+        f"replication(s) each, the same sets and random numbers in every scenario. "
+        f"{_esc(ru.PSA_NOTE)}</p>",
+    )
+    if psa.baseline is not None and len(psa.configs) > 1:
+        head = psa.headline()
+        doc.add(_effects_tables(head))
+        probs = ru.psa_section_rows(psa)
+        whats = list(dict.fromkeys(probs["what"]))
+        rows = []
+        for scen in dict.fromkeys(probs["scenario"]):
+            p = probs[probs["scenario"] == scen].set_index("what")["probability"]
+            rows.append([f"<td>{_name(scen)}</td>"] + [
+                f"<td>{_esc(fmt.probability(p[w]))}</td>"
+                if w in p.index and not fmt.missing(p[w])
+                else "<td>no change</td>"
+                for w in whats
+            ])
+        doc.add("<h3>Probability that the scenario is better</h3>", _table(["scenario", *whats], rows))
+        shares = [
+            [f"<td>{_esc(k)}</td>", f"<td>{_esc(fmt.share(v))}</td>"]
+            for k, v in ru.shares_mapping(psa).items()
+            if not fmt.missing(v)
+        ]
+        if shares:
+            doc.add(
+                "<h3>Where the uncertainty comes from</h3><p class='note'>Share of the variance "
+                "of each effect due to the parameters (the rest is chance), from a one-way "
+                "analysis of variance over parameter sets.</p>",
+                _table(["effect", "due to parameters"], shares, text_cols=[0]),
+            )
+        doc.figure("psa_plane", ru.plane(psa), "Cost-effectiveness plane, one dot per parameter set")
+        doc.figure("psa_ceac", ru.ceac(psa), "Cost-effectiveness acceptability curves")
+    dist_rows = [
+        [
+            f"<td>{_esc(d['parameter'])}</td>",
+            f"<td>{_esc(d['distribution'])}</td>",
+            f"<td>{d['point']:.4g}</td>",
+            f"<td>{d['low']:.4g} to {d['high']:.4g}</td>",
+            f"<td>{_esc(d['source'])}</td>",
+        ]
+        for d in psa.space.table()
+    ]
+    doc.add(
+        "<h3>Uncertain parameters</h3>",
+        _table(["parameter", "distribution", "point value", "range (2.5%-97.5%, or ends)",
+                "source"], dist_rows, text_cols=[0, 1, 4]),
+    )
 
 
 def build(
@@ -663,9 +744,10 @@ def build(
     baseline: str | None = None,
     title: str = "neighbourhood-sim report",
     capacity_curve: CapacityCostCurve | None = None,
+    psa: PsaResult | None = None,
 ) -> str:
     """The report as an HTML string (charts embedded)."""
-    return _run_doc(results, baseline, title, capacity_curve).html(title)
+    return _run_doc(results, baseline, title, capacity_curve, psa=psa).html(title)
 
 
 def write(
@@ -674,12 +756,13 @@ def write(
     baseline: str | None = None,
     title: str = "neighbourhood-sim report",
     capacity_curve: CapacityCostCurve | None = None,
+    psa: PsaResult | None = None,
 ) -> list[Path]:
     """Write the report to ``path`` and its charts (PNG and SVG) to ``figures/`` beside it.
 
     Every file is written atomically; the charts first, the report last.
     """
-    doc = _run_doc(results, baseline, title, capacity_curve, files=True)
+    doc = _run_doc(results, baseline, title, capacity_curve, files=True, psa=psa)
     return doc.write(Path(path), title)
 
 

@@ -59,10 +59,18 @@ def money_sentences(psa: PsaResult) -> list[str]:
     dec = psa.decision()
     out = []
     for scen, g in dec.groupby("scenario", sort=False):
-        by = g.set_index("metric")["p_improves"]
-        parts = [f"{who} {fmt.probability(by[m])}" for m, who in MONEY.items() if m in by.index]
+        by = g.set_index("metric")
+        parts = [
+            f"{who} {fmt.probability(by.loc[m, 'p_improves'])}"
+            for m, who in MONEY.items()
+            if m in by.index and not by.loc[m, "no_change"]
+        ]
+        same = [who for m, who in MONEY.items() if m in by.index and by.loc[m, "no_change"]]
         if parts:
-            out.append(f"{scen}: probability of saving money for " + ", ".join(parts))
+            text = f"{scen}: probability of saving money for " + ", ".join(parts)
+            if same:
+                text += f" (no change for {', '.join(same)})"
+            out.append(text)
     return out
 
 
@@ -194,7 +202,8 @@ def psa_section_rows(psa: PsaResult) -> pd.DataFrame:
     for _, r in dec.iterrows():
         m = str(r["metric"])
         what = f"saves money, {MONEY[m]}" if m in MONEY else effect_spec(m).label
-        rows.append({"scenario": r["scenario"], "what": what, "probability": r["p_improves"]})
+        p = np.nan if r["no_change"] else r["p_improves"]
+        rows.append({"scenario": r["scenario"], "what": what, "probability": p})
     return pd.DataFrame(rows)
 
 
