@@ -58,7 +58,9 @@ def sensitivity_main(argv: list[str] | None = None) -> None:
         default="emergency_admissions",
         help="the KPI (comma-separated for oneway: a tornado per KPI)",
     )
-    ap.add_argument("--params", help="comma-separated parameters (default: all in uncertainty.parameters)")
+    ap.add_argument(
+        "--params", help="comma-separated parameters (default: all in uncertainty.parameters)"
+    )
     ap.add_argument("--replications", type=_positive, default=2, help="per design point")
     ap.add_argument("--samples", type=_positive, default=64, help="Sobol base samples (N)")
     ap.add_argument("--trajectories", type=_positive, default=10, help="Morris trajectories")
@@ -100,15 +102,30 @@ def sensitivity_main(argv: list[str] | None = None) -> None:
             print(table.to_string(index=False))
         else:
             if args.method == "morris":
-                g = sa.morris(scen, metrics[0], base, params, args.trajectories,
-                              replications=args.replications, **common)
+                g = sa.morris(
+                    scen,
+                    metrics[0],
+                    base,
+                    params,
+                    args.trajectories,
+                    replications=args.replications,
+                    **common,
+                )
             else:
-                g = sa.sobol(scen, metrics[0], base, params, args.samples,
-                             replications=args.replications, **common)
+                g = sa.sobol(
+                    scen,
+                    metrics[0],
+                    base,
+                    params,
+                    args.samples,
+                    replications=args.replications,
+                    **common,
+                )
             write_table(g.indices, out, args.method)
             what = f"effect on {metrics[0]}" if base is not None else metrics[0]
-            plots.write_figure(ru.indices(g.indices, f"{args.method.title()} indices: {what}"),
-                               out, args.method)
+            plots.write_figure(
+                ru.indices(g.indices, f"{args.method.title()} indices: {what}"), out, args.method
+            )
             print(g.indices.to_string(index=False))
     finally:
         if client is not None:

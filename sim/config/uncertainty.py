@@ -109,8 +109,11 @@ class Distribution:
         allowed = set(needs) | ({"sigma", "ci95"} if self.dist == "lognormal" else set())
         for name in _SHAPE:
             if name not in allowed and getattr(self, name) is not None:
-                bad(name, f"left out: not a setting of a {self.dist} distribution "
-                    f"(its settings: {', '.join(sorted(allowed))})")
+                bad(
+                    name,
+                    f"left out: not a setting of a {self.dist} distribution "
+                    f"(its settings: {', '.join(sorted(allowed))})",
+                )
         if problems:
             return problems
         if self.dist in ("uniform", "triangular"):
@@ -150,8 +153,10 @@ class Distribution:
             if not lo < hi:
                 bad("bounds", "[lo, hi] with lo < hi")
             elif hi <= s_lo or lo >= s_hi:
-                bad("bounds", f"an interval overlapping the distribution's values "
-                    f"({s_lo:g} to {s_hi:g})")
+                bad(
+                    "bounds",
+                    f"an interval overlapping the distribution's values ({s_lo:g} to {s_hi:g})",
+                )
         return problems
 
     @property
@@ -264,12 +269,16 @@ class UncertaintyConfig:
         if self.replications_per_draw < 1:
             problems.append(
                 ConfigProblem(
-                    f"{path}.replications_per_draw", self.replications_per_draw, "a whole number >= 1"
+                    f"{path}.replications_per_draw",
+                    self.replications_per_draw,
+                    "a whole number >= 1",
                 )
             )
         for name in ("wtp_max_per_admission", "wtp_max_per_bed_day"):
             if not getattr(self, name) > 0:
-                problems.append(ConfigProblem(f"{path}.{name}", getattr(self, name), "a number > 0"))
+                problems.append(
+                    ConfigProblem(f"{path}.{name}", getattr(self, name), "a number > 0")
+                )
         if self.method == "psa" and not self.parameters:
             problems.append(
                 ConfigProblem(
@@ -345,13 +354,19 @@ def parameter_problems(root: Any, tree: ParameterTree, path: str) -> list[Config
         where = f"{path}.parameters.{key}"
         found = locate(root, key)
         if isinstance(found, str):
-            problems.append(ConfigProblem(where, dist.dist, "a numeric field of the configuration", found))
+            problems.append(
+                ConfigProblem(where, dist.dist, "a numeric field of the configuration", found)
+            )
             continue
         _, f, _ = found
         lo, hi, lo_open, hi_open = field_range(f)
         d_lo, d_hi = dist.range()
-        below = d_lo < lo or (lo_open and d_lo <= lo and dist.dist in ("fixed", "uniform", "triangular"))
-        above = d_hi > hi or (hi_open and d_hi >= hi and dist.dist in ("fixed", "uniform", "triangular"))
+        below = d_lo < lo or (
+            lo_open and d_lo <= lo and dist.dist in ("fixed", "uniform", "triangular")
+        )
+        above = d_hi > hi or (
+            hi_open and d_hi >= hi and dist.dist in ("fixed", "uniform", "triangular")
+        )
         if below or above:
             from sim.config.build import _bounds_text
 

@@ -129,8 +129,12 @@ class ParameterSpace:
         tree = cfg.uncertainty.parameters
         wanted = list(tree) if keys is None else keys
         problems = [
-            ConfigProblem("--params", k, "a parameter with a distribution in uncertainty.parameters",
-                          _close(k, list(tree)))
+            ConfigProblem(
+                "--params",
+                k,
+                "a parameter with a distribution in uncertainty.parameters",
+                _close(k, list(tree)),
+            )
             for k in wanted
             if k not in tree
         ]
@@ -140,7 +144,7 @@ class ParameterSpace:
         for key in wanted:
             found = locate(cfg, key)
             assert not isinstance(found, str)  # checked when the config was validated
-            node, f, value = found
+            _, _, value = found
             integer = type(value) is int
             params.append(Parameter(key, tree[key], float(value), integer))
         return cls(params)
@@ -206,7 +210,9 @@ def unit_sample(
         from scipy.stats import qmc
 
         rng = streams.get(f"{stream}.sobol")
-        return np.asarray(qmc.Sobol(d, scramble=True, seed=rng).random(n)) if d else np.empty((n, 0))
+        return (
+            np.asarray(qmc.Sobol(d, scramble=True, seed=rng).random(n)) if d else np.empty((n, 0))
+        )
     cols = []
     for g in space.groups:
         rng = streams.get(f"{stream}.{g}")
@@ -235,7 +241,9 @@ def apply(cfg: Config, values: Mapping[str, float], label: str = "") -> Config:
         for p in parents:
             node = node[p]
         old = node[last]
-        node[last] = int(round(value)) if isinstance(old, int) and not isinstance(old, bool) else float(value)
+        node[last] = (
+            round(value) if isinstance(old, int) and not isinstance(old, bool) else float(value)
+        )
     try:
         return from_mapping(data)
     except ConfigError as exc:
@@ -246,4 +254,3 @@ def apply(cfg: Config, values: Mapping[str, float], label: str = "") -> Config:
             for p in exc.problems
         ]
         raise ConfigError(problems) from None
-

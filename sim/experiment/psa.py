@@ -65,7 +65,8 @@ def _same_uncertainty(cfgs: Sequence[Config]) -> None:
                 ConfigProblem(
                     "uncertainty",
                     c.name,
-                    f"the same uncertainty block in every scenario of a PSA (as in {cfgs[0].name!r})",
+                    "the same uncertainty block in every scenario of a PSA "
+                    f"(as in {cfgs[0].name!r})",
                     "parameter sets are shared between scenarios so that their differences "
                     "stay paired; set distributions in configs/config.yaml or the same overrides "
                     "for all",
@@ -158,18 +159,23 @@ class PsaResult:
         from sim.experiment.compare import HEADLINE
         from sim.outputs import schema
 
-        eff = self.effects().set_index(["scenario", "metric"])
-        summ = self.summary().set_index(["scenario", "metric"])
+        eff = {(str(r["scenario"]), str(r["metric"])): r for r in self.effects().to_dict("records")}
+        base_mean = {
+            str(r["metric"]): float(r["mean"])
+            for r in self.summary().to_dict("records")
+            if r["scenario"] == self.baseline
+        }
         rows = []
         for scen in self.scenarios:
             if scen == self.baseline:
                 continue
             for metric, e in HEADLINE.items():
-                if (scen, metric) not in eff.index:
+                if (scen, metric) not in eff:
                     continue
-                r = eff.loc[(scen, metric)]
-                base = float(summ.loc[(self.baseline, metric), "mean"])
-                lo, hi = sorted((e.sign * r["low"], e.sign * r["high"]))
+                r = eff[(scen, metric)]
+                base = base_mean[metric]
+                mean = e.sign * float(r["mean"])
+                lo, hi = sorted((e.sign * float(r["low"]), e.sign * float(r["high"])))
                 share = schema.unit(metric) == "share"
                 ok = base > 0 and schema.non_negative(metric) and not share
                 rows.append(
@@ -178,10 +184,10 @@ class PsaResult:
                         "effect": e.label,
                         "metric": metric,
                         "n": int(r["runs"]),
-                        "estimate": e.sign * r["mean"],
+                        "estimate": mean,
                         "ci_low": lo,
                         "ci_high": hi,
-                        "relative_benefit": e.sign * r["mean"] / base if ok else np.nan,
+                        "relative_benefit": mean / base if ok else np.nan,
                         "p_improves": r["p_improves"],
                         "baseline_mean": base,
                         "share_parameters": r["share_parameters"],
@@ -203,7 +209,9 @@ class PsaResult:
         change in total cost and the mean benefit (admissions avoided, bed days
         saved, delayed days saved)."""
         diffs = self.differences()
-        cols = [c for c in ("cost_total", "emergency_admissions", "bed_days", "dtoc_days") if c in diffs]
+        cols = [
+            c for c in ("cost_total", "emergency_admissions", "bed_days", "dtoc_days") if c in diffs
+        ]
         m = diffs.groupby(["scenario", "draw"])[cols].mean().reset_index()
         out = pd.DataFrame({"scenario": m["scenario"], "draw": m["draw"]})
         if "cost_total" in m:
@@ -344,7 +352,8 @@ def run_psa(
     space, table = parameter_sets(cfgs[0], draws)
     jobs: list[tuple[Config, int]] = []
     where: dict[tuple[str, int], int] = {}
-    for i, row in enumerate(table[space.keys].to_dict("records")):
+    for i, values in enumerate(table[space.keys].to_numpy(dtype=float)):
+        row = dict(zip(space.keys, values.tolist(), strict=True))
         for cfg in cfgs:
             ci = apply(cfg, row, f"parameter set {i} of the PSA of {cfg.name!r}")
             for r in range(reps):

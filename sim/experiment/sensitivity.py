@@ -121,9 +121,9 @@ class OneWayResult:
                     }
                 )
         t = pd.DataFrame(rows)
-        return t.sort_values(["metric", "swing"], ascending=[True, False], kind="stable").reset_index(
-            drop=True
-        )
+        return t.sort_values(
+            ["metric", "swing"], ascending=[True, False], kind="stable"
+        ).reset_index(drop=True)
 
 
 def one_way(
@@ -159,7 +159,11 @@ def one_way(
 # ------------------------------------------------------------------ global
 def _problem(space: ParameterSpace) -> dict[str, Any]:
     """SALib's problem: one unit coordinate per parameter group."""
-    return {"num_vars": space.dimension, "names": list(space.groups), "bounds": [[0.0, 1.0]] * space.dimension}
+    return {
+        "num_vars": space.dimension,
+        "names": list(space.groups),
+        "bounds": [[0.0, 1.0]] * space.dimension,
+    }
 
 
 @dataclass
@@ -194,17 +198,42 @@ def morris(
     problem = _problem(space)
     s = scenario.run.seed if seed is None else seed
     unit = sample.sample(problem, trajectories, num_levels=levels, seed=s % 2**32)
-    runs = evaluate(scenario, space, space.values(unit), [metric], baseline, replications,
-                    n_jobs, backend, progress)
-    res = analyze.analyze(problem, unit, runs.outcome[metric], num_levels=levels,
-                          num_resamples=1000, conf_level=0.95, seed=s % 2**32)
+    runs = evaluate(
+        scenario,
+        space,
+        space.values(unit),
+        [metric],
+        baseline,
+        replications,
+        n_jobs,
+        backend,
+        progress,
+    )
+    res = analyze.analyze(
+        problem,
+        unit,
+        runs.outcome[metric],
+        num_levels=levels,
+        num_resamples=1000,
+        conf_level=0.95,
+        seed=s % 2**32,
+    )
     rows = []
     for i, g in enumerate(space.groups):
-        rows.append({"parameter": g, "index": "mu_star", "value": float(res["mu_star"][i]),
-                     "conf": float(res["mu_star_conf"][i])})
-        rows.append({"parameter": g, "index": "sigma", "value": float(res["sigma"][i]),
-                     "conf": np.nan})
-    return GlobalResult("morris", metric, pd.DataFrame(rows), runs, baseline.name if baseline else None)
+        rows.append(
+            {
+                "parameter": g,
+                "index": "mu_star",
+                "value": float(res["mu_star"][i]),
+                "conf": float(res["mu_star_conf"][i]),
+            }
+        )
+        rows.append(
+            {"parameter": g, "index": "sigma", "value": float(res["sigma"][i]), "conf": np.nan}
+        )
+    return GlobalResult(
+        "morris", metric, pd.DataFrame(rows), runs, baseline.name if baseline else None
+    )
 
 
 def sobol(
@@ -228,14 +257,43 @@ def sobol(
     problem = _problem(space)
     s = scenario.run.seed if seed is None else seed
     unit = sample.sample(problem, base_samples, calc_second_order=False, seed=s % 2**32)
-    runs = evaluate(scenario, space, space.values(unit), [metric], baseline, replications,
-                    n_jobs, backend, progress)
-    res = analyze.analyze(problem, runs.outcome[metric], calc_second_order=False,
-                          num_resamples=1000, conf_level=0.95, seed=s % 2**32)
+    runs = evaluate(
+        scenario,
+        space,
+        space.values(unit),
+        [metric],
+        baseline,
+        replications,
+        n_jobs,
+        backend,
+        progress,
+    )
+    res = analyze.analyze(
+        problem,
+        runs.outcome[metric],
+        calc_second_order=False,
+        num_resamples=1000,
+        conf_level=0.95,
+        seed=s % 2**32,
+    )
     rows = []
     for i, g in enumerate(space.groups):
-        rows.append({"parameter": g, "index": "S1", "value": float(res["S1"][i]),
-                     "conf": float(res["S1_conf"][i])})
-        rows.append({"parameter": g, "index": "ST", "value": float(res["ST"][i]),
-                     "conf": float(res["ST_conf"][i])})
-    return GlobalResult("sobol", metric, pd.DataFrame(rows), runs, baseline.name if baseline else None)
+        rows.append(
+            {
+                "parameter": g,
+                "index": "S1",
+                "value": float(res["S1"][i]),
+                "conf": float(res["S1_conf"][i]),
+            }
+        )
+        rows.append(
+            {
+                "parameter": g,
+                "index": "ST",
+                "value": float(res["ST"][i]),
+                "conf": float(res["ST_conf"][i]),
+            }
+        )
+    return GlobalResult(
+        "sobol", metric, pd.DataFrame(rows), runs, baseline.name if baseline else None
+    )

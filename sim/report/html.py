@@ -674,7 +674,9 @@ def _psa_summary(psa: PsaResult, period: str) -> str:
     items = []
     money = dict(line.split(": ", 1) for line in ru.money_sentences(psa))
     for scen in dict.fromkeys(head["scenario"]):
-        sentence = text.scenario_summary(scen, head[head["scenario"] == scen], pd.DataFrame(), period)
+        sentence = text.scenario_summary(
+            scen, head[head["scenario"] == scen], pd.DataFrame(), period
+        )
         extra = f" {money[scen].capitalize()}." if scen in money else ""
         items.append(f"<li><b>{_name(scen)}</b>{_esc(sentence.removeprefix(scen) + extra)}</li>")
     n = psa.parameters.shape[0]
@@ -701,13 +703,18 @@ def _psa_section(doc: _Doc, psa: PsaResult) -> None:
         rows = []
         for scen in dict.fromkeys(probs["scenario"]):
             p = probs[probs["scenario"] == scen].set_index("what")["probability"]
-            rows.append([f"<td>{_name(scen)}</td>"] + [
-                f"<td>{_esc(fmt.probability(p[w]))}</td>"
-                if w in p.index and not fmt.missing(p[w])
-                else "<td>no change</td>"
-                for w in whats
-            ])
-        doc.add("<h3>Probability that the scenario is better</h3>", _table(["scenario", *whats], rows))
+            rows.append(
+                [f"<td>{_name(scen)}</td>"]
+                + [
+                    f"<td>{_esc(fmt.probability(p[w]))}</td>"
+                    if w in p.index and not fmt.missing(p[w])
+                    else "<td>no change</td>"
+                    for w in whats
+                ]
+            )
+        doc.add(
+            "<h3>Probability that the scenario is better</h3>", _table(["scenario", *whats], rows)
+        )
         shares = [
             [f"<td>{_esc(k)}</td>", f"<td>{_esc(fmt.share(v))}</td>"]
             for k, v in ru.shares_mapping(psa).items()
@@ -720,7 +727,9 @@ def _psa_section(doc: _Doc, psa: PsaResult) -> None:
                 "analysis of variance over parameter sets.</p>",
                 _table(["effect", "due to parameters"], shares, text_cols=[0]),
             )
-        doc.figure("psa_plane", ru.plane(psa), "Cost-effectiveness plane, one dot per parameter set")
+        doc.figure(
+            "psa_plane", ru.plane(psa), "Cost-effectiveness plane, one dot per parameter set"
+        )
         doc.figure("psa_ceac", ru.ceac(psa), "Cost-effectiveness acceptability curves")
     dist_rows = [
         [
@@ -734,8 +743,11 @@ def _psa_section(doc: _Doc, psa: PsaResult) -> None:
     ]
     doc.add(
         "<h3>Uncertain parameters</h3>",
-        _table(["parameter", "distribution", "point value", "range (2.5%-97.5%, or ends)",
-                "source"], dist_rows, text_cols=[0, 1, 4]),
+        _table(
+            ["parameter", "distribution", "point value", "range (2.5%-97.5%, or ends)", "source"],
+            dist_rows,
+            text_cols=[0, 1, 4],
+        ),
     )
 
 

@@ -55,17 +55,15 @@ def psa_note(psa: PsaResult) -> list[str]:
 
 
 def money_sentences(psa: PsaResult) -> list[str]:
-    """"treat: 62% likely to save money overall; NHS 80%, social care 12%"."""
-    dec = psa.decision()
+    """Per scenario: "treat: probability of saving money for all budgets 83%, ..."."""
     out = []
-    for scen, g in dec.groupby("scenario", sort=False):
-        by = g.set_index("metric")
+    for scen, g in psa.decision().groupby("scenario", sort=False):
+        p = {str(r["metric"]): float(r["p_improves"]) for r in g.to_dict("records")}
+        flat = {str(r["metric"]) for r in g.to_dict("records") if r["no_change"]}
         parts = [
-            f"{who} {fmt.probability(by.loc[m, 'p_improves'])}"
-            for m, who in MONEY.items()
-            if m in by.index and not by.loc[m, "no_change"]
+            f"{who} {fmt.probability(p[m])}" for m, who in MONEY.items() if m in p and m not in flat
         ]
-        same = [who for m, who in MONEY.items() if m in by.index and by.loc[m, "no_change"]]
+        same = [who for m, who in MONEY.items() if m in flat]
         if parts:
             text = f"{scen}: probability of saving money for " + ", ".join(parts)
             if same:
@@ -78,7 +76,9 @@ def psa_text(psa: PsaResult) -> str:
     """The console's summary of a PSA."""
     if psa.baseline is None or len(psa.configs) < 2:
         summ = psa.summary()
-        keep = summ[summ["metric"].isin(["emergency_admissions", "bed_days", "dtoc_days", "cost_total"])]
+        keep = summ[
+            summ["metric"].isin(["emergency_admissions", "bed_days", "dtoc_days", "cost_total"])
+        ]
         lines = [f"Parameter uncertainty ({psa.parameters.shape[0]} parameter sets):"]
         for _, r in keep.iterrows():
             lines.append(
@@ -137,8 +137,12 @@ def ceac(psa: PsaResult) -> Figure:
     unit = {"emergency_admissions": "admission avoided", "bed_days": "bed day saved"}
     for ax, outcome in zip(axes, outcomes, strict=False):
         for i, (scen, df) in enumerate(c[c["outcome"] == outcome].groupby("scenario", sort=False)):
-            ax.plot(df["wtp"], 100 * df["p_cost_effective"], color=PALETTE[i % len(PALETTE)],
-                    label=str(scen))
+            ax.plot(
+                df["wtp"],
+                100 * df["p_cost_effective"],
+                color=PALETTE[i % len(PALETTE)],
+                label=str(scen),
+            )
         ax.set_ylim(-2, 102)
         ax.set_xlabel(f"willingness to pay, GBP per {unit.get(outcome, outcome)}")
         ax.set_ylabel("probability cost-effective, %")
@@ -164,7 +168,10 @@ def tornado(one_way: OneWayResult, metric: str, top: int = 12) -> Figure:
     ax = fig.subplots()
     y = np.arange(len(t))
     for k, (_, r) in enumerate(t.iterrows()):
-        for v, colour, name in ((r["lo_v"], PALETTE[0], "low end"), (r["hi_v"], PALETTE[1], "high end")):
+        for v, colour, name in (
+            (r["lo_v"], PALETTE[0], "low end"),
+            (r["hi_v"], PALETTE[1], "high end"),
+        ):
             ax.barh(k, v - centre, left=centre, color=colour, label=name if k == 0 else None)
     ax.axvline(centre, color="k", lw=0.8)
     ax.set_yticks(y, [str(p) for p in t["parameter"]], fontsize=8)
@@ -186,8 +193,15 @@ def indices(table: pd.DataFrame, title: str) -> Figure:
     h = 0.8 / max(1, len(kinds))
     for j, k in enumerate(kinds):
         d = table[table["index"] == k].set_index("parameter").reindex(params)
-        ax.barh(np.arange(len(params)) + j * h, d["value"], height=h, xerr=d["conf"],
-                color=PALETTE[j % len(PALETTE)], label=k, capsize=2)
+        ax.barh(
+            np.arange(len(params)) + j * h,
+            d["value"],
+            height=h,
+            xerr=d["conf"],
+            color=PALETTE[j % len(PALETTE)],
+            label=k,
+            capsize=2,
+        )
     ax.set_yticks(np.arange(len(params)) + h * (len(kinds) - 1) / 2, params, fontsize=8)
     ax.axvline(0, color="k", lw=0.8)
     ax.set_title(title)
