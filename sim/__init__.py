@@ -25,7 +25,7 @@ _native.install()
 from sim.lazy import lazy_getattr  # noqa: E402
 
 if TYPE_CHECKING:
-    from sim.api import run, save
+    from sim.api import one_way, psa, run, save
     from sim.config import Config, ConfigError, available_scenarios, load_config
     from sim.experiment.runner import RunResult, run_replication
 
@@ -33,6 +33,8 @@ if TYPE_CHECKING:
 # benchmark) does not pay for pandas and the experiment tools it does not need.
 _HOME = {
     "run": "sim.api",
+    "psa": "sim.api",
+    "one_way": "sim.api",
     "save": "sim.api",
     "Config": "sim.config",
     "ConfigError": "sim.config",
@@ -52,6 +54,8 @@ __all__ = [
     "RunResult",
     "available_scenarios",
     "load_config",
+    "one_way",
+    "psa",
     "run",
     "run_replication",
     "save",

@@ -279,3 +279,20 @@ def test_nsim_sensitivity_writes_a_tornado(tmp_path) -> None:
     )
     assert (tmp_path / "oneway.csv").exists()
     assert (tmp_path / "tornado_emergency_admissions.png").exists()
+
+
+def test_sobol_gives_an_inert_parameter_no_share_of_variance() -> None:
+    """SALib's Sobol estimators over the design: a parameter the scenario never reads
+    has first-order and total indices of exactly 0 (its column changes no run)."""
+    treat = load_config("treat", TINY)
+    g = sa.sobol(
+        treat,
+        "emergency_admissions",
+        params=["treat.home_share", "mdt.crisis_rate_ratio"],
+        base_samples=8,
+        replications=1,
+    )
+    idx = g.indices.set_index(["parameter", "index"])["value"]
+    assert idx[("mdt.crisis_rate_ratio", "ST")] == 0
+    assert idx[("treat.home_share", "ST")] > 0
+    assert len(g.runs.values) == 8 * (2 + 2)
