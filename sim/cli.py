@@ -37,6 +37,7 @@ if TYPE_CHECKING:
     from sim.config.schema import Config
     from sim.experiment.psa import PsaResult
     from sim.experiment.runner import RunResult
+    from sim.experiment.sensitivity import OneWayResult
 
 #: what the checks before the run found (the run happens in this process)
 _PLAN = Plan()
@@ -248,6 +249,7 @@ def _task(cfg: Any, outdir: Path, multirun: bool, task_overrides: list[str]) -> 
     results = run_many([config, *others], n_jobs=n_jobs, cache_dir=cache)
     main = results[config.name]
     psa = _psa(config, others, outdir, n_jobs) if config.uncertainty.method == "psa" else None
+    tornadoes = _tornadoes(config, others, outdir, n_jobs) if config.uncertainty.tornado else {}
     if method:
         batch["replications_method"] = method
     if config.report:  # before run.json, whose presence marks the folder complete
@@ -259,6 +261,7 @@ def _task(cfg: Any, outdir: Path, multirun: bool, task_overrides: list[str]) -> 
             config.name,
             title=f"neighbourhood-sim: {config.name}",
             psa=psa,
+            tornadoes=tornadoes,
         )
     effects = None
     if others:
@@ -305,6 +308,28 @@ def _psa(config: Config, others: list[Config], outdir: Path, n_jobs: int) -> Psa
     for stem, table in psa.tables().items():
         write_table(table, outdir / "psa", stem)
     return psa
+
+
+def _tornadoes(
+    config: Config, others: list[Config], outdir: Path, n_jobs: int
+) -> dict[str, OneWayResult]:
+    """One-way sensitivity of each compared scenario's headline effects (``psa/``)."""
+    from sim.experiment.sensitivity import TORNADO_METRICS, one_way
+    from sim.outputs.writers import write_table
+
+    out = {}
+    for other in others:
+        print(f"nsim: one-way sensitivity of {other.name}'s effects", file=sys.stderr)
+        res = one_way(
+            other,
+            list(TORNADO_METRICS),
+            config,
+            replications=config.uncertainty.replications_per_draw,
+            n_jobs=n_jobs,
+        )
+        write_table(res.table(), outdir / "psa", f"oneway_{other.name}")
+        out[other.name] = res
+    return out
 
 
 def _replications_by_precision(

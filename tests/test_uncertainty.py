@@ -224,7 +224,8 @@ def test_morris_gives_an_inert_parameter_no_effect() -> None:
 
 def test_nsim_psa_writes_tables_console_and_report(tmp_path) -> None:
     """``uncertainty.method=psa`` on the command line: the PSA's tables, its
-    effects in the console and a report section with the probabilities."""
+    effects in the console, a report section with the probabilities and, with
+    ``uncertainty.tornado``, the tornado charts."""
     from tests.conftest import nsim
 
     out = tmp_path / "run"
@@ -235,6 +236,7 @@ def test_nsim_psa_writes_tables_console_and_report(tmp_path) -> None:
         "uncertainty.method=psa",
         "uncertainty.draws=3",
         "uncertainty.replications_per_draw=1",
+        "uncertainty.tornado=true",
         f"hydra.run.dir={out}",
         cwd=tmp_path,
     )
@@ -246,6 +248,8 @@ def test_nsim_psa_writes_tables_console_and_report(tmp_path) -> None:
     html = (out / "report.html").read_text()
     assert "Parameter uncertainty (probabilistic sensitivity analysis)" in html
     assert "Probability that the scenario is better" in html
+    assert "Which parameters matter (one-way sensitivity)" in html
+    assert (out / "psa" / "oneway_treat.csv").exists()
 
 
 def test_nsim_sensitivity_refuses_an_unknown_parameter(capsys) -> None:

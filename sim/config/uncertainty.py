@@ -252,6 +252,9 @@ class UncertaintyConfig:
         wtp_max_per_admission: Top of the willingness-to-pay axis (GBP per
             emergency admission avoided) of the acceptability curve.
         wtp_max_per_bed_day: The same per acute bed day saved.
+        tornado: Also run the one-way sensitivity of each compared scenario's
+            headline effects (admissions, bed days, delayed days, total cost) to
+            every parameter group, for the report's tornado charts.
     """
 
     method: Literal["none", "psa"] = "none"
@@ -261,6 +264,7 @@ class UncertaintyConfig:
     parameters: ParameterTree = field(default_factory=ParameterTree)
     wtp_max_per_admission: float = 10000.0
     wtp_max_per_bed_day: float = 1000.0
+    tornado: bool = False
 
     def check(self, path: str) -> list[ConfigProblem]:
         problems = []

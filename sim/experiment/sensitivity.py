@@ -33,6 +33,9 @@ from sim.config.schema import Config
 from sim.experiment.parameters import ParameterSpace, apply
 from sim.experiment.runner import map_jobs, run_kpis
 
+#: the effects a tornado chart is drawn for by default
+TORNADO_METRICS = ("emergency_admissions", "bed_days", "dtoc_days", "cost_total")
+
 
 @dataclass
 class PointRuns:

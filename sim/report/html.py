@@ -20,7 +20,7 @@ import base64
 import datetime as _dt
 import functools
 import html
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -44,6 +44,7 @@ if TYPE_CHECKING:
     from sim.config.schema import Config
     from sim.experiment.capacity import CapacityCostCurve
     from sim.experiment.psa import PsaResult
+    from sim.experiment.sensitivity import OneWayResult
 
 CSS = """
 body{font-family:system-ui,Segoe UI,Arial,sans-serif;margin:1.5em auto;max-width:1180px;
@@ -576,6 +577,7 @@ def _run_doc(
     capacity_curve: CapacityCostCurve | None = None,
     files: bool = False,
     psa: PsaResult | None = None,
+    tornadoes: Mapping[str, OneWayResult] | None = None,
 ) -> _Doc:
     from sim.experiment.metadata import stress_des
 
@@ -606,6 +608,8 @@ def _run_doc(
         comparison, effects, ce = _comparison_sections(doc, kpis, baseline)
     if psa is not None:
         _psa_section(doc, psa)
+    if tornadoes:
+        _tornado_section(doc, tornadoes)
     doc.add(
         f"<h2>Costs (GBP, {_esc(base.config.costs.price_year)} prices)</h2>",
         "<p class='note'>Over the measured period, by budget holder and budget (section 75 "
@@ -686,6 +690,21 @@ def _psa_summary(psa: PsaResult, period: str) -> str:
     )
 
 
+def _tornado_section(doc: _Doc, tornadoes: Mapping[str, OneWayResult]) -> None:
+    """One tornado chart per compared scenario and headline effect."""
+    doc.add(
+        "<h2>Which parameters matter (one-way sensitivity)</h2>",
+        "<p class='note'>Each uncertain parameter (or group moved together) at the low and "
+        "the high end of its range (the ends of a uniform or triangular range, else its 2.5% "
+        "and 97.5% points), the others at their point values; the same replications at every "
+        "point. The widest bars are the parameters the answer depends on most.</p>",
+    )
+    for scen, res in tornadoes.items():
+        for m in res.metrics:
+            label = cmp.effect_spec(m).label
+            doc.figure(f"tornado_{scen}_{m}", ru.tornado(res, m), f"{scen}: {label}")
+
+
 def _psa_section(doc: _Doc, psa: PsaResult) -> None:
     """The PSA's effects, probabilities, plane, acceptability curve and distributions."""
     n, r = psa.parameters.shape[0], psa.replications_per_draw
@@ -757,9 +776,11 @@ def build(
     title: str = "neighbourhood-sim report",
     capacity_curve: CapacityCostCurve | None = None,
     psa: PsaResult | None = None,
+    tornadoes: Mapping[str, OneWayResult] | None = None,
 ) -> str:
     """The report as an HTML string (charts embedded)."""
-    return _run_doc(results, baseline, title, capacity_curve, psa=psa).html(title)
+    doc = _run_doc(results, baseline, title, capacity_curve, psa=psa, tornadoes=tornadoes)
+    return doc.html(title)
 
 
 def write(
@@ -769,12 +790,15 @@ def write(
     title: str = "neighbourhood-sim report",
     capacity_curve: CapacityCostCurve | None = None,
     psa: PsaResult | None = None,
+    tornadoes: Mapping[str, OneWayResult] | None = None,
 ) -> list[Path]:
     """Write the report to ``path`` and its charts (PNG and SVG) to ``figures/`` beside it.
 
     Every file is written atomically; the charts first, the report last.
     """
-    doc = _run_doc(results, baseline, title, capacity_curve, files=True, psa=psa)
+    doc = _run_doc(
+        results, baseline, title, capacity_curve, files=True, psa=psa, tornadoes=tornadoes
+    )
     return doc.write(Path(path), title)
 
 
