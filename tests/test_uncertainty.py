@@ -300,3 +300,17 @@ def test_sobol_gives_an_inert_parameter_no_share_of_variance() -> None:
     assert idx[("mdt.crisis_rate_ratio", "ST")] == 0
     assert idx[("treat.home_share", "ST")] > 0
     assert len(g.runs.values) == 8 * (2 + 2)
+
+
+def test_psa_on_a_dask_cluster_is_identical_to_serial() -> None:
+    """The documented scale-out path (a Dask client; here a LocalCluster of two
+    worker processes) gives the same runs as one process."""
+    distributed = pytest.importorskip("distributed")
+    cfgs = [load_config(s, TINY) for s in ("baseline", "treat")]
+    serial = run_psa(cfgs, "baseline", draws=2, replications_per_draw=1)
+    with (
+        distributed.LocalCluster(n_workers=2, threads_per_worker=1, dashboard_address=None) as c,
+        distributed.Client(c),
+    ):
+        on_dask = run_psa(cfgs, "baseline", draws=2, replications_per_draw=1, backend="dask")
+    pd.testing.assert_frame_equal(serial.runs, on_dask.runs)
