@@ -295,8 +295,13 @@ def map_jobs(
         elif workers == 1 or len(jobs) == 1:
             results = (fn(job) for job in jobs)
         else:
+            import warnings
+
             from joblib import Parallel, delayed
 
+            # loky replaces a worker whose memory grew between jobs and says so; the
+            # job is rerun from its own random streams, so nothing is lost or changed
+            warnings.filterwarnings("ignore", "A worker stopped while some jobs", UserWarning)
             pool = Parallel(n_jobs=min(workers, len(jobs)), backend=backend, return_as="generator")
             results = pool(delayed(fn)(job) for job in jobs)
         for res in results:
