@@ -314,3 +314,13 @@ def test_psa_on_a_dask_cluster_is_identical_to_serial() -> None:
     ):
         on_dask = run_psa(cfgs, "baseline", draws=2, replications_per_draw=1, backend="dask")
     pd.testing.assert_frame_equal(serial.runs, on_dask.runs)
+
+
+def test_gridlocked_parameter_sets_are_named_not_averaged_in_silently() -> None:
+    """Beds drawn far below the borough's demand (150-170 for a load of ~400)
+    gridlock the hospital: every such set is listed, and a warning says so."""
+    beds = "+uncertainty.parameters.beds={acute: {dist: uniform, low: 150, high: 170}}"
+    cfg = load_config("baseline", ["run.years=0.1", "run.warmup_days=5", beds])
+    psa = run_psa([cfg], draws=2, replications_per_draw=1)
+    assert list(psa.gridlock()["draw"]) == [0, 1]
+    assert "gridlocked in 2 of 2 parameter sets" in psa.warnings()[0]

@@ -52,8 +52,9 @@ each prior's inverse distribution function, so wave 1, a Latin hypercube over
 the whole cube (stream ``calibration.wave1`` of ``run.seed``), samples the
 priors. Each later wave draws a Latin hypercube inside the bounding box of the
 previous wave's non-implausible points, widened on each side by 10% of its
-width, and by at least half a stratum of the design that found them (so that a
-box round one point is not empty), clipped to [0, 1]. The plausible set is
+width, and by at least one stratum of the design that found them (the edge of
+the region lies somewhere before the next design point, about a stratum away;
+and a box round one point is not empty), clipped to [0, 1]. The plausible set is
 every non-implausible point of every wave. A wave with no non-implausible point
 stops the matching, and the targets that could not be reached are reported
 (:attr:`CalibrationResult.unreachable`), never dropped in silence: each target
@@ -104,8 +105,15 @@ from sim.experiment.parameters import ParameterSpace, apply, unit_sample
 from sim.experiment.runner import map_jobs, run_kpis
 
 #: KPIs that describe the run rather than the borough over a period
-WHOLE_RUN = ("patients_created", "patients_exited", "patients_in_system_end", "events",
-             "delayed_at_end", "end_*", "*_at_end")
+WHOLE_RUN = (
+    "patients_created",
+    "patients_exited",
+    "patients_in_system_end",
+    "events",
+    "delayed_at_end",
+    "end_*",
+    "*_at_end",
+)
 #: units of KPIs that add up over the measured period (rescaled to period_days)
 TOTAL_UNITS = ("count", "days", "hours")
 TOP_KEYS = ("scenario", "period_days", "targets", "priors")
@@ -238,8 +246,12 @@ def load_targets(path: str | Path) -> Targets:
     for key in data:
         if key not in TOP_KEYS:
             close = difflib.get_close_matches(str(key), TOP_KEYS, n=1)
-            bad(str(key), data[key], "one of " + ", ".join(TOP_KEYS),
-                f"did you mean {close[0]!r}?" if close else "")
+            bad(
+                str(key),
+                data[key],
+                "one of " + ", ".join(TOP_KEYS),
+                f"did you mean {close[0]!r}?" if close else "",
+            )
     scenario = data.get("scenario")
     if scenario is not None and not isinstance(scenario, str):
         bad("scenario", scenario, "a scenario name")
@@ -248,7 +260,11 @@ def load_targets(path: str | Path) -> Targets:
         bad("period_days", period, "a number of days > 0 (the period the counts cover)")
     priors = data.get("priors") or {}
     if not isinstance(priors, Mapping):
-        bad("priors", priors, "a mapping of block -> field -> distribution, as uncertainty.parameters")
+        bad(
+            "priors",
+            priors,
+            "a mapping of block -> field -> distribution, as uncertainty.parameters",
+        )
         priors = {}
     raw = data.get("targets")
     found: list[Target] = []
@@ -261,15 +277,23 @@ def load_targets(path: str | Path) -> Targets:
         kpi = str(kpi)
         if not schema.documented(kpi):
             close = difflib.get_close_matches(kpi, known, n=1)
-            bad(where, kpi, "a KPI name (docs/outputs.md)",
-                f"did you mean {close[0]!r}?" if close else "")
+            bad(
+                where,
+                kpi,
+                "a KPI name (docs/outputs.md)",
+                f"did you mean {close[0]!r}?" if close else "",
+            )
             continue
         if _whole_run(kpi):
             bad(where, kpi, "a KPI measured over the period (not one of the whole run or its end)")
             continue
         if not isinstance(spec, Mapping):
-            bad(where, spec, "a mapping {observed: <number>, sd: <number>} or "
-                "{observed: <number>, tolerance: <share>}")
+            bad(
+                where,
+                spec,
+                "a mapping {observed: <number>, sd: <number>} or "
+                "{observed: <number>, tolerance: <share>}",
+            )
             continue
         for k in spec:
             if k not in TARGET_KEYS:
@@ -287,12 +311,19 @@ def load_targets(path: str | Path) -> Targets:
             bad(f"{where}.observed", observed, f"a number >= 0 ({kpi} cannot be negative)")
             ok = False
         elif schema.unit(kpi) == "share" and observed > 1:
-            bad(f"{where}.observed", observed, f"a share from 0 to 1 ({kpi} is a share: 0.9, not 90)")
+            bad(
+                f"{where}.observed",
+                observed,
+                f"a share from 0 to 1 ({kpi} is a share: 0.9, not 90)",
+            )
             ok = False
         if (sd is None) == (tol is None):
             both = "both given" if sd is not None else "neither given"
-            bad(f"{where}.sd", sd, "exactly one of sd (a number > 0) and tolerance "
-                f"(a relative share > 0), {both}")
+            bad(
+                f"{where}.sd",
+                sd,
+                f"exactly one of sd (a number > 0) and tolerance (a relative share > 0), {both}",
+            )
             ok = False
         elif sd is not None and not (_number(sd) and sd > 0):
             bad(f"{where}.sd", sd, "a number > 0 (the observation's standard deviation)")
@@ -301,13 +332,16 @@ def load_targets(path: str | Path) -> Targets:
             bad(f"{where}.tolerance", tol, "a number > 0 (relative: 0.05 = within 5%)")
             ok = False
         elif tol is not None and ok and observed == 0:
-            bad(f"{where}.tolerance", tol, "an sd instead: a tolerance is relative to the "
-                "observed figure, which is 0")
+            bad(
+                f"{where}.tolerance",
+                tol,
+                "an sd instead: a tolerance is relative to the observed figure, which is 0",
+            )
             ok = False
         if ok:
-            s = float(sd) if sd is not None else float(tol) * abs(float(observed)) / 2
-            found.append(Target(kpi, float(observed), s, None if tol is None else float(tol),
-                                is_total(kpi)))
+            z = float(spec["observed"])
+            s = float(sd) if sd is not None else float(tol or 0.0) * abs(z) / 2
+            found.append(Target(kpi, z, s, None if tol is None else float(tol), is_total(kpi)))
     if problems:
         raise ConfigError(problems)
     return Targets(path, tuple(found), float(period), scenario, dict(priors))
@@ -342,8 +376,12 @@ def with_priors(cfg: Config, targets: Targets) -> Config:
 def _merge(dst: dict[str, Any], src: Mapping[str, Any]) -> None:
     """Merge nested distributions: a distribution replaces what was there whole."""
     for key, sub in src.items():
-        if isinstance(sub, Mapping) and "dist" not in sub and isinstance(dst.get(key), dict) \
-                and "dist" not in dst[key]:
+        if (
+            isinstance(sub, Mapping)
+            and "dist" not in sub
+            and isinstance(dst.get(key), dict)
+            and "dist" not in dst[key]
+        ):
             _merge(dst[key], sub)
         else:
             dst[key] = dict(sub) if isinstance(sub, Mapping) else sub
@@ -362,36 +400,60 @@ def prepare(cfg: Config, targets: Targets, params: Sequence[str]) -> tuple[Confi
         raise ConfigError(ConfigProblem("--params", "", "at least one parameter to fit"))
     twice = sorted({p for p in params if list(params).count(p) > 1})
     if twice:
-        raise ConfigError(ConfigProblem("--params", list(params), "each parameter once",
-                                        "listed more than once: " + ", ".join(twice)))
+        raise ConfigError(
+            ConfigProblem(
+                "--params",
+                list(params),
+                "each parameter once",
+                "listed more than once: " + ", ".join(twice),
+            )
+        )
     space = ParameterSpace.of(cfg, list(params))
     day = dataclasses.replace(cfg.run, warmup_days=0, years=1 / 365, event_log=False)
     _, _, kpis = run_kpis((dataclasses.replace(cfg, run=day), 0))
     missing = [k for k in targets.kpis if k not in kpis]
     if missing:
-        raise ConfigError([
-            ConfigProblem(f"targets.{k}", k, f"a KPI the scenario {cfg.name!r} produces",
-                          f"{targets.path}; is its service enabled?")
-            for k in missing
-        ])
+        raise ConfigError(
+            [
+                ConfigProblem(
+                    f"targets.{k}",
+                    k,
+                    f"a KPI the scenario {cfg.name!r} produces",
+                    f"{targets.path}; is its service enabled?",
+                )
+                for k in missing
+            ]
+        )
     return cfg, space
 
 
-def _check_options(points: int, replications: int, waves: int, cutoff: float,
-                   discrepancy: float) -> None:
+def _check_options(
+    points: int, replications: int, waves: int, cutoff: float, discrepancy: float
+) -> None:
     problems = []
     if points < 2:
         problems.append(ConfigProblem("points", points, "a whole number >= 2"))
     if replications < 2:
-        problems.append(ConfigProblem("replications", replications, "a whole number >= 2",
-                                      "the between-replication variance needs two"))
+        problems.append(
+            ConfigProblem(
+                "replications",
+                replications,
+                "a whole number >= 2",
+                "the between-replication variance needs two",
+            )
+        )
     if waves < 1:
         problems.append(ConfigProblem("waves", waves, "a whole number >= 1"))
     if not (math.isfinite(cutoff) and cutoff > 0):
         problems.append(ConfigProblem("cutoff", cutoff, "a number > 0 (3: the three-sigma rule)"))
     if not (math.isfinite(discrepancy) and discrepancy >= 0):
-        problems.append(ConfigProblem("discrepancy", discrepancy,
-                                      "a number >= 0 (0.05: model discrepancy sd 5% of observed)"))
+        problems.append(
+            ConfigProblem(
+                "discrepancy",
+                discrepancy,
+                "a number >= 0 (0.05: model discrepancy sd 5% of observed)",
+            )
+        )
     if problems:
         raise ConfigError(problems)
 
@@ -435,7 +497,8 @@ class CalibrationResult:
     @property
     def best(self) -> pd.Series:
         """The point with the smallest maximum implausibility."""
-        return self.points.loc[self.points["max_implausibility"].idxmin()]
+        k = int(np.argmin(self.points["max_implausibility"].to_numpy(dtype=float)))
+        return self.points.iloc[k]
 
     def best_values(self) -> dict[str, float]:
         b = self.best
@@ -454,17 +517,19 @@ class CalibrationResult:
         rows = []
         for t in self.targets.targets:
             col = ok[f"{t.kpi}:mean"].to_numpy(dtype=float)
-            rows.append({
-                "target": t.kpi,
-                "observed": t.observed,
-                "observed_sd": t.sd,
-                "best": float(b[f"{t.kpi}:mean"]),
-                "best_implausibility": float(b[f"{t.kpi}:I"]),
-                "plausible_low": float(np.quantile(col, 0.025)) if len(col) else np.nan,
-                "plausible_high": float(np.quantile(col, 0.975)) if len(col) else np.nan,
-                "within": "yes" if float(b[f"{t.kpi}:I"]) < self.cutoff else "no",
-                "scale": self.scale[t.kpi],
-            })
+            rows.append(
+                {
+                    "target": t.kpi,
+                    "observed": t.observed,
+                    "observed_sd": t.sd,
+                    "best": float(b[f"{t.kpi}:mean"]),
+                    "best_implausibility": float(b[f"{t.kpi}:I"]),
+                    "plausible_low": float(np.quantile(col, 0.025)) if len(col) else np.nan,
+                    "plausible_high": float(np.quantile(col, 0.975)) if len(col) else np.nan,
+                    "within": "yes" if float(b[f"{t.kpi}:I"]) < self.cutoff else "no",
+                    "scale": self.scale[t.kpi],
+                }
+            )
         return pd.DataFrame(rows)
 
     def posterior(self) -> dict[str, dict[str, Any]]:
@@ -474,14 +539,17 @@ class CalibrationResult:
         if ok.empty:
             raise ValueError("no plausible point: there is no calibrated range")
         n, m = len(ok), len(self.points)
-        source = f"calibrated to {self.targets.path.name} ({n} plausible of {m} points, " \
-                 "history matching)"
+        source = (
+            f"calibrated to {self.targets.path.name} ({n} plausible of {m} points, "
+            "history matching)"
+        )
         out: dict[str, dict[str, Any]] = {}
         for p in self.space.parameters:
             lo, hi = self.ranges()[p.key]
             lo, hi = _sig(lo), _sig(hi)
             d: dict[str, Any] = (
-                {"dist": "fixed", "value": lo} if lo >= hi
+                {"dist": "fixed", "value": lo}
+                if lo >= hi
                 else {"dist": "uniform", "low": lo, "high": hi}
             )
             if p.dist.group:
@@ -537,8 +605,20 @@ def history_match(
     for wave in range(1, waves + 1):
         unit = unit_sample(space, points, "lhs", cfg.run.seed, stream=f"calibration.wave{wave}")
         unit = box[:, 0] + unit * (box[:, 1] - box[:, 0])
-        table = _run_wave(cfg, space, targets, scale, unit, wave, replications, cutoff,
-                          discrepancy, n_jobs, backend, progress)
+        table = _run_wave(
+            cfg,
+            space,
+            targets,
+            scale,
+            unit,
+            wave,
+            replications,
+            cutoff,
+            discrepancy,
+            n_jobs,
+            backend,
+            progress,
+        )
         frames.append(table)
         ok = table[table["plausible"]]
         if ok.empty:
@@ -547,8 +627,9 @@ def history_match(
             break
         box = _next_box(ok[cols].to_numpy(dtype=float), box, points)
     runs = pd.concat(frames, ignore_index=True)
-    result = CalibrationResult(cfg, targets, space, runs, replications, cutoff, discrepancy, scale,
-                               notes=notes)
+    result = CalibrationResult(
+        cfg, targets, space, runs, replications, cutoff, discrepancy, scale, notes=notes
+    )
     result.unreachable = _unreachable(result)
     return result
 
@@ -571,16 +652,17 @@ def _run_wave(
     values = space.values(unit)
     jobs: list[tuple[Config, int]] = []
     names = []
-    for i, row in enumerate(values):
-        point = dict(zip(space.keys, (float(v) for v in row), strict=True))
+    for i, at in enumerate(values):
+        point = dict(zip(space.keys, (float(v) for v in at), strict=True))
         ci = apply(cfg, point, f"point {i} of calibration wave {wave}")
         # a distinct name per point lets results come back in any order
         name = f"{cfg.name}@w{wave}p{i}"
         names.append(name)
         jobs += [(dataclasses.replace(ci, name=name), r) for r in range(replications)]
     got: dict[tuple[str, int], dict[str, float]] = {}
-    for name, r, kpis in map_jobs(run_kpis, jobs, n_jobs, backend, progress,
-                                  f"calibration wave {wave}"):
+    for name, r, kpis in map_jobs(
+        run_kpis, jobs, n_jobs, backend, progress, f"calibration wave {wave}"
+    ):
         got[(name, r)] = kpis
     rows = []
     for i, name in enumerate(names):
@@ -606,10 +688,10 @@ def _run_wave(
 
 def _next_box(ok: np.ndarray, box: np.ndarray, n: int) -> np.ndarray:
     """The next wave's box: the non-implausible points' bounding box, widened by 10%
-    of its width and at least half a stratum of the last design, within [0, 1]."""
+    of its width and at least one stratum of the last design, within [0, 1]."""
     lo, hi = ok.min(axis=0), ok.max(axis=0)
     stratum = (box[:, 1] - box[:, 0]) / n
-    pad = np.maximum(0.1 * (hi - lo), stratum / 2)
+    pad = np.maximum(0.1 * (hi - lo), stratum)
     return np.column_stack([np.clip(lo - pad, 0.0, 1.0), np.clip(hi + pad, 0.0, 1.0)])
 
 
@@ -627,32 +709,47 @@ def _unreachable(result: CalibrationResult) -> list[Unreachable]:
             continue
         finite = means[np.isfinite(means)]
         if len(finite) and (finite < t.observed).all():
-            side = "below the observed figure at every point: the fitted parameters' priors " \
-                   "do not reach it"
+            side = (
+                "below the observed figure at every point: the fitted parameters' priors "
+                "do not reach it"
+            )
         elif len(finite) and (finite > t.observed).all():
-            side = "above the observed figure at every point: the fitted parameters' priors " \
-                   "do not reach it"
+            side = (
+                "above the observed figure at every point: the fitted parameters' priors "
+                "do not reach it"
+            )
         else:
             side = "on both sides of the observed figure, but never within the cutoff"
-        out.append(Unreachable(
-            t.kpi, t.observed, float(imp[k]), float(means[k]),
-            f"no point came within {result.cutoff:g} sd (least implausibility {imp[k]:.3g}, "
-            f"closest simulated {means[k]:.4g} vs observed {t.observed:.4g}); the model is {side}",
-        ))
+        out.append(
+            Unreachable(
+                t.kpi,
+                t.observed,
+                float(imp[k]),
+                float(means[k]),
+                f"no point came within {result.cutoff:g} sd (least implausibility {imp[k]:.3g}, "
+                f"closest simulated {means[k]:.4g} vs observed {t.observed:.4g}); "
+                f"the model is {side}",
+            )
+        )
     if out:
         return out
     # each target can be met alone, not all at once
     b = result.best
     for t in result.targets.targets:
-        imp = float(b[f"{t.kpi}:I"])
-        if imp >= result.cutoff:
+        worst = float(b[f"{t.kpi}:I"])
+        if worst >= result.cutoff:
             lone = float(runs[f"{t.kpi}:I"].min())
-            out.append(Unreachable(
-                t.kpi, t.observed, lone, float(b[f"{t.kpi}:mean"]),
-                f"met alone at some point (least implausibility {lone:.3g}) but not together "
-                f"with the other targets: at the best point it is {imp:.3g} "
-                f"(simulated {float(b[f'{t.kpi}:mean']):.4g} vs observed {t.observed:.4g})",
-            ))
+            out.append(
+                Unreachable(
+                    t.kpi,
+                    t.observed,
+                    lone,
+                    float(b[f"{t.kpi}:mean"]),
+                    f"met alone at some point (least implausibility {lone:.3g}) but not together "
+                    f"with the other targets: at the best point it is {worst:.3g} "
+                    f"(simulated {float(b[f'{t.kpi}:mean']):.4g} vs observed {t.observed:.4g})",
+                )
+            )
     return out
 
 
@@ -687,8 +784,10 @@ def scenario_data(result: CalibrationResult, name: str) -> dict[str, Any]:
     )
     from_mapping(data)  # what is written is a valid configuration
     base = to_dict(load_config("baseline"))
-    diff = _diff({k: v for k, v in base.items() if k not in _NOT_WRITTEN},
-                 {k: v for k, v in data.items() if k not in _NOT_WRITTEN})
+    diff = _diff(
+        {k: v for k, v in base.items() if k not in _NOT_WRITTEN},
+        {k: v for k, v in data.items() if k not in _NOT_WRITTEN},
+    )
     return {"name": name, "description": data["description"], **diff}
 
 
@@ -753,8 +852,12 @@ def write_scenario(result: CalibrationResult, path: str | Path, name: str | None
         f"# {result.replications} replications a point; run it with the same or longer runs.",
         f"# Use: copy to configs/scenario/{name}.yaml, then `nsim scenario={name}`.",
     ]
-    text = "\n".join(lines) + "\n" + yaml.safe_dump(
-        data, sort_keys=False, default_flow_style=None, width=100, allow_unicode=True
+    text = (
+        "\n".join(lines)
+        + "\n"
+        + yaml.safe_dump(
+            data, sort_keys=False, default_flow_style=None, width=1000, allow_unicode=True
+        )
     )
     atomic_write(path, lambda p: p.write_text(text, encoding="utf-8"))
     return path

@@ -133,7 +133,7 @@ class ParameterSpace:
                 "--params",
                 k,
                 "a parameter with a distribution in uncertainty.parameters",
-                _close(k, list(tree)),
+                _no_distribution(cfg, k) or _close(k, list(tree)),
             )
             for k in wanted
             if k not in tree
@@ -184,6 +184,16 @@ class ParameterSpace:
             }
             for p in self.parameters
         ]
+
+
+def _no_distribution(cfg: Config, key: str) -> str:
+    """A hint for a numeric field that has no distribution yet."""
+    if isinstance(locate(cfg, key), str):
+        return ""
+    return (
+        "the field exists but has no distribution: give it one under "
+        "uncertainty.parameters (or, to calibrate it, in the targets file's priors)"
+    )
 
 
 def _close(key: str, keys: list[str]) -> str:

@@ -246,6 +246,35 @@ class PsaResult:
                     rows.append((scen, outcome, float(w), float(np.mean(w * b - c > 0))))
         return pd.DataFrame(rows, columns=["scenario", "outcome", "wtp", "p_cost_effective"])
 
+    def gridlock(self) -> pd.DataFrame:
+        """Parameter sets in which a scenario's hospital is gridlocked (queues for
+        beds or discharge growing without bound, or most admissions turned away):
+        scenario, draw, why. Effects in those sets say more about the mismatch of
+        beds and demand than about the scenario."""
+        from sim.experiment.checks import gridlocked
+
+        days = next(iter(self.configs.values())).run.measured_days
+        rows = []
+        for (scen, draw), g in self.runs.groupby(["scenario", "draw"], sort=False):
+            why = gridlocked(g, days)
+            if why:
+                rows.append({"scenario": scen, "draw": draw, "why": why})
+        return pd.DataFrame(rows, columns=["scenario", "draw", "why"])
+
+    def warnings(self) -> list[str]:
+        """What a reader of the PSA must be told (gridlocked parameter sets)."""
+        grid = self.gridlock()
+        n = self.parameters.shape[0]
+        out = []
+        for scen, g in grid.groupby("scenario", sort=False):
+            out.append(
+                f"{scen}: the hospital is gridlocked in {len(g)} of {n} parameter sets "
+                f"(e.g. set {int(g['draw'].iloc[0])}: {g['why'].iloc[0]}); effects there "
+                "reflect beds too few for the drawn demand. Check the distributions of "
+                "demand and stay, or calibrate the borough"
+            )
+        return out
+
     def tables(self) -> dict[str, pd.DataFrame]:
         """Every tidy table of the PSA, by file stem."""
         out = {
@@ -253,6 +282,7 @@ class PsaResult:
             "psa_runs": self.runs,
             "psa_summary": self.summary(),
             "psa_distributions": pd.DataFrame(self.space.table()),
+            "psa_gridlock": self.gridlock(),
         }
         if self.baseline is not None and len(self.configs) > 1:
             out["psa_effects"] = self.effects()

@@ -714,6 +714,9 @@ def _psa_section(doc: _Doc, psa: PsaResult) -> None:
         f"replication(s) each, the same sets and random numbers in every scenario. "
         f"{_esc(ru.PSA_NOTE)}</p>",
     )
+    warnings = psa.warnings()
+    if warnings:
+        doc.add("".join(f"<p class='box'>{_esc(w)}.</p>" for w in warnings))
     if psa.baseline is not None and len(psa.configs) > 1:
         head = psa.headline()
         doc.add(_effects_tables(head))

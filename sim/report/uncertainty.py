@@ -89,6 +89,8 @@ def psa_text(psa: PsaResult) -> str:
         return "\n".join(lines)
     head = psa.headline()
     text = effects_table(head, psa.baseline, note=psa_note(psa))
+    for w in psa.warnings():
+        text += f"\nnote: {w}"
     shares = [
         f"  {r['scenario']}, {r['effect']}: {fmt.share(r['share_parameters'])}"
         for _, r in head.iterrows()
