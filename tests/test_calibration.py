@@ -145,8 +145,9 @@ def test_calibrated_scenario_loads_and_sets_values(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """The written scenario, copied into a config folder's scenario/, loads by name
-    and sets the best values (to the 6 significant figures written) and, per
-    fitted parameter, a uniform distribution over the plausible values."""
+    and sets the best values (to the 6 significant figures written), per fitted
+    parameter a uniform distribution over the plausible values, and the plausible
+    sets themselves, which a PSA draws whole."""
     result, _ = recovered
     configs = tmp_path / "configs"
     shutil.copytree(config_dir(), configs)
@@ -173,6 +174,15 @@ def test_calibrated_scenario_loads_and_sets_values(
     for j, key in enumerate(space.keys):
         lo, hi = ranges[key]
         assert lo * (1 - 1e-5) <= drawn[:, j].min() and drawn[:, j].max() <= hi * (1 + 1e-5)
+    # the plausible sets themselves, for the PSA to draw whole
+    sets = cfg.uncertainty.sets
+    assert list(sets.columns) == ADMIT + LOS
+    assert len(sets.rows) == len(result.plausible)
+    from sim.experiment.psa import parameter_sets
+
+    _, table = parameter_sets(cfg, draws=2 * len(sets.rows))
+    drawn_rows = {tuple(r) for r in table[list(sets.columns)].to_numpy().tolist()}
+    assert drawn_rows == {tuple(r) for r in sets.rows}
     # run settings are not part of the scenario: the defaults apply
     assert cfg.run == load_config("baseline").run
 

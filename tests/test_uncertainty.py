@@ -324,3 +324,24 @@ def test_gridlocked_parameter_sets_are_named_not_averaged_in_silently() -> None:
     psa = run_psa([cfg], draws=2, replications_per_draw=1)
     assert list(psa.gridlock()["draw"]) == [0, 1]
     assert "gridlocked in 2 of 2 parameter sets" in psa.warnings()[0]
+
+
+def test_psa_draws_whole_parameter_sets_when_given() -> None:
+    """A calibration's plausible sets are drawn whole (the pairs stay pairs), each
+    row as often as the number of draws allows; other parameters keep their laws."""
+    sets = (
+        "uncertainty.sets={columns: [treat.home_share, treat.los_ratio], "
+        "rows: [[0.1, 0.9], [0.3, 0.95]]}"
+    )
+    cfg = load_config("treat", [*TINY, sets])
+    from sim.experiment.psa import parameter_sets
+
+    _, table = parameter_sets(cfg, draws=6)
+    pairs = sorted(zip(table["treat.home_share"], table["treat.los_ratio"], strict=True))
+    assert pairs == [(0.1, 0.9)] * 3 + [(0.3, 0.95)] * 3
+    assert table["mdt.crisis_rate_ratio"].nunique() == 6
+
+
+def test_parameter_sets_must_name_fields() -> None:
+    msgs = _problems("uncertainty.sets={columns: [treat.home_shar], rows: [[0.1]]}")
+    assert any("uncertainty.sets.columns[0]" in m and "home_share" in m for m in msgs)

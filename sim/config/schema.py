@@ -20,7 +20,7 @@ from typing import Any, Literal
 
 from sim.config.build import num
 from sim.config.errors import ConfigProblem
-from sim.config.uncertainty import UncertaintyConfig, parameter_problems
+from sim.config.uncertainty import UncertaintyConfig, parameter_problems, set_problems
 
 AGE_BANDS: tuple[str, ...] = ("age_0_64", "age_65_74", "age_75_84", "age_85_plus")
 FRAILTY_BANDS: tuple[str, ...] = ("fit", "mild", "moderate", "severe")
@@ -749,6 +749,7 @@ class Config:
                         )
                     )
         problems += parameter_problems(self, self.uncertainty.parameters, "uncertainty")
+        problems += set_problems(self, self.uncertainty.sets, "uncertainty")
         if self.demand.mode == "crises" and self.population.registered == 0:
             problems.append(
                 ConfigProblem(

@@ -235,6 +235,50 @@ class ParameterTree(Mapping[str, Distribution]):
         return out
 
 
+@dataclass(frozen=True)
+class ParameterSets:
+    """Whole parameter sets to draw from, as a table: the plausible sets a
+    calibration found. Written ``{columns: [key, ...], rows: [[value, ...], ...]}``.
+
+    A PSA draws its sets' values for these columns from the rows (each row about
+    equally often), so what the calibration learnt about how parameters go
+    together is kept; the columns need no distribution.
+    """
+
+    columns: tuple[str, ...] = ()
+    rows: tuple[tuple[float, ...], ...] = ()
+
+    def __bool__(self) -> bool:
+        return bool(self.rows)
+
+    @classmethod
+    def from_plain(cls, builder: _Builder, value: Any, path: str) -> Any:
+        if value is None or value == {}:
+            return cls()
+        if not isinstance(value, Mapping) or set(value) != {"columns", "rows"}:
+            return builder.fail(path, value, "a mapping {columns: [key, ...], rows: [[...], ...]}")
+        cols, rows = value["columns"], value["rows"]
+        if not isinstance(cols, (list, tuple)) or not all(isinstance(c, str) for c in cols):
+            return builder.fail(f"{path}.columns", cols, "a list of parameter keys")
+        if len(set(cols)) != len(cols):
+            return builder.fail(f"{path}.columns", cols, "each key once")
+        out = []
+        for i, row in enumerate(rows if isinstance(rows, (list, tuple)) else [rows]):
+            ok = isinstance(row, (list, tuple)) and len(row) == len(cols)
+            if not ok or not all(
+                isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
+                for v in row
+            ):
+                return builder.fail(
+                    f"{path}.rows[{i}]", row, f"a list of {len(cols)} finite numbers"
+                )
+            out.append(tuple(float(v) for v in row))
+        return cls(tuple(cols), tuple(out))
+
+    def to_plain(self) -> dict[str, Any]:
+        return {"columns": list(self.columns), "rows": [list(r) for r in self.rows]}
+
+
 @dataclass(frozen=True, slots=True)
 class UncertaintyConfig:
     """Parameter uncertainty and the probabilistic analysis that uses it.
@@ -252,6 +296,9 @@ class UncertaintyConfig:
         wtp_max_per_admission: Top of the willingness-to-pay axis (GBP per
             emergency admission avoided) of the acceptability curve.
         wtp_max_per_bed_day: The same per acute bed day saved.
+        sets: Whole parameter sets (a calibration's plausible sets) the PSA
+            draws its values for their columns from, instead of independent
+            distributions.
         tornado: Also run the one-way sensitivity of each compared scenario's
             headline effects (admissions, bed days, delayed days, total cost) to
             every parameter group, for the report's tornado charts.
@@ -265,6 +312,7 @@ class UncertaintyConfig:
     wtp_max_per_admission: float = 10000.0
     wtp_max_per_bed_day: float = 1000.0
     tornado: bool = False
+    sets: ParameterSets = field(default_factory=ParameterSets)
 
     def check(self, path: str) -> list[ConfigProblem]:
         problems = []
@@ -283,7 +331,7 @@ class UncertaintyConfig:
                 problems.append(
                     ConfigProblem(f"{path}.{name}", getattr(self, name), "a number > 0")
                 )
-        if self.method == "psa" and not self.parameters:
+        if self.method == "psa" and not self.parameters and not self.sets:
             problems.append(
                 ConfigProblem(
                     f"{path}.parameters",
@@ -384,4 +432,16 @@ def parameter_problems(root: Any, tree: ParameterTree, path: str) -> list[Config
             )
         if dist.group:
             groups.setdefault(dist.group, []).append(key)
+    return problems
+
+
+def set_problems(root: Any, sets: ParameterSets, path: str) -> list[ConfigProblem]:
+    """Each column of the parameter sets must name a numeric field."""
+    problems = []
+    for i, key in enumerate(sets.columns):
+        found = locate(root, key)
+        if isinstance(found, str):
+            problems.append(
+                ConfigProblem(f"{path}.sets.columns[{i}]", key, "a numeric field", found)
+            )
     return problems

@@ -767,7 +767,15 @@ def scenario_data(result: CalibrationResult, name: str) -> dict[str, Any]:
     if result.plausible.empty:
         raise ValueError("no plausible point: there is no calibrated scenario to write")
     best = {k: _sig(v) for k, v in result.best_values().items()}
+    ok = result.plausible
     data = to_dict(apply(result.config, best, "the best point"))
+    # the plausible sets themselves, for the PSA to draw whole (keeping how the
+    # fitted parameters go together); the ranges below serve the sensitivity tools
+    keys = [p.key for p in result.space.parameters]
+    data["uncertainty"]["sets"] = {
+        "columns": keys,
+        "rows": [[_sig(float(v)) for v in row] for row in ok[keys].to_numpy(dtype=float)],
+    }
     tree = data["uncertainty"].setdefault("parameters", {})
     for key, dist in result.posterior().items():
         node = tree
@@ -775,7 +783,6 @@ def scenario_data(result: CalibrationResult, name: str) -> dict[str, Any]:
         for p in parents:
             node = node.setdefault(p, {})
         node[last] = dist
-    ok = result.plausible
     data["name"] = name
     data["description"] = (
         f"{result.config.description.rstrip('.')}; calibrated to "

@@ -33,6 +33,7 @@ import pandas as pd
 
 from sim.config.errors import ConfigError, ConfigProblem
 from sim.config.schema import Config
+from sim.core.rng import RandomStreams
 from sim.experiment.compare import effect_spec
 from sim.experiment.parameters import ParameterSpace, apply, unit_sample
 from sim.experiment.runner import map_jobs, run_kpis
@@ -83,6 +84,14 @@ def parameter_sets(cfg: Config, draws: int | None = None) -> tuple[ParameterSpac
     unit = unit_sample(space, n, unc.sampler, cfg.run.seed)
     values = space.values(unit)
     table = pd.DataFrame(values, columns=space.keys)
+    if unc.sets:
+        # whole rows of the given sets (a calibration's plausible sets), each row
+        # used as equally often as n allows, in an order from a stream of its own
+        rows = np.asarray(unc.sets.rows, dtype=float)
+        rng = RandomStreams(cfg.run.seed, 0).get("psa.sets")
+        pick = rng.permutation(np.resize(np.arange(len(rows)), n))
+        for k, col in enumerate(unc.sets.columns):
+            table[col] = rows[pick, k]
     table.insert(0, "draw", np.arange(n))
     return space, table
 
@@ -382,8 +391,9 @@ def run_psa(
     space, table = parameter_sets(cfgs[0], draws)
     jobs: list[tuple[Config, int]] = []
     where: dict[tuple[str, int], int] = {}
-    for i, values in enumerate(table[space.keys].to_numpy(dtype=float)):
-        row = dict(zip(space.keys, values.tolist(), strict=True))
+    keys = [c for c in table.columns if c != "draw"]
+    for i, values in enumerate(table[keys].to_numpy(dtype=float)):
+        row = dict(zip(keys, values.tolist(), strict=True))
         for cfg in cfgs:
             ci = apply(cfg, row, f"parameter set {i} of the PSA of {cfg.name!r}")
             for r in range(reps):
