@@ -25,7 +25,7 @@ _native.install()
 from sim.lazy import lazy_getattr  # noqa: E402
 
 if TYPE_CHECKING:
-    from sim.api import one_way, psa, run, save
+    from sim.api import calibrate, one_way, psa, run, save
     from sim.config import Config, ConfigError, available_scenarios, load_config
     from sim.experiment.runner import RunResult, run_replication
 
@@ -34,6 +34,7 @@ if TYPE_CHECKING:
 _HOME = {
     "run": "sim.api",
     "psa": "sim.api",
+    "calibrate": "sim.api",
     "one_way": "sim.api",
     "save": "sim.api",
     "Config": "sim.config",
@@ -53,6 +54,7 @@ __all__ = [
     "ConfigError",
     "RunResult",
     "available_scenarios",
+    "calibrate",
     "load_config",
     "one_way",
     "psa",

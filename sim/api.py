@@ -24,6 +24,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from sim.config import Config, load_config
+from sim.experiment.calibration import CalibrationResult
 from sim.experiment.psa import PsaResult
 from sim.experiment.runner import RunResult
 from sim.experiment.runner import run as _run
@@ -103,3 +104,24 @@ def one_way(
     cfg = _configs([scenario], overrides)[0]
     base = _configs([baseline], overrides)[0] if baseline is not None else None
     return _one_way(cfg, list(metrics), base, params, replications, n_jobs=n_jobs)
+
+
+def calibrate(
+    targets: str | Path,
+    params: list[str],
+    scenario: str | Config = "baseline",
+    overrides: Iterable[str] = (),
+    points: int = 40,
+    replications: int = 2,
+    waves: int = 2,
+    n_jobs: int = 1,
+) -> CalibrationResult:
+    """History-match ``params`` to the figures in the ``targets`` file (as
+    ``nsim-calibrate``): ``result.fit()``, ``result.plausible``,
+    ``sim.experiment.calibration.write_scenario(result, path)``."""
+    from sim.experiment.calibration import history_match, load_targets
+
+    cfg = _configs([scenario], overrides)[0]
+    return history_match(
+        cfg, load_targets(targets), params, points, replications, waves, n_jobs=n_jobs
+    )
