@@ -681,7 +681,7 @@ def _psa_summary(psa: PsaResult, period: str) -> str:
         sentence = text.scenario_summary(
             scen, head[head["scenario"] == scen], pd.DataFrame(), period
         )
-        extra = f" {money[scen].capitalize()}." if scen in money else ""
+        extra = f" {money[scen][:1].upper()}{money[scen][1:]}." if scen in money else ""
         items.append(f"<li><b>{_name(scen)}</b>{_esc(sentence.removeprefix(scen) + extra)}</li>")
     n = psa.parameters.shape[0]
     return (
@@ -738,7 +738,7 @@ def _psa_section(doc: _Doc, psa: PsaResult) -> None:
             "<h3>Probability that the scenario is better</h3>", _table(["scenario", *whats], rows)
         )
         shares = [
-            [f"<td>{_esc(k)}</td>", f"<td>{_esc(fmt.share(v))}</td>"]
+            [f"<td class='text'>{_esc(k)}</td>", f"<td>{_esc(fmt.share(v))}</td>"]
             for k, v in ru.shares_mapping(psa).items()
             if not fmt.missing(v)
         ]
@@ -755,11 +755,11 @@ def _psa_section(doc: _Doc, psa: PsaResult) -> None:
         doc.figure("psa_ceac", ru.ceac(psa), "Cost-effectiveness acceptability curves")
     dist_rows = [
         [
-            f"<td>{_esc(d['parameter'])}</td>",
-            f"<td>{_esc(d['distribution'])}</td>",
+            f"<td class='text'><code>{_esc(d['parameter'])}</code></td>",
+            f"<td class='text'>{_esc(d['distribution'])}</td>",
             f"<td>{d['point']:.4g}</td>",
-            f"<td>{d['low']:.4g} to {d['high']:.4g}</td>",
-            f"<td>{_esc(d['source'])}</td>",
+            f"<td>{d['low']:.3g} to {d['high']:.3g}</td>",
+            f"<td class='text'>{_esc(d['source'])}</td>",
         ]
         for d in psa.space.table()
     ]

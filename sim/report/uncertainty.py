@@ -165,6 +165,9 @@ def tornado(one_way: OneWayResult, metric: str, top: int = 12) -> Figure:
     t["lo_v"], t["hi_v"] = sign * t["at_low"], sign * t["at_high"]
     centre = sign * float(t["at_point"].iloc[0]) if len(t) else 0.0
     t["swing"] = (t["hi_v"] - t["lo_v"]).abs()
+    # parameters that move nothing (an intervention that is off) are left out, and counted
+    still = int(((t["hi_v"] == centre) & (t["lo_v"] == centre)).sum())
+    t = t[(t["hi_v"] != centre) | (t["lo_v"] != centre)]
     t = t.sort_values("swing", ascending=True).tail(top)
     fig = Figure(figsize=(9, 0.45 * len(t) + 1.6), layout="constrained")
     ax = fig.subplots()
@@ -177,9 +180,12 @@ def tornado(one_way: OneWayResult, metric: str, top: int = 12) -> Figure:
             ax.barh(k, v - centre, left=centre, color=colour, label=name if k == 0 else None)
     ax.axvline(centre, color="k", lw=0.8)
     ax.set_yticks(y, [str(p) for p in t["parameter"]], fontsize=8)
-    ax.set_xlabel(label)
+    ax.set_xlabel(
+        label + (f" ({still} parameters that do not change it not shown)" if still else "")
+    )
     ax.set_title(f"One-way sensitivity: {label} (line: all parameters at their point values)")
-    ax.legend(fontsize=8, loc="lower right")
+    if len(t):
+        ax.legend(fontsize=8, loc="lower right")
     return fig
 
 
