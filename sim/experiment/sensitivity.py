@@ -180,6 +180,17 @@ class GlobalResult:
     baseline: str | None
 
 
+def _index_table(space: ParameterSpace, res: Any, names: dict[str, str | None]) -> pd.DataFrame:
+    """SALib's results as rows: parameter (group), index, value, conf (its CI's
+    half-width; NaN where SALib gives none). ``names``: index -> its conf key."""
+    rows = []
+    for i, g in enumerate(space.groups):
+        for name, conf in names.items():
+            c = float(res[conf][i]) if conf else np.nan
+            rows.append({"parameter": g, "index": name, "value": float(res[name][i]), "conf": c})
+    return pd.DataFrame(rows)
+
+
 def morris(
     scenario: Config,
     metric: str,
@@ -199,44 +210,17 @@ def morris(
 
     space = ParameterSpace.of(scenario, params)
     problem = _problem(space)
-    s = scenario.run.seed if seed is None else seed
-    unit = sample.sample(problem, trajectories, num_levels=levels, seed=s % 2**32)
-    runs = evaluate(
-        scenario,
-        space,
-        space.values(unit),
-        [metric],
-        baseline,
-        replications,
-        n_jobs,
-        backend,
-        progress,
-    )
+    s = (scenario.run.seed if seed is None else seed) % 2**32
+    unit = sample.sample(problem, trajectories, num_levels=levels, seed=s)
+    values = space.values(unit)
+    jobs = (n_jobs, backend, progress)
+    runs = evaluate(scenario, space, values, [metric], baseline, replications, *jobs)
+    y = runs.outcome[metric]
     res = analyze.analyze(
-        problem,
-        unit,
-        runs.outcome[metric],
-        num_levels=levels,
-        num_resamples=1000,
-        conf_level=0.95,
-        seed=s % 2**32,
+        problem, unit, y, num_levels=levels, num_resamples=1000, conf_level=0.95, seed=s
     )
-    rows = []
-    for i, g in enumerate(space.groups):
-        rows.append(
-            {
-                "parameter": g,
-                "index": "mu_star",
-                "value": float(res["mu_star"][i]),
-                "conf": float(res["mu_star_conf"][i]),
-            }
-        )
-        rows.append(
-            {"parameter": g, "index": "sigma", "value": float(res["sigma"][i]), "conf": np.nan}
-        )
-    return GlobalResult(
-        "morris", metric, pd.DataFrame(rows), runs, baseline.name if baseline else None
-    )
+    table = _index_table(space, res, {"mu_star": "mu_star_conf", "sigma": None})
+    return GlobalResult("morris", metric, table, runs, baseline.name if baseline else None)
 
 
 def sobol(
@@ -258,45 +242,14 @@ def sobol(
 
     space = ParameterSpace.of(scenario, params)
     problem = _problem(space)
-    s = scenario.run.seed if seed is None else seed
-    unit = sample.sample(problem, base_samples, calc_second_order=False, seed=s % 2**32)
-    runs = evaluate(
-        scenario,
-        space,
-        space.values(unit),
-        [metric],
-        baseline,
-        replications,
-        n_jobs,
-        backend,
-        progress,
-    )
+    s = (scenario.run.seed if seed is None else seed) % 2**32
+    unit = sample.sample(problem, base_samples, calc_second_order=False, seed=s)
+    values = space.values(unit)
+    jobs = (n_jobs, backend, progress)
+    runs = evaluate(scenario, space, values, [metric], baseline, replications, *jobs)
+    y = runs.outcome[metric]
     res = analyze.analyze(
-        problem,
-        runs.outcome[metric],
-        calc_second_order=False,
-        num_resamples=1000,
-        conf_level=0.95,
-        seed=s % 2**32,
+        problem, y, calc_second_order=False, num_resamples=1000, conf_level=0.95, seed=s
     )
-    rows = []
-    for i, g in enumerate(space.groups):
-        rows.append(
-            {
-                "parameter": g,
-                "index": "S1",
-                "value": float(res["S1"][i]),
-                "conf": float(res["S1_conf"][i]),
-            }
-        )
-        rows.append(
-            {
-                "parameter": g,
-                "index": "ST",
-                "value": float(res["ST"][i]),
-                "conf": float(res["ST_conf"][i]),
-            }
-        )
-    return GlobalResult(
-        "sobol", metric, pd.DataFrame(rows), runs, baseline.name if baseline else None
-    )
+    table = _index_table(space, res, {"S1": "S1_conf", "ST": "ST_conf"})
+    return GlobalResult("sobol", metric, table, runs, baseline.name if baseline else None)

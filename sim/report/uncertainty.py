@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import textwrap
 from collections.abc import Mapping
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -107,6 +107,13 @@ def psa_text(psa: PsaResult) -> str:
 
 
 # ------------------------------------------------------------------------- charts
+def _legend(fig: Figure, ax: Any) -> None:
+    """One legend of scenarios for the figure, to the right of its panels."""
+    handles, labels = ax.get_legend_handles_labels()
+    if handles:
+        fig.legend(handles, labels, loc="outside right center", title="scenario", fontsize=8)
+
+
 def plane(psa: PsaResult) -> Figure:
     """Cost-effectiveness plane: one dot per parameter set and scenario."""
     p = psa.plane()
@@ -124,9 +131,7 @@ def plane(psa: PsaResult) -> Figure:
         ax.set_xlabel(outcome.replace("_", " ") + " (left of 0: worse)")
         ax.set_ylabel("extra cost, GBP million (below 0: saving)")
     fig.suptitle("Cost-effectiveness plane (dots: parameter sets; circles: means)")
-    handles, labels = axes[0].get_legend_handles_labels()
-    if handles:
-        fig.legend(handles, labels, loc="outside right center", title="scenario", fontsize=8)
+    _legend(fig, axes[0])
     return fig
 
 
@@ -149,9 +154,7 @@ def ceac(psa: PsaResult) -> Figure:
         ax.set_xlabel(f"willingness to pay, GBP per {unit.get(outcome, outcome)}")
         ax.set_ylabel("probability cost-effective, %")
     fig.suptitle("Cost-effectiveness acceptability curves (over parameter sets)")
-    handles, labels = axes[0].get_legend_handles_labels()
-    if handles:
-        fig.legend(handles, labels, loc="outside right center", title="scenario", fontsize=8)
+    _legend(fig, axes[0])
     return fig
 
 
