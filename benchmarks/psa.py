@@ -34,12 +34,12 @@ from sim.experiment.psa import run_psa
 SOBOL_PARAMS = [
     "treat.home_share",
     "treat.los_ratio",
-    "ae.admit_probability.age_0_64",  # the group `admit`: four age bands together
-    "readmission.probability.age_0_64",  # group `readmit`
-    "acute.los_mean_days.age_0_64",  # group `los`
-    "costs.bed_day.unit_cost",
+    "readmission.probability.age_0_64",  # the group `readmit`: four age bands together
+    "seven_day.acute_discharge_weekend_share",  # group `seven_day` (inert in this scenario)
+    "costs.bed_day.unit_cost",  # costs do not change admissions: indices 0
     "costs.delayed_bed_day.unit_cost",
     "mdt.crisis_rate_ratio",  # inert in this scenario: its indices must be 0
+    "pace.readmission_ratio",  # inert too
 ]
 
 

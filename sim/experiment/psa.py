@@ -413,12 +413,9 @@ def run_psa(
                 **kpis,
             }
         )
-    runs = pd.DataFrame(rows)
+    # rows (and so columns, in order of first appearance) in a fixed order, not
+    # the order runs finished in: the same table from every backend
     order = {n: k for k, n in enumerate(names)}
-    runs = (
-        runs.assign(_o=runs["scenario"].map(order))
-        .sort_values(["_o", "draw", "replication"], kind="stable")
-        .drop(columns="_o")
-        .reset_index(drop=True)
-    )
+    rows.sort(key=lambda r: (order[r["scenario"]], r["draw"], r["replication"]))
+    runs = pd.DataFrame(rows)
     return PsaResult(baseline, space, table, runs, {c.name: c for c in cfgs}, reps)
