@@ -344,3 +344,29 @@ def test_targets_file_reading(tmp_path: Path) -> None:
     cfg = load_config("baseline", SHORT)
     assert t.scale(cfg)["ae_attendances"] == pytest.approx(365 / 36)
     assert t.scale(cfg)["mean_los_days"] == 1.0
+
+
+def test_overloaded_points_are_ruled_out_however_close(tmp_path: Path) -> None:
+    """Five to ten reablement places for a borough that needs ~180: the queue for
+    reablement grows without bound, so however loose the target (here +-250% of
+    the figure) no point is plausible, and the reason says overload."""
+    data = {
+        "targets": {"mean_delayed_patients": {"observed": 40, "tolerance": 5.0}},
+        "priors": {
+            "discharge": {"reablement": {"capacity": {"dist": "uniform", "low": 5, "high": 10}}}
+        },
+    }
+    path = _write(tmp_path / "loose.yaml", data)
+    cfg = load_config("baseline", TINY_RUN)
+    res = history_match(
+        cfg,
+        load_targets(path),
+        ["discharge.reablement.capacity"],
+        points=3,
+        replications=2,
+        waves=1,
+    )
+    assert (res.points["max_implausibility"] < 3).all()
+    assert (res.points["overload"] != "").all()
+    assert res.plausible.empty
+    assert "overloaded" in res.unreachable[0].reason

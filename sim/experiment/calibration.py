@@ -44,7 +44,13 @@ gives sd = t |z| / 2); ``V_sim(x)`` the between-replication variance at x
 model discrepancy, how far the best model may stand from reality (0 by
 default). A point is non-implausible when ``max_j I_j(x) < 3`` (the cutoff):
 Pukelsheim's three-sigma rule, that any unimodal distribution holds at least
-95% of its mass within 3 sd of its mean.
+95% of its mass within 3 sd of its mean. A point whose runs are overloaded (a
+queue for beds or a downstream service growing without bound,
+:func:`sim.experiment.checks.overloads`) is ruled out whatever its
+implausibility: its figures depend on the run's length rather than on the year,
+and its replications spread so widely that ``V_sim`` would otherwise let it
+through (found calibrating Barnet's delays: points with too few reablement
+places passed with means three times the observed figure).
 
 **Waves.** Points live in the unit cube, one coordinate per parameter group
 (:class:`~sim.experiment.parameters.ParameterSpace`), mapped to values through
@@ -101,6 +107,7 @@ from sim.config.build import to_dict
 from sim.config.errors import ConfigError, ConfigProblem
 from sim.config.loading import from_mapping
 from sim.config.schema import Config
+from sim.experiment.checks import overloads
 from sim.experiment.parameters import ParameterSpace, apply, unit_sample
 from sim.experiment.runner import map_jobs, run_kpis
 
@@ -496,9 +503,11 @@ class CalibrationResult:
 
     @property
     def best(self) -> pd.Series:
-        """The point with the smallest maximum implausibility."""
-        k = int(np.argmin(self.points["max_implausibility"].to_numpy(dtype=float)))
-        return self.points.iloc[k]
+        """The plausible point with the smallest maximum implausibility (of every
+        point, if none is plausible)."""
+        pool = self.plausible if not self.plausible.empty else self.points
+        k = int(np.argmin(pool["max_implausibility"].to_numpy(dtype=float)))
+        return pool.iloc[k]
 
     def best_values(self) -> dict[str, float]:
         b = self.best
@@ -680,8 +689,14 @@ def _run_wave(
                 imp = math.inf
             row[f"{t.kpi}:mean"], row[f"{t.kpi}:sd"], row[f"{t.kpi}:I"] = mean, sd, imp
             worst = max(worst, imp)
+        runs = pd.DataFrame([got[(name, r)] for r in range(replications)])
+        over = overloads(runs, cfg.run.measured_days)
         row["max_implausibility"] = worst
-        row["plausible"] = worst < cutoff
+        row["overload"] = "; ".join(o.note() for o in over)
+        # an overloaded point is ruled out whatever its implausibility: its queue's
+        # growth makes its figures depend on the run's length, and its replications
+        # spread so widely that the variance term would otherwise let it through
+        row["plausible"] = worst < cutoff and not over
         rows.append(row)
     return pd.DataFrame(rows)
 
@@ -733,6 +748,20 @@ def _unreachable(result: CalibrationResult) -> list[Unreachable]:
         )
     if out:
         return out
+    matched = runs[runs["max_implausibility"] < result.cutoff]
+    if not matched.empty:  # every point that met the figures was overloaded
+        note = str(matched["overload"].iloc[0])
+        return [
+            Unreachable(
+                t.kpi,
+                t.observed,
+                float(matched[f"{t.kpi}:I"].min()),
+                float(matched[f"{t.kpi}:mean"].iloc[0]),
+                f"met only at points where the system is overloaded ({len(matched)} points; "
+                f"e.g. {note}); such a point cannot stand for a year's steady figures",
+            )
+            for t in result.targets.targets
+        ]
     # each target can be met alone, not all at once
     b = result.best
     for t in result.targets.targets:
@@ -848,9 +877,10 @@ def write_scenario(result: CalibrationResult, path: str | Path, name: str | None
         lo, hi = lo_hi[k]
         lines.append(f"#   {k} = {_sig(v):g} (plausible {lo:.4g} to {hi:.4g})")
     lines += [
-        "# and their uncertainty.parameters entries: uniform over the plausible values, so a",
-        "# PSA (uncertainty.method=psa) draws from the calibrated range. The other settings",
-        "# below are those of the scenario and overrides that were calibrated.",
+        "# uncertainty.sets holds the plausible parameter sets, which a PSA",
+        "# (uncertainty.method=psa) draws whole; uncertainty.parameters gives each fitted",
+        "# parameter a uniform range over its plausible values, for the sensitivity tools.",
+        "# The other settings below are those of the scenario and overrides calibrated.",
         f"# Why: {len(ok)} of {len(result.points)} points were plausible (every target within "
         f"{result.cutoff:g} sd) for",
         "#   " + ", ".join(result.targets.kpis) + ".",
