@@ -301,7 +301,7 @@ def _psa(config: Config, others: list[Config], outdir: Path, n_jobs: int) -> Psa
     print(
         f"nsim: probabilistic sensitivity analysis: {unc.draws} parameter sets x "
         f"{unc.replications_per_draw} replications x {1 + len(others)} scenario(s), "
-        f"{len(unc.parameters)} uncertain parameters",
+        f"{len(set(unc.parameters) | set(unc.sets.columns))} uncertain parameters",
         file=sys.stderr,
     )
     psa = run_psa([config, *others], baseline=config.name, n_jobs=n_jobs)

@@ -73,9 +73,11 @@ def recovered(
 
     The observed figures are the mean of 8 replications at the truth (model
     replications 100-107, none of those the matching runs), each with the sd of
-    one replication: the chance variation of one real year, which a borough's
-    published figure carries. Counts are stated per 365 days, so the matching
-    must rescale its 36 measured days.
+    that mean as its uncertainty (how well the figure is known); the matching
+    adds a year's own chance variation, one run's variance, itself. So the
+    comparison noise is sqrt(V_run / 8 + V_run (1 + 1/2)), about 1.27 one-run
+    sd. Counts are stated per 365 days, so the matching must rescale its 36
+    measured days.
     """
     cfg = load_config("baseline", SHORT)
     space = ParameterSpace.of(cfg, ADMIT + LOS)
@@ -86,12 +88,12 @@ def recovered(
     targets = {}
     for t in TARGETS:
         x = np.array([k[t] for k in runs]) * (per_year if t != "mean_los_days" else 1.0)
-        targets[t] = {"observed": float(x.mean()), "sd": float(x.std(ddof=1))}
+        targets[t] = {"observed": float(x.mean()), "sd": float(x.std(ddof=1) / np.sqrt(len(x)))}
     path = _write(
         tmp_path_factory.mktemp("targets") / "truth.yaml", {"period_days": 365, "targets": targets}
     )
     result = history_match(
-        cfg, load_targets(path), ADMIT + LOS, points=12, replications=2, waves=2, n_jobs=2
+        cfg, load_targets(path), ADMIT + LOS, points=16, replications=2, waves=2, n_jobs=2
     )
     return result, truth
 
@@ -102,11 +104,11 @@ def test_recovers_known_parameters(recovered: tuple[CalibrationResult, dict[str,
     Tolerances, from the model's response at the truth (a least-squares fit over
     the points of one matching; one-year figures): one prior sd of the admit
     group (+0.025 on every band) adds ~2,800 emergency admissions (11%), against
-    a comparison noise sqrt(V_obs + V_sim / 2) of ~700, so the evidence places
+    a comparison noise of ~700 (1.27 one-run sd, above), so the evidence places
     the group to ~0.25 prior sd; the best point is asked to be within two such
     noise units, 0.5 prior sd (0.0125 on the 85+ band). One prior sd of the stay
-    group (+5% on every band) adds only ~5,500 bed days (noise ~4,900) and
-    ~0.16 days of mean stay (noise ~0.15; delays and waits do not scale with it),
+    group (+5% on every band) adds only ~5,500 bed days (noise ~5,100) and
+    ~0.16 days of mean stay (noise ~0.16; delays and waits do not scale with it),
     ~0.65 prior sd per noise unit: two units are ~1.3 prior sd, 0.5 day on the
     85+ band. The plausible range of the admit group must also be narrower than
     half the prior's central 95% (2 prior sd), since the targets bound

@@ -113,17 +113,56 @@ def test_apply_names_the_parameter_set_of_a_bad_value() -> None:
 
 
 def test_variance_split_recovers_known_components() -> None:
-    """400 parameter sets with effect sd 2 and 4 replications with noise sd 1: the
-    parameter share is 4 / 5 = 0.8. Its estimator's sd here is about 0.02, so
-    0.05 is a 2.5-sigma tolerance."""
+    """4,000 parameter sets with effect sd 1 and 2 replications with noise sd 2: the
+    parameter share is 1 / 5 = 0.2. Leaving out the correction for the chance in
+    each set's mean (within / R) would give about 0.43. The estimator's sd here is
+    about 0.02, so 0.05 is a 2.5-sigma tolerance."""
     rng = np.random.default_rng(0)
-    draws, reps = 400, 4
-    level = rng.normal(0, 2, draws)
-    y = level[:, None] + rng.normal(0, 1, (draws, reps))
+    draws, reps = 4000, 2
+    level = rng.normal(0, 1, draws)
+    y = level[:, None] + rng.normal(0, 2, (draws, reps))
     df = pd.DataFrame({"scenario": "s", "draw": np.repeat(np.arange(draws), reps), "m": y.ravel()})
     row = _summarise(df, ["m"], reps).iloc[0]
-    assert row["share_parameters"] == pytest.approx(0.8, abs=0.05)
+    assert row["share_parameters"] == pytest.approx(0.2, abs=0.05)
     assert row["share_parameters"] + row["share_stochastic"] == pytest.approx(1.0)
+    # sets with a missing run (unequal sizes) are weighed by the unbalanced formula
+    uneven = df.drop(index=df.index[1:2000:2])
+    share = _summarise(uneven, ["m"], reps).iloc[0]["share_parameters"]
+    assert share == pytest.approx(0.2, abs=0.06)
+
+
+def test_each_family_has_the_stated_moments_or_quantiles() -> None:
+    """The laws are built from the settings as documented: beta and gamma have the
+    stated mean and sd (before truncation), a lognormal's ci95 its 2.5% and 97.5%
+    points (for an interval symmetric on the log scale), a triangular its ends and
+    mode."""
+    from sim.config.uncertainty import Distribution
+    from sim.experiment.parameters import Parameter
+
+    def law(**kw: object) -> object:
+        return Parameter("x", Distribution(**kw), 0.0, False)._frozen  # type: ignore[arg-type]
+
+    b = law(dist="beta", mean=0.3, sd=0.1)
+    assert (b.mean(), b.std()) == pytest.approx((0.3, 0.1))
+    g = law(dist="gamma", mean=313.0, sd=25.0)
+    assert (g.mean(), g.std()) == pytest.approx((313.0, 25.0))
+    ln = law(dist="lognormal", median=1.0, ci95=(0.8, 1.25))
+    assert (ln.ppf(0.025), ln.median(), ln.ppf(0.975)) == pytest.approx((0.8, 1.0, 1.25), rel=1e-4)
+    tri = law(dist="triangular", low=0.0, mode=2.0, high=4.0)
+    assert (tri.ppf(0.0), tri.ppf(0.5), tri.ppf(1.0)) == pytest.approx((0.0, 2.0, 4.0))
+
+
+def test_whole_number_parameters_stay_within_their_bounds() -> None:
+    """A capacity drawn from a uniform 4.5-9.5 is rounded and never leaves 5-9; an
+    unbounded law at the design's corner u = 1 stays finite."""
+    from sim.config.uncertainty import Distribution
+    from sim.experiment.parameters import Parameter
+
+    cap = Parameter("c", Distribution(dist="uniform", low=4.5, high=9.5), 7.0, True)
+    x = cap.ppf(np.linspace(0, 1, 101))
+    assert x.min() == 5 and x.max() == 9 and (x == np.round(x)).all()
+    cost = Parameter("c", Distribution(dist="gamma", mean=313.0, sd=25.0), 313.0, False)
+    assert np.isfinite(cost.ppf(np.array([1.0]))).all()
 
 
 def test_fixed_parameters_reproduce_the_point_runs_replication_for_replication() -> None:
@@ -345,3 +384,23 @@ def test_psa_draws_whole_parameter_sets_when_given() -> None:
 def test_parameter_sets_must_name_fields() -> None:
     msgs = _problems("uncertainty.sets={columns: [treat.home_shar], rows: [[0.1]]}")
     assert any("uncertainty.sets.columns[0]" in m and "home_share" in m for m in msgs)
+
+
+def test_a_group_cannot_be_split_between_sets_and_distributions() -> None:
+    """The care-home ratios share one draw; taking one from parameter sets and the
+    other from its distribution would break that, and is refused."""
+    msgs = _problems(
+        "uncertainty.sets={columns: [care_homes.conveyance_rate_ratio], rows: [[0.8]]}"
+    )
+    assert any("group 'care_homes'" in m for m in msgs)
+
+
+def test_uneven_sets_are_used_in_whole_passes() -> None:
+    """Seven draws from three sets: every set at least twice, none three times
+    before all have been used twice."""
+    sets = "uncertainty.sets={columns: [treat.home_share], rows: [[0.1], [0.2], [0.3]]}"
+    from sim.experiment.psa import parameter_sets
+
+    _, table = parameter_sets(load_config("treat", [sets]), draws=7)
+    counts = table["treat.home_share"].value_counts()
+    assert sorted(counts.tolist()) == [2, 2, 3]

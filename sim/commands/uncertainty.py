@@ -19,9 +19,11 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
+from typing import Any
 
 from sim.commands.tools import _fail, _parse, _parser, _positive, output_folder
-from sim.config import ConfigError, load_config
+from sim.config import Config, ConfigError, load_config
 
 
 def _jobs(ap: argparse.ArgumentParser) -> None:
@@ -85,52 +87,69 @@ def sensitivity_main(argv: list[str] | None = None) -> None:
     if args.method != "oneway" and len(metrics) > 1:
         _fail(prog, f"--metric: got {args.metric!r}; allowed: one KPI for {args.method}")
     out = output_folder("sensitivity", args.scenario, args.out, prog)
+    client = _client(args)
+    common = {"n_jobs": args.n_jobs, "backend": args.backend, "progress": None}
+    try:
+        _sensitivity(args, scen, base, params, metrics, out, common)
+    except ConfigError as exc:  # a design point the model cannot take
+        if not any(out.iterdir()):  # nothing half-written: no empty folder either
+            out.rmdir()
+        _fail(prog, exc)
+    finally:
+        if client is not None:
+            client.close()  # type: ignore[attr-defined]
+    print(f"\noutputs in {out}")
+
+
+def _sensitivity(
+    args: argparse.Namespace,
+    scen: Config,
+    base: Config | None,
+    params: list[str] | None,
+    metrics: list[str],
+    out: Path,
+    common: dict[str, Any],
+) -> None:
+    """Run the chosen analysis and write its table and chart to ``out``."""
     from sim.experiment import sensitivity as sa
     from sim.outputs.writers import write_table
     from sim.report import plots
     from sim.report import uncertainty as ru
 
-    client = _client(args)
-    common = {"n_jobs": args.n_jobs, "backend": args.backend, "progress": None}
-    try:
-        if args.method == "oneway":
-            res = sa.one_way(scen, metrics, base, params, args.replications, **common)
-            table = res.table()
-            write_table(table, out, "oneway")
-            for m in metrics:
-                plots.write_figure(ru.tornado(res, m), out, f"tornado_{m}")
-            print(table.to_string(index=False))
-        else:
-            if args.method == "morris":
-                g = sa.morris(
-                    scen,
-                    metrics[0],
-                    base,
-                    params,
-                    args.trajectories,
-                    replications=args.replications,
-                    **common,
-                )
-            else:
-                g = sa.sobol(
-                    scen,
-                    metrics[0],
-                    base,
-                    params,
-                    args.samples,
-                    replications=args.replications,
-                    **common,
-                )
-            write_table(g.indices, out, args.method)
-            what = f"effect on {metrics[0]}" if base is not None else metrics[0]
-            plots.write_figure(
-                ru.indices(g.indices, f"{args.method.title()} indices: {what}"), out, args.method
+    if args.method == "oneway":
+        res = sa.one_way(scen, metrics, base, params, args.replications, **common)
+        table = res.table()
+        write_table(table, out, "oneway")
+        for m in metrics:
+            plots.write_figure(ru.tornado(res, m), out, f"tornado_{m}")
+        print(table.to_string(index=False))
+    else:
+        if args.method == "morris":
+            g = sa.morris(
+                scen,
+                metrics[0],
+                base,
+                params,
+                args.trajectories,
+                replications=args.replications,
+                **common,
             )
-            print(g.indices.to_string(index=False))
-    finally:
-        if client is not None:
-            client.close()  # type: ignore[attr-defined]
-    print(f"\noutputs in {out}")
+        else:
+            g = sa.sobol(
+                scen,
+                metrics[0],
+                base,
+                params,
+                args.samples,
+                replications=args.replications,
+                **common,
+            )
+        write_table(g.indices, out, args.method)
+        what = f"effect on {metrics[0]}" if base is not None else metrics[0]
+        plots.write_figure(
+            ru.indices(g.indices, f"{args.method.title()} indices: {what}"), out, args.method
+        )
+        print(g.indices.to_string(index=False))
 
 
 def calibrate_main(argv: list[str] | None = None) -> None:

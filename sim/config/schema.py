@@ -749,7 +749,8 @@ class Config:
                         )
                     )
         problems += parameter_problems(self, self.uncertainty.parameters, "uncertainty")
-        problems += set_problems(self, self.uncertainty.sets, "uncertainty")
+        unc = self.uncertainty
+        problems += set_problems(self, unc.sets, unc.parameters, "uncertainty")
         if self.demand.mode == "crises" and self.population.registered == 0:
             problems.append(
                 ConfigProblem(

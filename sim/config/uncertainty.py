@@ -432,16 +432,47 @@ def parameter_problems(root: Any, tree: ParameterTree, path: str) -> list[Config
             )
         if dist.group:
             groups.setdefault(dist.group, []).append(key)
+    for group, keys in groups.items():
+        if group in tree and group not in keys:
+            problems.append(
+                ConfigProblem(
+                    f"{path}.parameters.{keys[0]}.group",
+                    group,
+                    "a group name that is not another parameter's key",
+                    f"{group} is a parameter of its own; its draw would be shared by mistake",
+                )
+            )
     return problems
 
 
-def set_problems(root: Any, sets: ParameterSets, path: str) -> list[ConfigProblem]:
-    """Each column of the parameter sets must name a numeric field."""
+def set_problems(
+    root: Any, sets: ParameterSets, tree: ParameterTree, path: str
+) -> list[ConfigProblem]:
+    """Each column of the parameter sets must name a numeric field, and a group
+    must be drawn wholly from the sets or wholly from its distributions (else the
+    members would no longer move together)."""
     problems = []
     for i, key in enumerate(sets.columns):
         found = locate(root, key)
         if isinstance(found, str):
             problems.append(
                 ConfigProblem(f"{path}.sets.columns[{i}]", key, "a numeric field", found)
+            )
+    cols = set(sets.columns) if sets else set()
+    members: dict[str, list[str]] = {}
+    for key, dist in tree.items():
+        if dist.group:
+            members.setdefault(dist.group, []).append(key)
+    for group, keys in members.items():
+        inside = [k for k in keys if k in cols]
+        if inside and len(inside) < len(keys):
+            problems.append(
+                ConfigProblem(
+                    f"{path}.sets.columns",
+                    list(sets.columns),
+                    f"every member of group {group!r} or none ({', '.join(keys)})",
+                    "a group's members share one draw; some from the sets and some from "
+                    "their distributions would not",
+                )
             )
     return problems

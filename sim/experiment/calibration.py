@@ -34,15 +34,25 @@ KPIs of the whole run or of its last moment (``patients_created``, ``end_*``,
 
 **Implausibility.** For a parameter set x and target j::
 
-    I_j(x) = |z_j - m_j(x)| / sqrt(V_obs,j + V_sim,j(x) / R + V_disc,j)
+    I_j(x) = |z_j - m_j(x)| / sqrt(V_obs,j + V_run,j (1 + 1/R) + V_disc,j)
 
 ``z`` is the observed figure; ``m(x)`` the mean of R replications at x (the
-same replications at every point: common random numbers, so points differ by
-their parameters, not by chance); ``V_obs = sd^2`` (a relative tolerance t
-gives sd = t |z| / 2); ``V_sim(x)`` the between-replication variance at x
-(``V_sim / R``: the variance of the mean); ``V_disc = (discrepancy z)^2`` the
-model discrepancy, how far the best model may stand from reality (0 by
-default). A point is non-implausible when ``max_j I_j(x) < 3`` (the cutoff):
+same replications at every point: common random numbers, which remove much,
+though not all, of the chance difference between points); ``V_obs = sd^2``,
+how far the published figure may be from the true one (recording and
+definitions; a relative tolerance t gives sd = t |z| / 2); ``V_run`` the
+variance of one run, the chance variation of a year: the observed year is one
+such run of the real system, and ``m(x)`` a mean of R (hence ``1 + 1/R``).
+``V_run`` is pooled over the wave's points (the mean of each point's
+between-replication variance, overloaded points left out), since two or three
+replications give a point's own estimate too few degrees of freedom.
+``V_disc = (discrepancy z)^2`` is the model discrepancy, how far the best
+model may stand from reality (0 by default). Totals of a run shorter than
+``period_days`` are scaled up, and their variance with them (by the square of
+the factor, more than a count's variance grows with its period): calibrate on
+runs as long as the period where possible.
+
+A point is non-implausible when ``max_j I_j(x) < 3`` (the cutoff):
 Pukelsheim's three-sigma rule, that any unimodal distribution holds at least
 95% of its mass within 3 sd of its mean. A point whose runs are overloaded (a
 queue for beds or a downstream service growing without bound,
@@ -673,6 +683,24 @@ def _run_wave(
         run_kpis, jobs, n_jobs, backend, progress, f"calibration wave {wave}"
     ):
         got[(name, r)] = kpis
+    # the variance of one run, per target: the mean over the wave's points (not
+    # overloaded) of each point's variance between its replications, which is
+    # unbiased (a median of such estimates with one degree of freedom would be
+    # less than half the variance). With two or three replications a point's own
+    # estimate is too rough to trust alone
+    each = {name: pd.DataFrame([got[(name, r)] for r in range(replications)]) for name in names}
+    steady = [n for n in names if not overloads(each[n], cfg.run.measured_days)] or names
+    v_run = {
+        t.kpi: float(
+            np.nanmean(
+                [
+                    np.var(each[n][t.kpi].to_numpy(dtype=float) * scale[t.kpi], ddof=1)
+                    for n in steady
+                ]
+            )
+        )
+        for t in targets.targets
+    }
     rows = []
     for i, name in enumerate(names):
         row: dict[str, Any] = {"wave": wave, "point": i}
@@ -683,14 +711,16 @@ def _run_wave(
             x = np.array([got[(name, r)][t.kpi] for r in range(replications)], dtype=float)
             x = x * scale[t.kpi]
             mean, sd = float(np.mean(x)), float(np.std(x, ddof=1))
-            v = t.sd**2 + sd**2 / replications + (discrepancy * t.observed) ** 2
+            # the observed year is one run of the real system, compared with the mean
+            # of R runs: its own chance variation (v_run) and the mean's (v_run / R)
+            v_sim = v_run[t.kpi] * (1 + 1 / replications)
+            v = t.sd**2 + v_sim + (discrepancy * t.observed) ** 2
             imp = abs(t.observed - mean) / math.sqrt(v)
             if not math.isfinite(imp):  # a KPI with no value (no patient left a bed)
                 imp = math.inf
             row[f"{t.kpi}:mean"], row[f"{t.kpi}:sd"], row[f"{t.kpi}:I"] = mean, sd, imp
             worst = max(worst, imp)
-        runs = pd.DataFrame([got[(name, r)] for r in range(replications)])
-        over = overloads(runs, cfg.run.measured_days)
+        over = overloads(each[name], cfg.run.measured_days)
         row["max_implausibility"] = worst
         row["overload"] = "; ".join(o.note() for o in over)
         # an overloaded point is ruled out whatever its implausibility: its queue's

@@ -16,6 +16,7 @@ truncated distribution is just a narrower slice of ``[0, 1]``.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cached_property
@@ -82,10 +83,17 @@ class Parameter:
             x = np.full(u.shape, float(self.dist.value))
         else:
             a, b = self._cut
+            if math.isinf(self.dist.range()[1]):
+                # a design's corner (Morris levels reach 1) must not be infinite
+                u = np.clip(u, 0.0, 1.0 - 1e-9)
             x = np.asarray(self._frozen.ppf(a + u * (b - a)), dtype=float)
             if self.dist.bounds is not None:  # rounding at the ends of the slice
                 x = np.clip(x, *self.dist.bounds)
-        return np.round(x) if self.integer else x
+        if not self.integer:
+            return x
+        # whole numbers (capacities): rounded, then kept within the range's whole numbers
+        lo, hi = self.dist.range()
+        return np.clip(np.round(x), math.ceil(lo), math.floor(hi) if math.isfinite(hi) else None)
 
     def quantile(self, q: float) -> float:
         return float(self.ppf(np.array([q]))[0])
@@ -225,7 +233,7 @@ def unit_sample(
         )
     cols = []
     for g in space.groups:
-        rng = streams.get(f"{stream}.{g}")
+        rng = streams.get(f"{stream}.group.{g}")
         if sampler == "lhs":
             cols.append((rng.permutation(n) + rng.random(n)) / n)
         elif sampler == "random":

@@ -89,7 +89,10 @@ def parameter_sets(cfg: Config, draws: int | None = None) -> tuple[ParameterSpac
         # used as equally often as n allows, in an order from a stream of its own
         rows = np.asarray(unc.sets.rows, dtype=float)
         rng = RandomStreams(cfg.run.seed, 0).get("psa.sets")
-        pick = rng.permutation(np.resize(np.arange(len(rows)), n))
+        # whole shuffled passes over the rows, cut at n: no row is used twice
+        # before every row is used once
+        passes = -(-n // len(rows))
+        pick = np.concatenate([rng.permutation(len(rows)) for _ in range(passes)])[:n]
         for k, col in enumerate(unc.sets.columns):
             table[col] = rows[pick, k]
     table.insert(0, "draw", np.arange(n))
@@ -144,6 +147,8 @@ class PsaResult:
         sets: the share of sets whose mean difference is a benefit)."""
         diffs = self.differences()
         out = _summarise(diffs, self.metrics, self.replications_per_draw)
+        if out.empty:
+            return out.assign(p_improves=[], no_change=[])
         means = diffs.groupby(["scenario", "draw"])[self.metrics].mean()
         p = []
         for _, r in out.iterrows():
@@ -155,7 +160,7 @@ class PsaResult:
         # a metric the scenario never changes (a budget it does not touch) has no
         # probability of improving: it is flagged, not reported as 0%
         out["no_change"] = [
-            bool((diffs.loc[diffs["scenario"] == s, m].fillna(0) == 0).all())
+            bool((diffs.loc[diffs["scenario"] == s, m].dropna() == 0).all())
             for s, m in zip(out["scenario"], out["metric"], strict=True)
         ]
         return out
@@ -182,7 +187,7 @@ class PsaResult:
                 if (scen, metric) not in eff:
                     continue
                 r = eff[(scen, metric)]
-                base = base_mean[metric]
+                base = base_mean.get(metric, np.nan)
                 mean = e.sign * float(r["mean"])
                 lo, hi = sorted((e.sign * float(r["low"]), e.sign * float(r["high"])))
                 share = schema.unit(metric) == "share"
@@ -255,6 +260,22 @@ class PsaResult:
                     rows.append((scen, outcome, float(w), float(np.mean(w * b - c > 0))))
         return pd.DataFrame(rows, columns=["scenario", "outcome", "wtp", "p_cost_effective"])
 
+    def distributions(self) -> pd.DataFrame:
+        """The uncertain parameters (as :meth:`ParameterSpace.table`) and what the
+        PSA drew each from: its distribution, or the given parameter sets."""
+        cfg = next(iter(self.configs.values()))
+        sets = cfg.uncertainty.sets
+        table = pd.DataFrame(self.space.table())
+        from_sets = set(sets.columns) if sets else set()
+        table["drawn_from"] = [
+            "parameter sets" if k in from_sets else "distribution" for k in table["parameter"]
+        ]
+        extra = [k for k in sets.columns if k not in set(table["parameter"])] if sets else []
+        if extra:
+            rows = pd.DataFrame({"parameter": extra, "drawn_from": "parameter sets"})
+            table = pd.concat([table, rows], ignore_index=True)
+        return table
+
     def gridlock(self) -> pd.DataFrame:
         """Parameter sets in which a scenario's hospital is gridlocked (queues for
         beds or discharge growing without bound, or most admissions turned away):
@@ -290,7 +311,7 @@ class PsaResult:
             "psa_parameters": self.parameters,
             "psa_runs": self.runs,
             "psa_summary": self.summary(),
-            "psa_distributions": pd.DataFrame(self.space.table()),
+            "psa_distributions": self.distributions(),
             "psa_gridlock": self.gridlock(),
         }
         if self.baseline is not None and len(self.configs) > 1:
@@ -321,10 +342,18 @@ def _summarise(df: pd.DataFrame, metrics: list[str], reps: int) -> pd.DataFrame:
             vals = y[m].to_numpy(dtype=float)
             total = float(np.var(vals, ddof=1)) if len(vals) > 1 else np.nan
             by = y.groupby("draw")[m]
-            if reps >= 2:
-                within = float(by.var(ddof=1).mean())
-                between = float(by.mean().var(ddof=1))
-                param = max(0.0, between - within / reps)
+            sizes = by.size().to_numpy(dtype=float)
+            if reps >= 2 and len(sizes) > 1 and (sizes >= 2).any():
+                # one-way random-effects ANOVA by mean squares, for sets with
+                # unequal numbers of runs (a KPI missing in some runs)
+                n_tot, k = sizes.sum(), len(sizes)
+                means = by.mean().to_numpy(dtype=float)
+                grand = float(np.mean(vals))
+                ms_between = float((sizes * (means - grand) ** 2).sum() / (k - 1))
+                dev = y[m].to_numpy(dtype=float) - y["draw"].map(by.mean()).to_numpy(dtype=float)
+                within = float((dev**2).sum() / (n_tot - k)) if n_tot > k else np.nan
+                n0 = (n_tot - (sizes**2).sum() / n_tot) / (k - 1)
+                param = max(0.0, (ms_between - within) / n0)
                 denom = param + within
                 share_p = param / denom if denom > 0 else np.nan
                 share_s = within / denom if denom > 0 else np.nan

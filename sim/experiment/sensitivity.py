@@ -15,8 +15,9 @@ scenario, or, given a baseline, the scenario's paired effect on it.
 Designs and estimators are SALib's (sampling in the unit cube; each coordinate
 then goes through the parameter's inverse distribution function, so the
 indices are over the parameters' distributions, not over flat ranges). Every
-design point runs the same replications (common random numbers), so
-differences between points are the parameters' doing, not chance's; the
+design point runs the same replications (common random numbers), which
+removes much of the chance difference between points, though not all: a
+changed parameter can shift which random numbers later events draw. The
 paired effect on a baseline uses the same replications again.
 """
 
@@ -212,7 +213,10 @@ def morris(
     problem = _problem(space)
     s = (scenario.run.seed if seed is None else seed) % 2**32
     unit = sample.sample(problem, trajectories, num_levels=levels, seed=s)
-    values = space.values(unit)
+    # Morris's grid runs from 0 to 1 inclusive: each level stands for the middle of
+    # its slice of probability instead, so no point sits on a law's infinite tail
+    # (the scaling is linear, so SALib analyses the grid as it made it)
+    values = space.values((unit * (levels - 1) + 0.5) / levels)
     jobs = (n_jobs, backend, progress)
     runs = evaluate(scenario, space, values, [metric], baseline, replications, *jobs)
     y = runs.outcome[metric]

@@ -97,7 +97,7 @@ def relative_text(metric: str, rel: float) -> str:
     return f"{pct}% {e.fewer[0] if rel > 0 else e.fewer[1]}"
 
 
-def effect_cells(r: pd.Series | dict[str, Any]) -> dict[str, str]:
+def effect_cells(r: pd.Series | dict[str, Any], interval: str = "CI") -> dict[str, str]:
     """The texts of one headline row: effect, estimate, ci, relative, p_better, flag."""
     m = r["metric"]
     lo, hi = r["ci_low"], r["ci_high"]
@@ -108,28 +108,32 @@ def effect_cells(r: pd.Series | dict[str, Any]) -> dict[str, str]:
         "ci": ci_text(m, lo, hi),
         "relative": "" if flat else relative_text(m, r["relative_benefit"]),
         "p_better": "" if flat else fmt.probability(r["p_improves"]),
-        "flag": "CI includes no effect" if includes_no_effect(lo, hi) else "",
+        "flag": f"{interval} includes no effect" if includes_no_effect(lo, hi) else "",
     }
 
 
 def effects_table(
-    effects: pd.DataFrame, baseline: str | None = None, note: list[str] | None = None
+    effects: pd.DataFrame,
+    baseline: str | None = None,
+    note: list[str] | None = None,
+    interval: str = "CI",
 ) -> str:
     """Plain-text table of effects as benefits: estimate, 95% CI, relative change, P(better).
 
-    ``note`` replaces the heading lines (how the estimates and intervals were made).
+    ``note`` replaces the heading lines (how the estimates and intervals were made);
+    ``interval`` names the intervals ("CI", or "range" for a PSA's).
     """
     if effects.empty:
         return "(no scenarios to compare)"
     head = {
         "effect": "effect",
         "estimate": "estimate",
-        "ci": "95% CI",
+        "ci": f"95% {interval}",
         "relative": "relative",
         "p_better": "P(better)",
         "flag": "",
     }
-    cells = [effect_cells(r) for _, r in effects.iterrows()]
+    cells = [effect_cells(r, interval) for _, r in effects.iterrows()]
     w = {k: max(len(c[k]) for c in [*cells, head]) for k in head}
     import textwrap
 

@@ -236,15 +236,15 @@ def _kpi_tables(summaries: dict[str, pd.DataFrame], baseline: str | None) -> str
     return "".join(out)
 
 
-def _effect_cell(r: pd.Series) -> str:
-    c = in_words.effect_cells(r)
+def _effect_cell(r: pd.Series, interval: str = "CI") -> str:
+    c = in_words.effect_cells(r, interval)
     p_better = f"P(better) {_esc(c['p_better'])}" if c["p_better"] else ""
     sub = " &middot; ".join(x for x in (_esc(c["relative"]), p_better) if x)
     flag = f"<span class='flag'>{_esc(c['flag'])}</span>" if c["flag"] else ""
     return _cell(_esc(c["estimate"]), _esc(c["ci"]), sub, flag, cls="unclear" if c["flag"] else "")
 
 
-def _effects_tables(effects: pd.DataFrame) -> str:
+def _effects_tables(effects: pd.DataFrame, interval: str = "CI") -> str:
     """Effects (columns) by scenario (rows), one table per group of :data:`EFFECT_GROUPS`."""
     out = []
     by = effects.set_index(["scenario", "metric"], drop=False)
@@ -257,7 +257,9 @@ def _effects_tables(effects: pd.DataFrame) -> str:
         for s in scenarios:
             cells = [f"<td>{_name(s)}</td>"]
             for m in metrics:
-                cells.append(_effect_cell(by.loc[(s, m)]) if (s, m) in by.index else "<td>-</td>")
+                cells.append(
+                    _effect_cell(by.loc[(s, m)], interval) if (s, m) in by.index else "<td>-</td>"
+                )
             rows.append(cells)
         head = ["scenario", *[cmp.HEADLINE[m].label for m in metrics]]
         out.append(f"<h3>{_esc(title)}</h3>" + _table(head, rows))
@@ -679,7 +681,7 @@ def _psa_summary(psa: PsaResult, period: str) -> str:
     money = dict(line.split(": ", 1) for line in ru.money_sentences(psa))
     for scen in dict.fromkeys(head["scenario"]):
         sentence = text.scenario_summary(
-            scen, head[head["scenario"] == scen], pd.DataFrame(), period
+            scen, head[head["scenario"] == scen], pd.DataFrame(), period, interval="range"
         )
         extra = f" {money[scen][:1].upper()}{money[scen][1:]}." if scen in money else ""
         items.append(f"<li><b>{_name(scen)}</b>{_esc(sentence.removeprefix(scen) + extra)}</li>")
@@ -719,7 +721,7 @@ def _psa_section(doc: _Doc, psa: PsaResult) -> None:
         doc.add("".join(f"<p class='box'>{_esc(w)}.</p>" for w in warnings))
     if psa.baseline is not None and len(psa.configs) > 1:
         head = psa.headline()
-        doc.add(_effects_tables(head))
+        doc.add(_effects_tables(head, interval="range"))
         probs = ru.psa_section_rows(psa)
         whats = list(dict.fromkeys(probs["what"]))
         rows = []
@@ -753,15 +755,23 @@ def _psa_section(doc: _Doc, psa: PsaResult) -> None:
             "psa_plane", ru.plane(psa), "Cost-effectiveness plane, one dot per parameter set"
         )
         doc.figure("psa_ceac", ru.ceac(psa), "Cost-effectiveness acceptability curves")
+
+    def num(x: object, spec: str) -> str:
+        return "-" if fmt.missing(x) else format(float(x), spec)  # type: ignore[arg-type]
+
     dist_rows = [
         [
             f"<td class='text'><code>{_esc(d['parameter'])}</code></td>",
-            f"<td class='text'>{_esc(d['distribution'])}</td>",
-            f"<td>{d['point']:.4g}</td>",
-            f"<td>{d['low']:.3g} to {d['high']:.3g}</td>",
-            f"<td class='text'>{_esc(d['source'])}</td>",
+            "<td class='text'>"
+            + _esc(d["distribution"] if d["drawn_from"] == "distribution" else "parameter sets")
+            + "</td>",
+            f"<td>{num(d['point'], '.4g')}</td>",
+            f"<td>{num(d['low'], '.3g')} to {num(d['high'], '.3g')}</td>"
+            if d["drawn_from"] == "distribution"
+            else "<td>from the sets</td>",
+            f"<td class='text'>{_esc(d['source'] if isinstance(d['source'], str) else '')}</td>",
         ]
-        for d in psa.space.table()
+        for d in psa.distributions().to_dict("records")
     ]
     doc.add(
         "<h3>Uncertain parameters</h3>",

@@ -26,12 +26,25 @@ QUADRANT_WORDS = {
 }
 
 
-def _ci(metric: str, lo: float, hi: float) -> str:
-    """A CI for a sentence whose verb already carries the direction."""
-    return f"95% CI {in_words.ci_text(metric, lo, hi, word=False)}"
+def _ci(metric: str, lo: float, hi: float, interval: str = "CI") -> str:
+    """A CI (or a PSA's range) for a sentence whose verb already carries the direction."""
+    return f"95% {interval} {in_words.ci_text(metric, lo, hi, word=False)}"
 
 
-def outcome_clause(r: pd.Series, period: str = "") -> str:
+def _no_effect(noun: str, metric: str, lo: float, hi: float, interval: str) -> str:
+    """An effect whose interval includes none, in words.
+
+    A confidence interval that includes no effect means the runs cannot tell the
+    effect from chance; a PSA's range (a year's outcome over parameter sets and
+    chance) that includes none means only that some years and sets go either way.
+    """
+    text = in_words.ci_text(metric, lo, hi)
+    if interval == "CI":
+        return f"has no distinguishable effect on {noun} (the 95% CI, {text}, includes no effect)"
+    return f"may go either way on {noun} (the 95% {interval}, {text}, includes no effect)"
+
+
+def outcome_clause(r: pd.Series, period: str = "", interval: str = "CI") -> str:
     """One outcome in words: "avoids 444 admissions a year (95% CI 409 to 478)"."""
     m = r["metric"]
     o = OUTCOMES.get(m)
@@ -44,17 +57,14 @@ def outcome_clause(r: pd.Series, period: str = "") -> str:
         doing = verb if est > 0 else "adds"
         return f"{doing} {fmt.count(abs(est))} {noun}{when} (one replication: no interval)"
     if in_words.includes_no_effect(lo, hi):
-        return (
-            f"has no distinguishable effect on {noun} "
-            f"(the 95% CI, {in_words.ci_text(m, lo, hi)}, includes no effect)"
-        )
+        return _no_effect(noun, m, lo, hi, interval)
     if lo == hi == 0:
         return f"does not change {noun}"
     doing = verb if est > 0 else "adds"
-    return f"{doing} {fmt.count(abs(est))} {noun}{when} ({_ci(m, lo, hi)})"
+    return f"{doing} {fmt.count(abs(est))} {noun}{when} ({_ci(m, lo, hi, interval)})"
 
 
-def cost_clause(r: pd.Series) -> str:
+def cost_clause(r: pd.Series, interval: str = "CI") -> str:
     """Net cost in words: "saves GBP 2.46m (95% CI 1.41m to 3.51m)"."""
     m = r["metric"]
     est, lo, hi = r["estimate"], r["ci_low"], r["ci_high"]
@@ -63,14 +73,11 @@ def cost_clause(r: pd.Series) -> str:
         what = f"saves {money}" if est > 0 else f"costs {money} more"
         return f"{what} (one replication: no interval)"
     if in_words.includes_no_effect(lo, hi):
-        return (
-            "has no distinguishable effect on total cost "
-            f"(the 95% CI, {in_words.ci_text(m, lo, hi)}, includes no effect)"
-        )
+        return _no_effect("total cost", m, lo, hi, interval)
     if est == 0:
         return "costs the same"
     what = f"saves {money}" if est > 0 else f"costs {money} more"
-    return f"{what} ({_ci(m, lo, hi)})"
+    return f"{what} ({_ci(m, lo, hi, interval)})"
 
 
 def quadrant_clause(ce: pd.DataFrame) -> str:
@@ -99,7 +106,7 @@ def quadrant_clause(ce: pd.DataFrame) -> str:
 
 
 def scenario_summary(
-    scenario: str, effects: pd.DataFrame, ce: pd.DataFrame, period: str = ""
+    scenario: str, effects: pd.DataFrame, ce: pd.DataFrame, period: str = "", interval: str = "CI"
 ) -> str:
     """One or two sentences on a scenario's headline effects, with CIs and flags.
 
@@ -108,12 +115,14 @@ def scenario_summary(
         effects: Its rows of :func:`sim.experiment.compare.headline`.
         ce: Its rows of :func:`sim.experiment.economics.cost_effectiveness`.
         period: How the totals' period reads ("a year"), or "".
+        interval: "CI" (confidence intervals of replications) or "range" (a
+            PSA's 95% range over parameter sets and chance).
     """
     by = effects.set_index("metric", drop=False)
-    clauses = [outcome_clause(fmt.row(by, m), period) for m in OUTCOMES if m in by.index]
+    clauses = [outcome_clause(fmt.row(by, m), period, interval) for m in OUTCOMES if m in by.index]
     first = " and ".join(clauses) if clauses else "has no admissions or bed-day results"
     if "cost_total" in by.index:
-        first += f", and {cost_clause(fmt.row(by, 'cost_total'))}"
+        first += f", and {cost_clause(fmt.row(by, 'cost_total'), interval)}"
     where = quadrant_clause(ce)
     sentence = f"{scenario} {first}" + (f": {where}." if where else ".")
     more = []
@@ -122,9 +131,10 @@ def scenario_summary(
             continue
         r = fmt.row(by, m)
         c = in_words.effect_cells(r)
-        flag = "; the CI includes no effect" if c["flag"] else ""
+        flag = f"; the {interval} includes no effect" if c["flag"] else ""
         label = "Delayed days" if m == "dtoc_days" else "4-hour performance"
-        ci = "" if in_words.no_interval(r["ci_low"], r["ci_high"]) else f" (95% CI {c['ci']}{flag})"
+        no = in_words.no_interval(r["ci_low"], r["ci_high"])
+        ci = "" if no else f" (95% {interval} {c['ci']}{flag})"
         more.append(f"{label}: {c['estimate']}{ci}")
     return sentence + (" " + "; ".join(more) + "." if more else "")
 

@@ -28,8 +28,10 @@ if TYPE_CHECKING:
 PSA_NOTE = (
     "Intervals hold both what the evidence does not know (parameter sets drawn from the "
     "distributions in uncertainty.parameters) and chance (replications): they run from the "
-    "2.5% to the 97.5% point of the paired differences over all runs. P(better) is the share "
-    "of parameter sets in which the scenario's mean effect is a benefit."
+    "2.5% to the 97.5% point of the paired differences over all runs: the range of a year's "
+    "effect, not a confidence interval of a mean. P(better) is the share of parameter sets "
+    "whose mean effect over their replications is a benefit (with few replications a set, "
+    "chance pulls it a little towards 50%)."
 )
 
 #: what a probability of saving money is stated for, in this order
@@ -81,14 +83,18 @@ def psa_text(psa: PsaResult) -> str:
         ]
         lines = [f"Parameter uncertainty ({psa.parameters.shape[0]} parameter sets):"]
         for _, r in keep.iterrows():
+            split = (
+                "the variance split needs 2 or more replications a set"
+                if fmt.missing(r["share_parameters"])
+                else f"{fmt.share(r['share_parameters'])} of variance from parameters"
+            )
             lines.append(
                 f"  {r['metric']}: {fmt.value(r['metric'], r['mean'])} "
-                f"({fmt.value_range(r['metric'], r['low'], r['high'])}), "
-                f"{fmt.share(r['share_parameters'])} of variance from parameters"
+                f"({fmt.value_range(r['metric'], r['low'], r['high'])}), {split}"
             )
         return "\n".join(lines)
     head = psa.headline()
-    text = effects_table(head, psa.baseline, note=psa_note(psa))
+    text = effects_table(head, psa.baseline, note=psa_note(psa), interval="range")
     for w in psa.warnings():
         text += f"\nnote: {w}"
     shares = [
@@ -100,6 +106,11 @@ def psa_text(psa: PsaResult) -> str:
     if shares:
         text += "\n\nShare of the variance of the effect due to parameters (the rest is chance):\n"
         text += "\n".join(shares)
+    elif psa.replications_per_draw < 2:
+        text += (
+            "\n\nThe variance split between parameters and chance needs 2 or more "
+            "replications a set (uncertainty.replications_per_draw)."
+        )
     money = money_sentences(psa)
     if money:
         text += "\n\n" + "\n".join(money)
