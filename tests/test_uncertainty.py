@@ -404,3 +404,12 @@ def test_uneven_sets_are_used_in_whole_passes() -> None:
     _, table = parameter_sets(load_config("treat", [sets]), draws=7)
     counts = table["treat.home_share"].value_counts()
     assert sorted(counts.tolist()) == [2, 2, 3]
+
+
+def test_replacing_a_distribution_by_override_says_how() -> None:
+    """Hydra merges a mapping into the old one key by key, so a distribution of
+    another family cannot be set in one override: the message gives the two that
+    work."""
+    key = "uncertainty.parameters.treat.home_share"
+    msgs = _problems(f"{key}={{dist: uniform, low: 0, high: 0.3}}")
+    assert any(f"'~{key}'" in m and f"'+{key}=" in m for m in msgs)

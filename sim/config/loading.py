@@ -191,6 +191,28 @@ def _explain(exc: BaseException, overrides: list[str], config_name: str) -> list
         problems = [p for o in overrides if (p := _unknown_key(base, o)) is not None]
         if problems:
             return problems
+    # a mapping given for a key that holds one: Hydra merges it into the old one
+    # key by key, which fails when the new mapping has other keys (a distribution
+    # of another family, say); the old mapping has to be deleted first
+    merged = [
+        o
+        for o in overrides
+        if "=" in o
+        and not o.startswith(("~", "+"))
+        and o.partition("=")[2].lstrip().startswith("{")
+        and o.partition("=")[0].strip() in first
+    ]
+    if merged:
+        return [
+            ConfigProblem(
+                o.partition("=")[0].strip(),
+                o.partition("=")[2].strip(),
+                "a mapping with the keys the old one has (Hydra merges the two key by key)",
+                f"to replace it whole, delete it first: '~{o.partition('=')[0].strip()}' "
+                f"'+{o.strip()}'",
+            )
+            for o in merged
+        ]
     return [ConfigProblem("overrides", overrides, "overrides Hydra can apply", first)]
 
 
