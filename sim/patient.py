@@ -179,10 +179,6 @@ class DrawBlock:
     def __init__(self, rows: list[list[float]]) -> None:
         self.rows = rows
 
-    def row(self, i: int) -> list[float]:
-        """One patient's draws."""
-        return self.rows[i]
-
 
 class PatientFactory:
     """Creates patients with their random attributes.

@@ -118,8 +118,8 @@ from sim.config.errors import ConfigError, ConfigProblem
 from sim.config.loading import from_mapping
 from sim.config.schema import Config
 from sim.experiment.checks import overloads
-from sim.experiment.parameters import ParameterSpace, apply, unit_sample
-from sim.experiment.runner import map_jobs, run_kpis
+from sim.experiment.parameters import ParameterSpace, apply, run_points, unit_sample
+from sim.experiment.runner import run_kpis
 
 #: KPIs that describe the run rather than the borough over a period
 WHOLE_RUN = (
@@ -669,47 +669,32 @@ def _run_wave(
 ) -> pd.DataFrame:
     """Run every point of a wave with the same replications; one row per point."""
     values = space.values(unit)
-    jobs: list[tuple[Config, int]] = []
-    names = []
-    for i, at in enumerate(values):
-        point = dict(zip(space.keys, (float(v) for v in at), strict=True))
-        ci = apply(cfg, point, f"point {i} of calibration wave {wave}")
-        # a distinct name per point lets results come back in any order
-        name = f"{cfg.name}@w{wave}p{i}"
-        names.append(name)
-        jobs += [(dataclasses.replace(ci, name=name), r) for r in range(replications)]
-    got: dict[tuple[str, int], dict[str, float]] = {}
-    for name, r, kpis in map_jobs(
-        run_kpis, jobs, n_jobs, backend, progress, f"calibration wave {wave}"
-    ):
-        got[(name, r)] = kpis
+    label = "point {i} of calibration wave " + str(wave)
+    runs = run_points([cfg], space, values, replications, label, n_jobs, backend, progress)
+    each = [pd.DataFrame(at[cfg.name]) for at in runs]
+    over = [overloads(e, cfg.run.measured_days) for e in each]
     # the variance of one run, per target: the mean over the wave's points (not
     # overloaded) of each point's variance between its replications, which is
     # unbiased (a median of such estimates with one degree of freedom would be
     # less than half the variance). With two or three replications a point's own
     # estimate is too rough to trust alone
-    each = {name: pd.DataFrame([got[(name, r)] for r in range(replications)]) for name in names}
-    steady = [n for n in names if not overloads(each[n], cfg.run.measured_days)] or names
+    steady = [e for e, o in zip(each, over, strict=True) if not o] or each
     v_run = {
         t.kpi: float(
             np.nanmean(
-                [
-                    np.var(each[n][t.kpi].to_numpy(dtype=float) * scale[t.kpi], ddof=1)
-                    for n in steady
-                ]
+                [np.var(e[t.kpi].to_numpy(dtype=float) * scale[t.kpi], ddof=1) for e in steady]
             )
         )
         for t in targets.targets
     }
     rows = []
-    for i, name in enumerate(names):
+    for i, e in enumerate(each):
         row: dict[str, Any] = {"wave": wave, "point": i}
         row.update({unit_column(g): float(unit[i, k]) for k, g in enumerate(space.groups)})
         row.update({k: float(values[i, j]) for j, k in enumerate(space.keys)})
         worst = 0.0
         for t in targets.targets:
-            x = np.array([got[(name, r)][t.kpi] for r in range(replications)], dtype=float)
-            x = x * scale[t.kpi]
+            x = e[t.kpi].to_numpy(dtype=float) * scale[t.kpi]
             mean, sd = float(np.mean(x)), float(np.std(x, ddof=1))
             # the observed year is one run of the real system, compared with the mean
             # of R runs: its own chance variation (v_run) and the mean's (v_run / R)
@@ -720,13 +705,12 @@ def _run_wave(
                 imp = math.inf
             row[f"{t.kpi}:mean"], row[f"{t.kpi}:sd"], row[f"{t.kpi}:I"] = mean, sd, imp
             worst = max(worst, imp)
-        over = overloads(each[name], cfg.run.measured_days)
         row["max_implausibility"] = worst
-        row["overload"] = "; ".join(o.note() for o in over)
+        row["overload"] = "; ".join(o.note() for o in over[i])
         # an overloaded point is ruled out whatever its implausibility: its queue's
         # growth makes its figures depend on the run's length, and its replications
         # spread so widely that the variance term would otherwise let it through
-        row["plausible"] = worst < cutoff and not over
+        row["plausible"] = worst < cutoff and not over[i]
         rows.append(row)
     return pd.DataFrame(rows)
 

@@ -16,8 +16,9 @@ truncated distribution is just a narrower slice of ``[0, 1]``.
 
 from __future__ import annotations
 
+import dataclasses
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
@@ -30,6 +31,7 @@ from sim.config.loading import from_mapping
 from sim.config.schema import Config
 from sim.config.uncertainty import Distribution, locate
 from sim.core.rng import RandomStreams
+from sim.experiment.runner import map_jobs, run_kpis
 
 
 @dataclass(frozen=True)
@@ -241,6 +243,40 @@ def unit_sample(
         else:
             raise ValueError(f"unknown sampler {sampler!r}: lhs, sobol or random")
     return np.column_stack(cols) if cols else np.empty((n, 0))
+
+
+def run_points(
+    cfgs: Sequence[Config],
+    space: ParameterSpace,
+    values: np.ndarray,
+    replications: int,
+    label: str = "point {i}",
+    n_jobs: int = 1,
+    backend: str = "loky",
+    progress: bool | None = None,
+) -> list[dict[str, list[dict[str, float]]]]:
+    """Run each configuration at every parameter set (a row of ``values``), all with
+    the same replications 0..R-1 (common random numbers).
+
+    Returns, per row, each configuration's name -> the KPIs of its replications in
+    order. ``label`` (formatted with the row number ``i``) names a set in errors.
+    Every set is applied and validated before the first run.
+    """
+    jobs: list[tuple[Config, int]] = []
+    for i, row in enumerate(values):
+        point = dict(zip(space.keys, (float(v) for v in row), strict=True))
+        for c in cfgs:
+            # a distinct name per set lets results come back in any order
+            ci = dataclasses.replace(apply(c, point, label.format(i=i)), name=f"{c.name}@{i}")
+            jobs += [(ci, r) for r in range(replications)]
+    got: dict[tuple[str, int], dict[str, float]] = {}
+    desc = label.format(i="").strip() or "points"
+    for name, r, kpis in map_jobs(run_kpis, jobs, n_jobs, backend, progress, desc):
+        got[(name, r)] = kpis
+    return [
+        {c.name: [got[(f"{c.name}@{i}", r)] for r in range(replications)] for c in cfgs}
+        for i in range(len(values))
+    ]
 
 
 def apply(cfg: Config, values: Mapping[str, float], label: str = "") -> Config:

@@ -148,15 +148,19 @@ class PsaResult:
         diffs = self.differences()
         out = _summarise(diffs, self.metrics, self.replications_per_draw)
         if out.empty:
-            return out.assign(p_improves=[], no_change=[])
+            return out.assign(p_increase=[], p_decrease=[], p_improves=[], no_change=[])
         means = diffs.groupby(["scenario", "draw"])[self.metrics].mean()
-        p = []
-        for _, r in out.iterrows():
-            sign = effect_spec(str(r["metric"])).sign
-            col = means.loc[str(r["scenario"])][str(r["metric"])].to_numpy(dtype=float)
+        ups, downs = [], []
+        for scen, metric in zip(out["scenario"], out["metric"], strict=True):
+            col = means.loc[str(scen)][str(metric)].to_numpy(dtype=float)
             col = col[~np.isnan(col)]
-            p.append(float(np.mean(sign * col > 0)) if len(col) else np.nan)
-        out["p_improves"] = p
+            ups.append(float(np.mean(col > 0)) if len(col) else np.nan)
+            downs.append(float(np.mean(col < 0)) if len(col) else np.nan)
+        out["p_increase"], out["p_decrease"] = ups, downs
+        out["p_improves"] = [
+            up if effect_spec(str(m)).sign > 0 else down
+            for m, up, down in zip(out["metric"], ups, downs, strict=True)
+        ]
         # a metric the scenario never changes (a budget it does not touch) has no
         # probability of improving: it is flagged, not reported as 0%
         out["no_change"] = [
@@ -170,44 +174,43 @@ class PsaResult:
         :func:`sim.experiment.compare.headline` (so the same tables and sentences
         show them): the interval is the 2.5%-97.5% range over parameter sets and
         replications, ``p_improves`` the share of parameter sets with a benefit."""
-        from sim.experiment.compare import HEADLINE
+        from sim.experiment.compare import headline
         from sim.outputs import schema
 
-        eff = {(str(r["scenario"]), str(r["metric"])): r for r in self.effects().to_dict("records")}
+        eff = self.effects()
         base_mean = {
             str(r["metric"]): float(r["mean"])
             for r in self.summary().to_dict("records")
             if r["scenario"] == self.baseline
         }
-        rows = []
-        for scen in self.scenarios:
-            if scen == self.baseline:
-                continue
-            for metric, e in HEADLINE.items():
-                if (scen, metric) not in eff:
-                    continue
-                r = eff[(scen, metric)]
-                base = base_mean.get(metric, np.nan)
-                mean = e.sign * float(r["mean"])
-                lo, hi = sorted((e.sign * float(r["low"]), e.sign * float(r["high"])))
-                share = schema.unit(metric) == "share"
-                ok = base > 0 and schema.non_negative(metric) and not share
-                rows.append(
-                    {
-                        "scenario": scen,
-                        "effect": e.label,
-                        "metric": metric,
-                        "n": int(r["runs"]),
-                        "estimate": mean,
-                        "ci_low": lo,
-                        "ci_high": hi,
-                        "relative_benefit": mean / base if ok else np.nan,
-                        "p_improves": r["p_improves"],
-                        "baseline_mean": base,
-                        "share_parameters": r["share_parameters"],
-                    }
-                )
-        return pd.DataFrame(rows)
+        base = eff["metric"].map(base_mean)
+        relative = [
+            d / b if b > 0 and schema.non_negative(str(m)) else np.nan
+            for m, d, b in zip(eff["metric"], eff["mean"], base, strict=True)
+        ]
+        # the PSA's effects in the columns of a paired comparison, so that the
+        # comparison's one rule states them as benefits
+        comparison = pd.DataFrame(
+            {
+                "scenario": eff["scenario"],
+                "metric": eff["metric"],
+                "n": eff["runs"],
+                "baseline_mean": base,
+                "diff_mean": eff["mean"],
+                "diff_ci_low": eff["low"],
+                "diff_ci_high": eff["high"],
+                "relative_change": relative,
+                "p_increase": eff["p_increase"],
+                "p_decrease": eff["p_decrease"],
+            }
+        )
+        out = headline(comparison, str(self.baseline))
+        if out.empty:
+            return out
+        share = eff.set_index(["scenario", "metric"])["share_parameters"]
+        keys = pd.MultiIndex.from_frame(out[["scenario", "metric"]])
+        out["share_parameters"] = share.reindex(keys).to_numpy()
+        return out
 
     def decision(self) -> pd.DataFrame:
         """Per scenario: the probability of avoiding admissions, saving bed days and
@@ -419,7 +422,6 @@ def run_psa(
         raise ValueError("replications_per_draw must be >= 1")
     space, table = parameter_sets(cfgs[0], draws)
     jobs: list[tuple[Config, int]] = []
-    where: dict[tuple[str, int], int] = {}
     keys = [c for c in table.columns if c != "draw"]
     for i, values in enumerate(table[keys].to_numpy(dtype=float)):
         row = dict(zip(keys, values.tolist(), strict=True))
@@ -427,11 +429,10 @@ def run_psa(
             ci = apply(cfg, row, f"parameter set {i} of the PSA of {cfg.name!r}")
             for r in range(reps):
                 jobs.append((ci, i * reps + r))
-                where[(cfg.name, i * reps + r)] = i
     rows: list[dict[str, Any]] = []
     desc = f"PSA, {len(cfgs)} scenario(s)"
     for name, rep, kpis in map_jobs(run_kpis, jobs, n_jobs, backend, progress, desc):
-        i = where[(name, rep)]
+        i = rep // reps  # set i ran model replications i * R ... i * R + R - 1
         rows.append(
             {
                 "scenario": name,

@@ -31,8 +31,7 @@ import numpy as np
 import pandas as pd
 
 from sim.config.schema import Config
-from sim.experiment.parameters import ParameterSpace, apply
-from sim.experiment.runner import map_jobs, run_kpis
+from sim.experiment.parameters import ParameterSpace, run_points
 
 #: the effects a tornado chart is drawn for by default
 TORNADO_METRICS = ("emergency_admissions", "bed_days", "dtoc_days", "cost_total")
@@ -60,34 +59,19 @@ def evaluate(
     """Mean of each metric at every parameter set in ``values`` (rows), or of its
     paired difference from ``baseline`` run with the same parameter set."""
     cfgs = [c for c in (scenario, baseline) if c is not None]
-    jobs: list[tuple[Config, int]] = []
-    for i, row in enumerate(values):
-        point = dict(zip(space.keys, (float(v) for v in row), strict=True))
-        for c in cfgs:
-            # distinct names per point let results come back in any order
-            ci = apply(c, point, f"design point {i}")
-            ci = _renamed(ci, f"{c.name}@{i}")
-            jobs += [(ci, r) for r in range(replications)]
-    results: dict[tuple[str, int], dict[str, float]] = {}
-    for name, r, kpis in map_jobs(run_kpis, jobs, n_jobs, backend, progress, "sensitivity"):
-        results[(name, r)] = kpis
+    runs = run_points(
+        cfgs, space, values, replications, "design point {i}", n_jobs, backend, progress
+    )
     out: dict[str, np.ndarray] = {}
     for m in metrics:
         col = np.empty(len(values))
-        for i in range(len(values)):
-            x = [results[(f"{scenario.name}@{i}", r)][m] for r in range(replications)]
+        for i, at in enumerate(runs):
+            x = [k[m] for k in at[scenario.name]]
             if baseline is not None:
-                b = [results[(f"{baseline.name}@{i}", r)][m] for r in range(replications)]
-                x = [a - c for a, c in zip(x, b, strict=True)]
+                x = [a - k[m] for a, k in zip(x, at[baseline.name], strict=True)]
             col[i] = float(np.mean(x))
         out[m] = col
     return PointRuns(np.asarray(values, dtype=float), out)
-
-
-def _renamed(cfg: Config, name: str) -> Config:
-    import dataclasses
-
-    return dataclasses.replace(cfg, name=name)
 
 
 # ------------------------------------------------------------------ one-way

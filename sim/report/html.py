@@ -678,7 +678,7 @@ def _psa_summary(psa: PsaResult, period: str) -> str:
         return ""
     head = psa.headline()
     items = []
-    money = dict(line.split(": ", 1) for line in ru.money_sentences(psa))
+    money = ru.money_texts(psa)
     for scen in dict.fromkeys(head["scenario"]):
         sentence = text.scenario_summary(
             scen, head[head["scenario"] == scen], pd.DataFrame(), period, interval="range"

@@ -56,9 +56,10 @@ def psa_note(psa: PsaResult) -> list[str]:
     return [head, *textwrap.wrap(PSA_NOTE, 100)]
 
 
-def money_sentences(psa: PsaResult) -> list[str]:
-    """Per scenario: "treat: probability of saving money for all budgets 83%, ..."."""
-    out = []
+def money_texts(psa: PsaResult) -> dict[str, str]:
+    """Per scenario: "probability of saving money for all budgets 83%, ...", naming
+    the budgets it never changes apart."""
+    out = {}
     for scen, g in psa.decision().groupby("scenario", sort=False):
         p = {str(r["metric"]): float(r["p_improves"]) for r in g.to_dict("records")}
         flat = {str(r["metric"]) for r in g.to_dict("records") if r["no_change"]}
@@ -67,11 +68,16 @@ def money_sentences(psa: PsaResult) -> list[str]:
         ]
         same = [who for m, who in MONEY.items() if m in flat]
         if parts:
-            text = f"{scen}: probability of saving money for " + ", ".join(parts)
+            text = "probability of saving money for " + ", ".join(parts)
             if same:
                 text += f" (no change for {', '.join(same)})"
-            out.append(text)
+            out[str(scen)] = text
     return out
+
+
+def money_sentences(psa: PsaResult) -> list[str]:
+    """Per scenario: "treat: probability of saving money for all budgets 83%, ..."."""
+    return [f"{scen}: {text}" for scen, text in money_texts(psa).items()]
 
 
 def psa_text(psa: PsaResult) -> str:
