@@ -1,6 +1,10 @@
 """Speed and memory of one replication-year, next to a bare SimPy event loop.
 
 Run:  python -m benchmarks.bench_model [--repeats 3] [--out benchmarks/results]
+      [--without chc.enabled=false --without discharge.p1_visits.enabled=false]
+
+``--without`` also times the scenario with those overrides, interleaved with
+the rest, and reports what the parts they switch off cost per replication-year.
 
 Each measurement runs in a fresh subprocess so peak memory (max RSS) is its own.
 Absolute times drift between machines and runs; the ratios measured in the same
@@ -94,13 +98,24 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--scenario", default="baseline")
     ap.add_argument("--out", default="benchmarks/results")
+    ap.add_argument(
+        "--without",
+        action="append",
+        default=[],
+        help="an override that switches something off; repeat for several",
+    )
     args = ap.parse_args(argv)
 
     rows = []
+    without = []
     for i in range(args.repeats):  # interleave so drift hits both alike
         bare = measure(BARE)
         model = measure(MODEL, args.scenario, "run.years=1", "run.warmup_days=0")
         rows.append((bare, model))
+        if args.without:
+            without.append(
+                measure(MODEL, args.scenario, "run.years=1", "run.warmup_days=0", *args.without)
+            )
         print(
             f"repeat {i + 1}: model {model['wall']:.2f} s, bare loop {bare['wall']:.2f} s",
             file=sys.stderr,
@@ -120,6 +135,15 @@ def main(argv: list[str] | None = None) -> None:
         "model_peak_rss_mb": med(m["max_rss_mb"] for _, m in rows),
         "bare_peak_rss_mb": med(b["max_rss_mb"] for b, _ in rows),
     }
+    if without:
+        year_without = med(m["wall"] / m["sim_days"] * 365 for m in without)
+        result["without"] = " ".join(args.without)
+        result["replication_year_seconds_without"] = year_without
+        result["events_per_year_without"] = without[0]["events"] / without[0]["sim_days"] * 365
+        result["time_ratio_with_to_without"] = result["replication_year_seconds"] / year_without
+        result["cost_per_event_ratio_without"] = (
+            med(m["wall"] / m["events"] * 1e6 for m in without) / bare_us
+        )
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     (out / "model.json").write_text(json.dumps(result, indent=2))

@@ -56,6 +56,8 @@ d = data["discharge"]
 d["assessment"]["staff"] = round(d["assessment"]["staff"] * scale)
 for svc in ("reablement", "intermediate_care", "care_home"):
     d[svc]["capacity"] = round(d[svc]["capacity"] * scale)
+d["p1_visits"]["visits_per_day"] = round(d["p1_visits"]["visits_per_day"] * scale)
+data["chc"]["standard"]["staff"] = max(1, round(data["chc"]["standard"]["staff"] * scale))
 cfg = from_mapping(data)
 rss_imports = peak_rss_mb()
 trace = len(sys.argv) > 4
@@ -103,6 +105,8 @@ def _blocking_overrides(b: dict) -> list[str]:
         f"discharge.assessment.calendar={every}",
         "discharge.assessment.staff=1000",
         "discharge.assessment.duration_hours={mean: 0, distribution: fixed}",
+        "discharge.p1_visits.enabled=false",  # a queue of places (Erlang C)
+        "chc.enabled=false",
         f"discharge.reablement.capacity={b['places']}",
         f"discharge.reablement.stay_days={{mean: {b['place_days']}, distribution: exponential}}",
         f"discharge.reablement.admits={every}",

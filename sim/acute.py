@@ -56,6 +56,11 @@ class AcuteBeds(Component):
         ),
         "mean_bed_wait_hours": ("hours", "Mean wait for a bed after the decision to admit."),
         "care_home_admissions": ("count", "Emergency admissions of care-home residents."),
+        "care_home_admissions_per_resident": (
+            "per resident per year",
+            "Emergency admissions of care-home residents a resident-year (England 2016/17: "
+            "0.70, Wolters et al. 2019).",
+        ),
     }
     uses = ("discharge",)  # discharge planning starts when the stay does
     cost_lines = (
@@ -111,6 +116,7 @@ class AcuteBeds(Component):
         bed_days = window.integral_days("beds_occupied")
         mean_occupied = bed_days / days if days else float("nan")
         peak = window.peak("beds_occupied")
+        resident_years = self.site.strata.care_home_residents * window.years
         return {
             "emergency_admissions": count("emergency_admissions"),
             "emergency_admissions_65plus": count("emergency_admissions_65plus"),
@@ -126,6 +132,11 @@ class AcuteBeds(Component):
             "boarding_hours": window.integral_days("boarding") * 24.0,
             "mean_bed_wait_hours": mean_or_nan(window.samples("bed_wait_hours")),
             "care_home_admissions": count("emergency_admissions_care_home"),
+            "care_home_admissions_per_resident": (
+                count("emergency_admissions_care_home") / resident_years
+                if resident_years
+                else float("nan")
+            ),
         }
 
     def cost_quantities(

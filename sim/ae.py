@@ -54,11 +54,20 @@ class EmergencyDepartment(Component):
         "ae_mean_hours": ("hours", "Mean time in A&E, arrival to departure (incl. boarding)."),
         "ae_p95_hours": ("hours", "95th percentile of time in A&E."),
         "ae_attendances_care_home": ("count", "A&E attendances of care-home residents."),
+        "ae_attendances_care_home_per_resident": (
+            "per resident per year",
+            "A&E attendances of care-home residents a resident-year (England 2016/17: 0.98, "
+            "Wolters et al. 2019).",
+        ),
         "ae_triage_utilisation": ("share", "Triage nurses' busy time / staffed time."),
         "ae_clinician_utilisation": ("share", "A&E clinicians' busy time / staffed time."),
     }
     uses = ("community",)  # who arrives by ambulance
-    cost_lines = (CostLineSpec("ae_attendance", "attendance"),)
+    cost_lines = (
+        CostLineSpec("ae_attendance", "attendance"),
+        # the ambulance that brought the attender ("see, treat and convey")
+        CostLineSpec("ambulance_conveyance", "conveyance"),
+    )
     community: CommunityResponse
 
     def __init__(self, site: Site, cfg: AEConfig) -> None:
@@ -127,6 +136,7 @@ class EmergencyDepartment(Component):
         hours = window.samples("ae_hours")
         within = float((hours <= self.target).mean()) if hours.size else float("nan")
         p95 = float(np.quantile(hours, 0.95)) if hours.size else float("nan")
+        resident_years = self.site.strata.care_home_residents * window.years
         return {
             "ae_attendances": count("ae_attendances"),
             "ae_attendances_65plus": count("ae_attendances_65plus"),
@@ -135,6 +145,11 @@ class EmergencyDepartment(Component):
             "ae_mean_hours": mean_or_nan(hours),
             "ae_p95_hours": p95,
             "ae_attendances_care_home": count("ae_attendances_care_home"),
+            "ae_attendances_care_home_per_resident": (
+                count("ae_attendances_care_home") / resident_years
+                if resident_years
+                else float("nan")
+            ),
             "ae_triage_utilisation": window.utilisation("busy:ae_triage", "staffed:ae_triage"),
             "ae_clinician_utilisation": window.utilisation(
                 "busy:ae_clinicians", "staffed:ae_clinicians"
@@ -144,7 +159,10 @@ class EmergencyDepartment(Component):
     def cost_quantities(
         self, window: KpiWindow, kpis: Mapping[str, float], costs: CostsConfig
     ) -> dict[str, float]:
-        return {"ae_attendance": kpis["ae_attendances"]}
+        return {
+            "ae_attendance": kpis["ae_attendances"],
+            "ambulance_conveyance": kpis["ae_ambulance_arrivals"],
+        }
 
     def draws(self) -> list[Draw]:
         return [self.triage_h, self.assess_h, self.decision_h, self.u_admit]

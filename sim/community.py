@@ -3,7 +3,9 @@
 Same-day GP appointments and community rapid-response teams manage a share of
 crises at home. A managed crisis ends there; the rest attend A&E, by ambulance or
 on foot. Interventions (case management, care-home support) may change who is
-managed in the community through the ``community`` hook.
+managed in the community through the ``community`` hook, and services may follow
+up a managed crisis through the ``community_managed`` hook (step-up intermediate
+care).
 """
 
 from __future__ import annotations
@@ -58,6 +60,8 @@ class CommunityResponse(Component):
             self.n_managed.add(p.arrival, p.neighbourhood)
             self.rec.exit("community_managed")
             self.rec.log(p.arrival, p.id, p.person, "community_managed")
+            for follow_up in hooks.community_managed:
+                follow_up(p)
         return managed
 
     def by_ambulance(self, p: Patient) -> bool:

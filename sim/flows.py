@@ -16,14 +16,23 @@ interventions:
 * a discharged patient returns within the readmission window with probability
   *r* and is always admitted, so admissions are first admissions / (1 - (1 - d) r),
   *d* being the probability of dying in hospital;
-* patients leaving alive split over pathways P0-P3 by the mix for their stratum.
+* patients leaving alive split over pathways P0-P3 by the mix for their stratum,
+  except residents going back to a place kept for them (below), who leave on P0.
 
-A downstream place is held while the start is arranged and then for the stay,
-cut short when the patient is readmitted from the service: for those
-readmitted the mean stay is E[min(stay, time to readmission)], worked out on a
-grid of quantiles of the model's own distributions. The monthly, weekly and
-daily profiles average out over a year, so these are annual means; winter
-peaks are higher.
+A downstream place is held while the start is arranged and then for the stay.
+In a short-term service the stay is cut short when the patient is readmitted
+from it: for those readmitted the mean stay is E[min(stay, time to
+readmission)]. A long-stay service (``keeps_place_when_admitted``: care homes)
+keeps the place through a readmission, and the stay is cut short only when the
+resident dies in hospital: by (stay - (time to readmission + acute stay))+ for
+those who do. Each discharge to such a service, or back to it, is followed by
+a readmission from it with probability *r x P(stay > time to readmission)*,
+and a share *1 - d* of those go back on P0 and may be readmitted again: a
+geometric series (:func:`_kept_places`). The expectations over stays and
+readmission times are worked out on a grid of quantiles of the model's own
+distributions (the acute stay at its mean). The monthly, weekly and daily
+profiles average out over a year, so these are annual means; winter peaks are
+higher.
 """
 
 from __future__ import annotations
@@ -80,6 +89,8 @@ class Flows:
     readmitted_by_stratum: np.ndarray = field(default_factory=lambda: np.zeros(0))
     #: emergency admissions a day (readmissions included), per stratum
     admissions_by_stratum: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    #: A&E attendances a day (returning readmissions included), per stratum
+    attendances_by_stratum: np.ndarray = field(default_factory=lambda: np.zeros(0))
 
     def offered_loads(self) -> dict[str, float]:
         return {name: s.offered_load for name, s in self.services.items()}
@@ -114,21 +125,68 @@ class Flows:
         }
 
 
+def _readmission_hours(model: CareSystemModel) -> np.ndarray:
+    """Quantiles of the time from discharge to readmission, in hours: exponential
+    truncated to the window (:mod:`sim.readmission`)."""
+    rcfg = model.cfg.readmission
+    u = (np.arange(_GRID) + 0.5) / _GRID
+    trunc = -np.expm1(-rcfg.window_days / rcfg.mean_days_to_readmission)
+    return np.asarray(-rcfg.mean_days_to_readmission * 24.0 * np.log1p(-u * trunc))
+
+
 def _held_days(model: CareSystemModel, stay_mean_days: float, stay_unit: np.ndarray) -> np.ndarray:
     """Mean days a place is held, per stratum: the stay, or less if readmitted from it."""
     readmit = model.readmission
     n = len(model.strata)
     if not readmit.enabled or stay_mean_days == 0:
         return np.full(n, stay_mean_days)
-    rcfg = model.cfg.readmission
     stays = stay_unit * stay_mean_days * 24.0  # hours, one per quantile
-    u = (np.arange(_GRID) + 0.5) / _GRID
-    # time to readmission: exponential truncated to the window (sim.readmission)
-    trunc = -np.expm1(-rcfg.window_days / rcfg.mean_days_to_readmission)
-    back = -rcfg.mean_days_to_readmission * 24.0 * np.log1p(-u * trunc)
+    back = _readmission_hours(model)
     e_min = float(np.minimum(stays[:, None], back[None, :]).mean()) / 24.0
     r = np.asarray(readmit.prob, dtype=float)
     return (1 - r) * stay_mean_days + r * e_min
+
+
+@dataclass
+class _KeptPlaces:
+    """A service that keeps places through readmissions, per stratum."""
+
+    returns: np.ndarray  # readmissions from it that go back (per discharge to it or back)
+    held_days: np.ndarray  # mean days a place is held (the stay, less deaths in hospital)
+
+
+def _kept_places(
+    model: CareSystemModel, stay_mean_days: float, stay_unit: np.ndarray
+) -> _KeptPlaces:
+    """Readmissions that go back to a kept place, and the mean days a place is held.
+
+    After each discharge to the service or back to it, the resident is
+    readmitted with probability *r* at time *T*; the place is still theirs if
+    the stay *S* has not ended, so a share *c = r (1 - d) P(S > T)* of
+    discharges come back on P0. The stay ends early only if the resident dies
+    in hospital (probability *r d*), which takes (S - T - L)+ off the time the
+    place is held, *L* being the acute stay (at its mean for the stratum). Each
+    return starts the same again, 1 / (1 - c) cycles in all; with exponential
+    stays (memoryless) this is exact, otherwise a close approximation since
+    *T + L* is small against a residence.
+    """
+    readmit = model.readmission
+    n = len(model.strata)
+    if not readmit.enabled or stay_mean_days == 0:
+        return _KeptPlaces(np.zeros(n), np.full(n, stay_mean_days))
+    stays = stay_unit * stay_mean_days * 24.0  # hours, one per quantile
+    back = _readmission_hours(model)
+    still_there = float((stays[:, None] > back[None, :]).mean())
+    r = np.asarray(readmit.prob, dtype=float)
+    d = np.asarray(model.acute.death_p, dtype=float)
+    los = np.asarray(model.acute.mean_los_hours(), dtype=float)
+    lost_h = np.empty(n)  # E[(S - T - L)+] per stratum, hours
+    for value in np.unique(los):
+        e_min = float(np.minimum(stays[:, None], back[None, :] + value).mean())
+        lost_h[los == value] = stay_mean_days * 24.0 - e_min
+    c = r * (1.0 - d) * still_there
+    held = stay_mean_days - r * d * lost_h / 24.0 / (1.0 - c)
+    return _KeptPlaces(c, held)
 
 
 def _mean_transfer_wait_days(model: CareSystemModel, svc: DownstreamService) -> float:
@@ -188,7 +246,23 @@ def expected_flows(model: CareSystemModel) -> Flows:
         cum = np.asarray(model.discharge.cum_pathway, dtype=float)  # (n, 3)
         edges = np.column_stack([np.zeros(n), cum, np.ones(n)])
         mix = np.diff(edges, axis=1)
-    by_pathway = alive[:, None] * mix  # (n, 4) discharges a day
+    # residents of services that keep places go back on P0 when readmitted: a
+    # share of the others' discharges reach service k, each followed by
+    # c / (1 - c) returns; so returns = (alive - returns) x back, back summed over k
+    kept: dict[str, _KeptPlaces] = {}
+    if model.discharge.enabled:
+        for svc in model.discharge.services.values():
+            if svc.keeps_place:
+                unit = sampler(svc.cfg.stay_days).from_uniform((np.arange(_GRID) + 0.5) / _GRID)
+                kept[svc.name] = _kept_places(model, svc.cfg.stay_days.mean, unit)
+    back = np.zeros(n)
+    for name, k in kept.items():
+        svc = model.discharge.services[name]
+        per_placement = k.returns / (1 - k.returns)
+        back = back + mix[:, svc.pathway] * model.discharge.share_of(svc) * per_placement
+    returning = alive * back / (1 + back)
+    by_pathway = (alive - returning)[:, None] * mix  # (n, 4) discharges a day
+    by_pathway[:, 0] += returning
     flows = Flows(
         crises=float(crises.sum()),
         attendances=float(attend.sum() + readmitted.sum()),
@@ -196,6 +270,7 @@ def expected_flows(model: CareSystemModel) -> Flows:
         discharges=tuple(float(x) for x in by_pathway.sum(axis=0)),  # type: ignore[arg-type]
         readmitted_by_stratum=np.asarray(readmitted, dtype=float) * np.ones(n),
         admissions_by_stratum=np.asarray(admissions, dtype=float),
+        attendances_by_stratum=np.asarray(attend + readmitted, dtype=float) * np.ones(n),
     )
     los_days = model.acute.mean_los_hours() / 24.0
     flows.services["acute_beds"] = ServiceLoad(
@@ -223,8 +298,11 @@ def expected_flows(model: CareSystemModel) -> Flows:
     )
     u = (np.arange(_GRID) + 0.5) / _GRID
     for svc in model.discharge.services.values():
-        unit = sampler(svc.cfg.stay_days).from_uniform(u)
-        held = _held_days(model, svc.cfg.stay_days.mean, unit)
+        if svc.name in kept:
+            held = kept[svc.name].held_days
+        else:
+            unit = sampler(svc.cfg.stay_days).from_uniform(u)
+            held = _held_days(model, svc.cfg.stay_days.mean, unit)
         arrivals = by_pathway[:, svc.pathway] * model.discharge.share_of(svc)
         total = float(arrivals.sum())
         # a place is held while the start is arranged and the patient waits for
@@ -235,6 +313,20 @@ def expected_flows(model: CareSystemModel) -> Flows:
             total,
             float((arrivals * held).sum() / total) if total else float(held.mean()),
             float(svc.capacity),
+        )
+    visits = model.discharge.visits
+    if visits is not None:
+        # pathway 1 as visit slots: patients a day x visits each (cut short by
+        # readmissions) = visits booked a day, against the slots a day
+        per_day = float(by_pathway[:, 1].sum())
+        flows.services[visits.name] = ServiceLoad(
+            visits.name,
+            per_day,
+            visits.mean_visits_per_patient(
+                model.discharge.readmission_risk(1, np.asarray(admissions, dtype=float))
+            ),
+            float(visits.capacity),
+            "visit slots a day (held: visits per patient)",
         )
     return flows
 

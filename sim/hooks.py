@@ -15,6 +15,11 @@ name), never in the order of a list:
     ``f(patient) -> bool | None``: ``True`` forces the crisis to be managed in the
     community, ``False`` forces an A&E attendance, ``None`` leaves it to the base
     rule (case management, care-home support).
+``community_managed``
+    ``f(patient) -> None`` told of each crisis the community has just managed
+    (after it is counted, while the crisis is still happening): a service may
+    follow it up, for example by referring the person to step-up intermediate
+    care as a new episode. It cannot undo the community's decision.
 ``before_admission``
     ``f(patient) -> generator`` run as part of the patient's process after A&E
     decides to admit; it returns ``True`` if the admission was avoided (TREAT).
@@ -29,6 +34,14 @@ name), never in the order of a list:
     ``f(patient) -> generator`` run when the patient is declared medically fit and
     before the discharge pathway; it returns ``True`` if it has discharged the
     patient itself.
+``before_placement``
+    ``f(patient, pathway) -> generator`` run in the discharge flow of a patient
+    on pathway 1-3 after the assessment and any other cause of delay, before
+    the wait for a place. It may keep the patient in hospital (recording the
+    wait through the discharge team's ``mark_delay``) and returns the share of
+    the patient's onward care the NHS funds (1 for continuing healthcare, a
+    share for a jointly funded package, 0 otherwise); the last non-zero answer
+    stands.
 ``weekend_share``
     ``f(kind, patient) -> float | None``: weekend capacity share for
     ``"acute_discharge"`` or ``"downstream"`` for this patient (seven-day
@@ -45,6 +58,7 @@ from typing import Any, Protocol
 from sim.patient import Patient
 
 ProcessHook = Callable[[Patient], Generator[Any, Any, bool]]
+PlacementHook = Callable[[Patient, int], Generator[Any, Any, float]]
 
 
 class EarlyDischarge(Protocol):
@@ -61,10 +75,12 @@ class Hooks:
     crisis_rate: list[Callable[[Patient], float]] = field(default_factory=list)
     rate_ceiling: float = 1.0
     community: list[Callable[[Patient], bool | None]] = field(default_factory=list)
+    community_managed: list[Callable[[Patient], None]] = field(default_factory=list)
     before_admission: list[ProcessHook] = field(default_factory=list)
     los: list[Callable[[Patient], float]] = field(default_factory=list)
     early_discharge: list[EarlyDischarge] = field(default_factory=list)
     at_fit: list[ProcessHook] = field(default_factory=list)
+    before_placement: list[PlacementHook] = field(default_factory=list)
     weekend_share: list[Callable[[str, Patient], float | None]] = field(default_factory=list)
 
     def rate_multiplier(self, p: Patient) -> float:

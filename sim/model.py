@@ -322,6 +322,8 @@ class CareSystemModel(Flow):
         if status == "died":
             self.acute.release(p, "died")
             self.exit(p, "died_in_hospital")
+            self.readmission.died(p)  # a care-home place kept for them is freed
+            self.discharge.died_in_hospital(p)
             return
         yield from self.discharge.leave_hospital(p)
 

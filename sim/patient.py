@@ -17,14 +17,16 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Final
+from typing import TYPE_CHECKING, Final
 
 import numpy as np
 from simpy.events import Process
 
-from sim.core.distributions import UnitSampler
-from sim.core.rng import RandomStreams
 from sim.population import AGE_65_74, Strata
+
+if TYPE_CHECKING:  # (annotations only: validating a config imports this without SciPy)
+    from sim.core.distributions import UnitSampler
+    from sim.core.rng import RandomStreams
 
 #: the column of a draw not yet handed to a factory: reading it fails loudly
 #: (an IndexError) rather than returning another draw's value
@@ -104,6 +106,7 @@ class Patient:
         "id",
         "los_multiplier",
         "neighbourhood",
+        "nhs_funded",
         "older",
         "pathway",
         "person",
@@ -131,6 +134,7 @@ class Patient:
     los_multiplier: float  # on the acute stay (e.g. shorter after a rapid assessment)
     readmit_ratio: float  # on the readmission probability (e.g. supported discharge)
     t_bed: float  # when the patient got an acute bed, else -1
+    nhs_funded: float  # share of onward care the NHS funds (continuing healthcare)
     planned: Process | None  # a discharge assessment asked for ahead of fitness
     draws: list[float]  # one value per declared Draw, in column order
 
@@ -158,6 +162,7 @@ class Patient:
         self.los_multiplier = 1.0
         self.readmit_ratio = 1.0
         self.t_bed = -1.0
+        self.nhs_funded = 0.0
         self.planned = None
         self.draws = draws
 

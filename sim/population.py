@@ -46,6 +46,10 @@ class Strata:
     def aged_65_plus(self) -> float:
         return float(self.size[self.age >= AGE_65_74].sum())
 
+    @property
+    def care_home_residents(self) -> float:
+        return float(self.size[self.care_home].sum())
+
     def registered_by_neighbourhood(self) -> np.ndarray:
         return np.bincount(self.neighbourhood, weights=self.size, minlength=len(self.names))
 

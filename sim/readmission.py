@@ -4,7 +4,11 @@ At discharge a share of patients (by age) is marked to return. The time to retur
 follows an exponential distribution truncated to the readmission window, because
 the hazard of readmission is highest in the days after discharge. The returning
 patient is a new episode of the same person: they attend A&E and are admitted.
-If they are still in a downstream service when they return, that stay ends.
+If they are still in a short-term downstream service (reablement, intermediate
+care) when they return, that stay ends. A care-home resident keeps their place
+(a service with ``keeps_place_when_admitted``): the new episode leaves hospital
+on pathway 0, back to the place, whatever the pathway mix of their stratum; if
+they die in hospital the place is given up (:meth:`Readmissions.died`).
 """
 
 from __future__ import annotations
@@ -20,14 +24,18 @@ from sim.patient import Draw, Patient, per_stratum
 if TYPE_CHECKING:
     from sim.components import Site
     from sim.config.schema import ReadmissionConfig
+    from sim.discharge.team import DischargeTeam
 
 
 class Readmissions(Component):
     """Schedules readmissions of discharged patients."""
 
     name = "readmission"
-    uses = ("ae",)  # a returning patient attends A&E if there is one
+    # a returning patient attends A&E if there is one; a care-home resident goes
+    # back to the place the discharge team's service keeps for them
+    uses = ("ae", "discharge")
     ae: EmergencyDepartment
+    discharge: DischargeTeam
 
     def __init__(self, site: Site, cfg: ReadmissionConfig) -> None:
         super().__init__(site, cfg)
@@ -44,6 +52,9 @@ class Readmissions(Component):
     def connect(self, links: Mapping[str, Component]) -> None:
         super().connect(links)
         self.ae = self.link("ae", EmergencyDepartment)
+        from sim.discharge.team import DischargeTeam  # (it imports this module)
+
+        self.discharge = self.link("discharge", DischargeTeam)
 
     def draws(self) -> list[Draw]:
         return [self.u_readmit, self.u_time]
@@ -62,8 +73,30 @@ class Readmissions(Component):
         assert factory is not None  # set by the model before the run
         q = factory.make_one(flow.next_id(), p.person, p.stratum, self.env.now)
         q.readmission = True
-        self.rec.log(self.env.now, q.id, q.person, "readmission_return", f"after episode {p.id}")
+        detail = f"after episode {p.id}"
+        kept = self.place_kept_for(q.person)
+        if kept:
+            # back to the kept place on pathway 0: a pathway draw below every
+            # share makes the discharge team pick P0, and plan no assessment
+            self.discharge.u_pathway.set(q, -1.0)
+            detail += f"; place kept in {kept}"
+        self.rec.log(self.env.now, q.id, q.person, "readmission_return", detail)
         self.arrive(q)
+
+    def place_kept_for(self, person: int) -> str:
+        """The service keeping a place for ``person`` now (a care home), or ''."""
+        for svc in self.discharge.services.values():
+            if svc.keeps_place and svc.holds_place_for(person):
+                return svc.name
+        return ""
+
+    def died(self, p: Patient) -> None:
+        """``p`` died in hospital: a place kept for the person is given up."""
+        if not p.readmission:  # only a readmitted person can hold one
+            return
+        for svc in self.discharge.services.values():
+            if svc.keeps_place:
+                svc.give_up(p.person)
 
     def arrive(self, q: Patient) -> None:
         """A readmitted patient ``q`` comes back now: to A&E, or straight to a bed."""

@@ -29,7 +29,9 @@ from sim.flows import offered_loads
 MARGINS = {
     "beds_occupied_mean": 8.0,  # 2% of the 400 beds
     "delayed_mean": 3.0,  # about a fifth of the ~13 delayed patients
-    "reablement_occupied_mean": 5.4,  # 3% of the places
+    # 3% of the slots: a fifth of the visits are year-long packages, so year
+    # means move slowly, as for care homes
+    "p1_occupied_mean": 43.0,
     # 2 of 36 beds: a small service whose year means vary by about 2 beds between
     # replications, so a tighter margin could not be told from noise with 8 of them
     "intermediate_care_occupied_mean": 2.0,

@@ -28,9 +28,23 @@ def test_whole_system_conserves_patients(short_baseline) -> None:
     [
         ["beds.acute=0"],  # nobody ever gets a bed
         ["beds.acute=50", "beds.when_full=divert"],
-        ["discharge.reablement.capacity=0"],  # P1 patients wait for ever
+        ["discharge.p1_visits.visits_per_day=0"],  # P1 patients wait for ever
+        # the place model of P1, with no places
+        ["discharge.p1_visits.enabled=false", "discharge.reablement.capacity=0"],
+        # discharge to assess, and step-up from the community into the same services
+        ["discharge.discharge_to_assess.pathways=[p1,p2]", "step_up.enabled=true"],
         ["discharge.assessment.staff=0"],
         ["community.enabled=false", "readmission.enabled=false"],
+        # care-home places kept through readmissions, and given up at deaths in
+        # hospital: short residences, many readmissions and deaths
+        [
+            "discharge.care_home.stay_days={mean: 30, distribution: exponential}",
+            "readmission.probability={age_0_64: 0.5, age_65_74: 0.5, age_75_84: 0.5, "
+            "age_85_plus: 0.5}",
+            "acute.death_probability={age_0_64: 0.3, age_65_74: 0.3, age_75_84: 0.3, "
+            "age_85_plus: 0.3}",
+        ],
+        ["discharge.care_home.keeps_place_when_admitted=false"],
     ],
 )
 def test_extreme_capacities_conserve_patients(overrides: list[str]) -> None:

@@ -50,7 +50,8 @@ def test_boarding_is_costed() -> None:
 def test_gridlocked_capacity_is_infeasible_not_cheapest() -> None:
     """With far too few reablement places the hospital fills with delayed patients
     and admissions queue in A&E: that value is infeasible and never the cheapest."""
-    base = ["run.years=0.3", "run.warmup_days=28"]
+    # the place model of pathway 1 (its places are what the curve varies)
+    base = ["run.years=0.3", "run.warmup_days=28", "discharge.p1_visits.enabled=false"]
     curve = capacity_cost_curve(
         lambda v: load_config("baseline", [*base, f"discharge.reablement.capacity={v}"]),
         "discharge.reablement.capacity",
@@ -70,7 +71,12 @@ def test_turning_emergencies_away_is_infeasible_even_when_cheapest() -> None:
     boards, so gridlock does not cost more: with 40 reablement places the total
     cost is the lowest of all, because most emergencies go elsewhere. The curve
     must call it infeasible and choose among the others."""
-    base = ["run.years=0.25", "run.warmup_days=28", "beds.when_full=divert"]
+    base = [
+        "run.years=0.25",
+        "run.warmup_days=28",
+        "beds.when_full=divert",
+        "discharge.p1_visits.enabled=false",  # the place model of pathway 1
+    ]
     curve = capacity_cost_curve(
         lambda v: load_config("baseline", [*base, f"discharge.reablement.capacity={v}"]),
         "discharge.reablement.capacity",

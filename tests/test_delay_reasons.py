@@ -49,6 +49,7 @@ def test_patients_count_under_every_attribution_their_delay_had() -> None:
     k = _kpis(
         "discharge.assessment.attribution=nhs",
         "discharge.reablement.attribution=social_care",
+        "discharge.p1_visits.attribution=social_care",
         "discharge.care_home.attribution=social_care",
         *NO_OTHER,
     )
@@ -65,9 +66,11 @@ def test_fixed_attribution_puts_every_day_on_that_party() -> None:
     rules = [
         "discharge.assessment.attribution=social_care",
         "discharge.reablement.attribution=social_care",
+        "discharge.p1_visits.attribution=social_care",
         "discharge.intermediate_care.attribution=social_care",
         "discharge.care_home.attribution=social_care",
         *(f"discharge.other_delays.{c}.attribution=service" for c in OTHER_DELAYS),
+        "chc.enabled=false",  # continuing healthcare's waits are the NHS's by rule
     ]
     k = _kpis(*rules)
     np.testing.assert_allclose(k["dtoc_days_social_care"], k["dtoc_days"])

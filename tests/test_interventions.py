@@ -71,20 +71,22 @@ def test_pace_lowers_bed_days_and_delays(baseline) -> None:
     assert (pace["pace_bed_days_saved"] > 0).all()
 
 
-def test_more_reablement_lowers_social_care_delays() -> None:
-    """Where reablement places are short, 20% more cut social-care delays.
+def test_more_reablement_lowers_waits_for_care_at_home() -> None:
+    """Where pathway 1 care is short, 20% more cuts the days waiting for it.
 
-    At the default (offered load 0.88) places run out only in some winters, so
-    more of them change little (in a half-year from spring, nothing at all in
-    some replications). At 170 places (load 0.93) they run out every winter, and
-    204 (20% more, as in the more_reablement scenario) must lower
-    social-care-attributed delays over a whole year in every paired replication."""
-    year = ["run.years=1", "run.replications=5"]
-    short = _kpis("baseline", "discharge.reablement.capacity=170", base=year)
-    more = _kpis("baseline", "discharge.reablement.capacity=204", base=year)
-    _lower(short, more, "dtoc_days_social_care")
-    scenario = load_config("more_reablement").discharge.reablement.capacity
-    assert scenario == round(1.2 * load_config("baseline").discharge.reablement.capacity)
+    At the default (offered load 0.87) visit slots run short only in some
+    winters, so more of them change little in a short run. At 1,300 slots (load
+    0.97) they run short in every year, and 1,560 (20% more, as the
+    more_reablement scenario adds) must lower the delayed days awaiting care at
+    home (reason E) over a whole year in every paired replication (6), with a
+    95% CI of the paired log ratio below zero."""
+    year = ["run.years=1", "run.replications=6"]
+    short = _kpis("baseline", "discharge.p1_visits.visits_per_day=1300", base=year)
+    more = _kpis("baseline", "discharge.p1_visits.visits_per_day=1560", base=year)
+    _lower(short, more, "dtoc_days_reason_care_package_in_own_home")
+    base, scen = load_config("baseline").discharge, load_config("more_reablement").discharge
+    assert scen.p1_visits.visits_per_day == round(1.2 * base.p1_visits.visits_per_day)
+    assert scen.reablement.capacity == round(1.2 * base.reablement.capacity)
 
 
 def test_seven_day_working_lowers_delays(baseline) -> None:

@@ -108,7 +108,7 @@ def test_an_unknown_counter_level_or_sample_is_an_error_not_a_zero() -> None:
 
     model = CareSystemModel(load_config("baseline", ["run.years=0.02", "run.warmup_days=0"]))
     model.run()
-    win = KpiWindow(model)
+    win = KpiWindow.of(model)
     assert win.count("ae_attendances") > 0
     with pytest.raises(KeyError, match="ae_attendances"):
         win.count("ae_attendance")

@@ -68,7 +68,7 @@ def test_zero_demand_runs_and_says_so() -> None:
     "override",
     [
         "beds.acute=0",
-        "discharge.reablement.capacity=0",
+        "discharge.p1_visits.visits_per_day=0",
         "discharge.intermediate_care.capacity=0",
         "discharge.care_home.capacity=0",
         "discharge.assessment.staff=0",

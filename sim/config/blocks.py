@@ -58,4 +58,4 @@ def discover() -> None:
     global _discovered
     if not _discovered:
         _discovered = True
-        importlib.import_module(SERVICES_MODULE).service_classes()
+        importlib.import_module(SERVICES_MODULE).import_block_modules()

@@ -517,6 +517,11 @@ class DownstreamServiceConfig:
     reason recorded while a patient waits for a place or its arrangement; for a
     care home, ``nursing_share`` of patients wait under ``nursing_home`` instead.
     ``attribution`` is who those waits are attributed to.
+    ``keeps_place_when_admitted``: a resident readmitted to hospital keeps the
+    place (held, and paid for, while they are in hospital) and goes back to it
+    on pathway 0; the residence ends at the end of its stay, or if they die in
+    hospital. True for a long-stay placement (a care home); false for a
+    short-term service, whose episode a readmission ends.
     """
 
     capacity: int = num(ge=0, units="places")
@@ -527,6 +532,7 @@ class DownstreamServiceConfig:
     delay_reason: PlaceReason = "care_package_in_own_home"
     nursing_share: float = num(0.0, ge=0, le=1)
     attribution: Attribution | AttributionShares = "social_care"
+    keeps_place_when_admitted: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -585,6 +591,25 @@ class OtherDelays:
 
 
 @dataclass(frozen=True, slots=True)
+class DischargeToAssessConfig:
+    """Discharge to assess: for the pathways listed, the needs assessment is done
+    after the patient leaves hospital (at home on P1, in the community bed on
+    P2) instead of before, by the same assessment team. The patient still waits
+    in hospital for the place itself, and for equipment or housing.
+    """
+
+    pathways: tuple[Literal["p1", "p2"], ...] = ()
+    #: days from arriving in the community service to the assessment being asked for
+    start_after_days: Duration = field(
+        default_factory=lambda: Duration(mean=2.0, distribution="gamma", cv=0.5)
+    )
+    #: an assessment at home or in a community bed, including travel
+    assessment_hours: Duration = field(
+        default_factory=lambda: Duration(mean=3.5, distribution="lognormal", cv=0.5)
+    )
+
+
+@dataclass(frozen=True, slots=True)
 class DischargeConfig:
     """Discharge pathways, assessment and downstream capacity (causes of DTOC).
 
@@ -601,6 +626,10 @@ class DischargeConfig:
     intermediate_care: DownstreamServiceConfig
     care_home: DownstreamServiceConfig
     other_delays: OtherDelays
+    discharge_to_assess: DischargeToAssessConfig = field(default_factory=DischargeToAssessConfig)
+    #: pathway 1 as carer visits a day (sim/discharge/visits.py); when enabled it
+    #: takes every P1 patient instead of the ``reablement`` places
+    p1_visits: VisitServiceConfig = field(default_factory=lambda: VisitServiceConfig())
 
     def check(self, path: str) -> list[ConfigProblem]:
         problems = []
@@ -882,8 +911,8 @@ class SevenDayConfig:
 
 
 # --------------------------------------------------------------------------- costs
-Holder = Literal["acute_trust", "community_health", "social_care"]
-NHS_HOLDERS = ("acute_trust", "community_health")
+Holder = Literal["acute_trust", "community_health", "ambulance_trust", "social_care"]
+NHS_HOLDERS = ("acute_trust", "community_health", "ambulance_trust")
 
 
 @dataclass(frozen=True, slots=True)
@@ -924,7 +953,118 @@ COST_LINES: tuple[str, ...] = (
     "treat_staff_hour",
     "treat_support_day",
     "pace_patient_day",
+    "ambulance_conveyance",
 )
+
+RiskShare = Literal["proportional", "own_lines", "fixed"]
+_NAME_CHARS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789_")
+
+
+@dataclass(frozen=True, slots=True)
+class HolderShares:
+    """A share of each budget holder's cost lines (one field per :data:`Holder`)."""
+
+    acute_trust: float = num(0.0, ge=0, le=1)
+    community_health: float = num(0.0, ge=0, le=1)
+    ambulance_trust: float = num(0.0, ge=0, le=1)
+    social_care: float = num(0.0, ge=0, le=1)
+
+    def of(self, holder: str) -> float:
+        share: float = getattr(self, holder)
+        return share
+
+
+@dataclass(frozen=True, slots=True)
+class BudgetPartner:
+    """A partner of the section 75 agreement.
+
+    ``contribution_gbp_m`` is what it puts into the whole pooled fund a year;
+    ``commissions`` the share of each budget holder's cost lines it commissions:
+    its aligned budget pays that share of the holder's aligned lines, and under
+    ``risk_share: own_lines`` it answers for that share of the holder's pooled
+    lines. ``fixed_share`` is its share of the pool's over- or underspend under
+    ``risk_share: fixed``.
+    """
+
+    name: str
+    contribution_gbp_m: float = num(ge=0, units="GBP million a year at budgets.price_year")
+    commissions: HolderShares = field(default_factory=HolderShares)
+    fixed_share: float = num(0.0, ge=0, le=1, units="share of an over- or underspend")
+
+
+@dataclass(frozen=True, slots=True)
+class BudgetsConfig:
+    """The section 75 pooled fund: partners' contributions, the envelope of the
+    modelled services and the rule that shares an over- or underspend.
+
+    The envelope of the pooled cost lines over a run is the partners'
+    contributions x ``modelled_share`` (the part of the fund that pays for the
+    services the model costs) x registered population / ``source_population``,
+    restated from ``price_year`` to ``costs.price_year`` and pro rata to the
+    measured period (:mod:`sim.outputs.costs`).
+    """
+
+    price_year: str
+    source_population: int = num(gt=0, units="registered people the contributions serve")
+    modelled_share: float = num(ge=0, le=1, units="share of the fund for the modelled services")
+    risk_share: RiskShare
+    partners: tuple[BudgetPartner, ...]
+
+    def check(self, path: str) -> list[ConfigProblem]:
+        if not all(isinstance(p, BudgetPartner) for p in self.partners):
+            return []  # a partner's own problems are reported already
+        problems = []
+        where = f"{path}.partners"
+        names = [p.name for p in self.partners]
+        if not names:
+            problems.append(ConfigProblem(where, [], "at least one partner"))
+        for i, name in enumerate(names):
+            if not (name[:1].isalpha() and set(name) <= _NAME_CHARS):
+                problems.append(
+                    ConfigProblem(
+                        f"{where}[{i}].name",
+                        name,
+                        "a lower-case name of letters, digits and _ starting with a letter "
+                        "(it names KPIs: budget_<name>_cost)",
+                    )
+                )
+        twice = sorted({n for n in names if names.count(n) > 1})
+        if twice:
+            problems.append(ConfigProblem(where, names, "each partner name once", str(twice)))
+        for holder in HolderShares.__dataclass_fields__:
+            shares = {p.name: p.commissions.of(holder) for p in self.partners}
+            total = math.fsum(shares.values())
+            if names and abs(total - 1.0) > SUM_TOL:
+                problems.append(
+                    ConfigProblem(
+                        f"{where}[*].commissions.{holder}",
+                        shares,
+                        f"shares of the {holder} lines that sum to 1 over the partners "
+                        f"(they sum to {total:.6g})",
+                    )
+                )
+        contributions = {p.name: p.contribution_gbp_m for p in self.partners}
+        if self.risk_share == "proportional" and names and math.fsum(contributions.values()) <= 0:
+            problems.append(
+                ConfigProblem(
+                    f"{where}[*].contribution_gbp_m",
+                    contributions,
+                    "contributions above zero in total (risk_share: proportional "
+                    "shares by contribution)",
+                )
+            )
+        if self.risk_share == "fixed" and names:
+            fixed = {p.name: p.fixed_share for p in self.partners}
+            total = math.fsum(fixed.values())
+            if abs(total - 1.0) > SUM_TOL:
+                problems.append(
+                    ConfigProblem(
+                        f"{where}[*].fixed_share",
+                        fixed,
+                        f"shares that sum to 1 with risk_share: fixed (they sum to {total:.6g})",
+                    )
+                )
+        return problems
 
 
 @dataclass(frozen=True, slots=True)
@@ -951,6 +1091,8 @@ class CostsConfig:
     treat_staff_hour: CostLine
     treat_support_day: CostLine
     pace_patient_day: CostLine
+    ambulance_conveyance: CostLine
+    budgets: BudgetsConfig
     index_name: str = "NHS cost inflation index, pay and prices"
     downstream_contract: Literal["block", "spot"] = "block"
 
@@ -963,10 +1105,14 @@ class CostsConfig:
 
     def restate(self, line: CostLine) -> float:
         """Unit cost of ``line`` (of this block or a service's) at ``price_year``."""
-        if not line.price_year or line.price_year == self.price_year:
-            return line.unit_cost
+        return self.at_price_year(line.unit_cost, line.price_year)
+
+    def at_price_year(self, amount: float, year: str) -> float:
+        """``amount`` GBP of financial year ``year`` (empty: ``price_year``) at ``price_year``."""
+        if not year or year == self.price_year:
+            return amount
         idx = self.index()
-        return line.unit_cost * idx[self.price_year] / idx[line.price_year]
+        return amount * idx[self.price_year] / idx[year]
 
     def check(self, path: str) -> list[ConfigProblem]:
         problems = []
@@ -982,6 +1128,8 @@ class CostsConfig:
             for name in COST_LINES
             if getattr(self, name).price_year not in ("", self.price_year)
         ]
+        if self.budgets.price_year not in ("", self.price_year):
+            needed.append((f"{path}.budgets.price_year", self.budgets.price_year))
         for where, year in needed:
             if year not in known:
                 import difflib
@@ -1001,3 +1149,7 @@ _CORE_BLOCKS: frozenset[str] = frozenset(
     for f in fields(Config)
     if f.name not in ("name", "description", "compare", "report", "services")
 )
+
+
+# at the end: sim.config.visits builds on the blocks above (Duration, Calendar, ...)
+from sim.config.visits import VisitServiceConfig  # noqa: E402

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 if TYPE_CHECKING:
+    from sim.core.recorder import Recorder
     from sim.model import CareSystemModel
 
 
@@ -43,11 +44,8 @@ def _unknown(kind: str, name: str, known: Iterable[str]) -> str:
 class KpiWindow:
     """Readings of the recorder over the measured period, for KPI calculations."""
 
-    def __init__(self, model: CareSystemModel) -> None:
-        cfg = model.cfg
-        rec = model.recorder
-        self.model = model
-        self.W, self.T = cfg.run.warmup_days, cfg.run.total_days
+    def __init__(self, rec: Recorder, warmup_days: int, total_days: int) -> None:
+        self.W, self.T = warmup_days, total_days
         self.days = self.T - self.W
         self.years = self.days / 365.0
         self.start_h = self.W * 24.0
@@ -55,6 +53,12 @@ class KpiWindow:
         self._col = {n: i for i, n in enumerate(rec.level_names)}
         self._counts = rec.count_arrays()
         self.rec = rec
+
+    @staticmethod
+    def of(model: CareSystemModel) -> KpiWindow:
+        """The window of a model's run: its measured period, after warm-up."""
+        run = model.cfg.run
+        return KpiWindow(model.recorder, run.warmup_days, run.total_days)
 
     def count(self, name: str) -> float:
         """Events counted after warm-up by the counter ``name``.

@@ -6,6 +6,13 @@ hours, and keeps each patient for a random stay. At the start of a run a share
 of places can already be taken by people who arrived before the run (with the
 residual stays of a service in steady state), because a care home does not start
 empty on the first day of the financial year.
+
+A readmission to hospital ends a stay in a short-term service (reablement,
+intermediate care): the place goes to the next patient. A long-stay service
+(``keeps_place_when_admitted``: care homes) keeps the resident's place, occupied
+and paid for, while they are in hospital; the readmitted episode goes back to it
+on pathway 0 (:mod:`sim.readmission`), and the residence runs on to the end of
+its stay, unless the resident dies in hospital (:meth:`DownstreamService.give_up`).
 """
 
 from __future__ import annotations
@@ -14,6 +21,7 @@ from collections.abc import Callable, Generator
 from typing import Any
 
 import numpy as np
+from simpy.events import Event
 
 from sim.config.schema import DownstreamServiceConfig
 from sim.core.calendar import ServiceHours
@@ -59,27 +67,75 @@ class DownstreamService:
         self.attribution = cfg.attribution
         self.occupied: Level = rec.level(f"service:{name}")
         self.patients: Level = rec.level(f"service_patients:{name}")
+        #: patients here weighted by the share of their care the NHS funds
+        #: (continuing healthcare), to charge those days to the NHS
+        self.nhs_funded: Level = rec.level(f"service_nhs_funded:{name}")
         #: called with the patient when a stay ends (set by the discharge team)
         self.on_leave: Callable[[Patient, DownstreamService], None] = _nowhere
         # the callback ending a stay, bound once
         self._after_stay: Callable[[Call], None] = self._end_stay
+        #: stays that last at least until an event (an assessment in the place)
+        self._until: dict[int, Event] = {}
+        #: a readmission keeps the resident's place (long-stay services)
+        self.keeps_place = cfg.keeps_place_when_admitted
+        #: the episode holding each resident's place, by person (if keeps_place)
+        self._residents: dict[int, Patient] = {}
 
-    def start_stay(self, p: Patient, back_in: float | None) -> None:
+    def start_stay(self, p: Patient, back_in: float | None, until: Event | None = None) -> None:
         """Start ``p``'s stay, in the place ``p`` holds (already counted in
         :attr:`occupied` from when it was reserved); it ends without a process,
-        after the stay or at a readmission ``back_in`` hours from now if sooner."""
+        after the stay or at a readmission ``back_in`` hours from now if sooner
+        (unless the service keeps places through readmissions: then the stay
+        runs its length, see :meth:`holds_place_for`).
+        With ``until`` (an assessment in the place, discharge to assess) the stay
+        lasts at least until that event has happened."""
         self.patients.add(1, self.env.now)
+        if p.nhs_funded > 0.0:
+            self.nhs_funded.add(p.nhs_funded, self.env.now)
         stay = self.stay_hours(p)
-        if back_in is not None and back_in < stay:
+        if back_in is not None and back_in < stay and not self.keeps_place:
             stay = back_in  # readmitted from the service: the place is freed
+        elif until is not None:
+            self._until[p.id] = until
+        if self.keeps_place:
+            before = self._residents.get(p.person)
+            if before is not None:  # already a resident here: the old place goes
+                self._leave(before)
+            self._residents[p.person] = p
         Call(self.env, self.env.now + stay, self._after_stay, p)
+
+    def holds_place_for(self, person: int) -> bool:
+        """Whether the service holds a place for ``person`` now: a resident of a
+        service that keeps places through readmissions, at home or in hospital."""
+        return person in self._residents
+
+    def give_up(self, person: int) -> None:
+        """``person`` will not come back (died in hospital): their residence ends
+        now and the place is freed. Nothing happens if none is held for them."""
+        p = self._residents.get(person)
+        if p is not None:
+            self._leave(p)
 
     def _end_stay(self, call: Call) -> None:
         p: Patient = call.p  # typed, so compiled code reads its fields directly
+        if self._until:
+            until = self._until.pop(p.id, None)
+            if until is not None and not until.processed:  # not happened yet
+                until.callbacks.append(lambda _ev: self._leave(p))
+                return
+        self._leave(p)
+
+    def _leave(self, p: Patient) -> None:
+        if self.keeps_place:
+            if self._residents.get(p.person) is not p:
+                return  # the residence has already ended (given up, or moved)
+            del self._residents[p.person]
         now = self.env.now
         self.places.release()
         self.occupied.add(-1, now)
         self.patients.add(-1, now)
+        if p.nhs_funded > 0.0:
+            self.nhs_funded.add(-p.nhs_funded, now)
         self.on_leave(p, self)
 
     def stay_hours(self, p: Patient) -> float:

@@ -34,18 +34,38 @@ from sim.components import Component, CostLineSpec
 from sim.config.schema import ATTRIBUTIONS, DELAY_REASONS
 from sim.core.calendar import ServiceHours, WorkingCalendar
 from sim.core.distributions import UnitSampler, sampler
+from sim.core.window import mean_or_nan
 from sim.discharge.assessment import AssessmentTeam
-from sim.discharge.dtoc import ASSESSMENT, DelayTracker
+from sim.discharge.dtoc import (
+    ASSESSMENT,
+    CURRENT_REASONS,
+    DRD_BANDS,
+    PATHWAY_NAMES,
+    DelayTracker,
+)
 from sim.discharge.services import DownstreamService
+from sim.discharge.visits import (
+    BED_BASED_CARE,
+    CARE_HOME,
+    DEAD,
+    HOME,
+    HOSPITAL,
+    ReadmissionRisk,
+    VisitService,
+)
 from sim.patient import Draw, Patient
 from sim.readmission import Readmissions
 
 if TYPE_CHECKING:
     from sim.components import Site
-    from sim.config.schema import AttributionShares, CostsConfig, DischargeConfig
+    from sim.config.schema import AttributionShares, CostLine, CostsConfig, DischargeConfig
     from sim.core.window import KpiWindow
 
 PATHWAYS = ("p0", "p1", "p2", "p3")
+#: where a patient is after leaving the bed, by outcome (others: home)
+_PLACE_AFTER = {"to_intermediate_care": BED_BASED_CARE, "to_care_home": CARE_HOME}
+#: what a pathway can send patients to: places, or visit slots (pathway 1)
+Destination = DownstreamService | VisitService
 SERVICE_OF_PATHWAY = {1: "reablement", 2: "intermediate_care", 3: "care_home"}
 #: the cost line of each downstream service, and its days per unit
 _COST_LINE_OF = {
@@ -120,6 +140,67 @@ class DischargeTeam(Component):
             "(above about 0.9 queues build; at 1 or more they grow without bound).",
         ),
         "assessment_utilisation": ("share", "Discharge assessors' busy time / staffed time."),
+        **VisitService.kpi_docs,
+        "assessments_after_discharge": (
+            "count",
+            "Assessments done at home or in a community bed (discharge to assess).",
+        ),
+        "assessment_after_discharge_wait_days": (
+            "days",
+            "Mean wait for an assessor once an assessment after discharge is asked for.",
+        ),
+        "nctr_days": (
+            "days",
+            "Bed days of patients past their discharge-ready date (no longer meeting the "
+            "criteria to reside), any pathway or reason.",
+        ),
+        "nctr_mean_patients": (
+            "patients",
+            "Time-average patients past their discharge-ready date still in a bed (NHS "
+            "England's daily discharge SitRep count).",
+        ),
+        "nctr_days_p*": ("days", "Bed days past the discharge-ready date, by pathway P0-P3."),
+        "nctr_mean_patients_p*": (
+            "patients",
+            "Time-average patients past their discharge-ready date, by pathway P0-P3.",
+        ),
+        "nctr_days_reason_*": (
+            "days",
+            "Bed days past the discharge-ready date by the current SitRep reason group "
+            "(one column per group; see docs/evidence.md).",
+        ),
+        "drd_discharges": (
+            "count",
+            "Discharges of patients who reached a discharge-ready date (fit first).",
+        ),
+        "drd_discharges_p*": ("count", "Discharges after a discharge-ready date, by pathway."),
+        "drd_bed_days_lost": (
+            "days",
+            "Whole days from discharge-ready date to discharge, summed over discharges "
+            "(the publication's 'bed days lost due to delayed discharge').",
+        ),
+        "drd_bed_days_lost_p*": ("days", "Bed days lost, by pathway."),
+        "drd_mean_delay_days": (
+            "days",
+            "Mean whole days from discharge-ready date to discharge, 0-day delays included.",
+        ),
+        "drd_mean_delay_days_p*": ("days", "The same mean, by pathway."),
+        "drd_mean_delay_days_delayed": (
+            "days",
+            "Mean whole days from discharge-ready date to discharge, over delayed "
+            "discharges only (0-day delays excluded).",
+        ),
+        "drd_mean_delay_days_delayed_p*": ("days", "The same mean, by pathway."),
+        "drd_delayed_share": (
+            "share",
+            "Share of discharges 1 or more days after the discharge-ready date.",
+        ),
+        "drd_delayed_share_p*": ("share", "The same share, by pathway."),
+        "drd_discharges_delay_*": (
+            "count",
+            "Discharges by whole days after the discharge-ready date, in the "
+            "publication's bands: 0, 1, 2-3, 4-6, 7-13, 14-20, 21+.",
+        ),
     }
 
     uses = ("acute", "readmission")  # it empties beds and books readmissions
@@ -127,6 +208,7 @@ class DischargeTeam(Component):
         CostLineSpec("reablement_place_day", "place-day"),
         CostLineSpec("intermediate_care_bed_day", "bed-day"),
         CostLineSpec("care_home_week", "place-week"),
+        *(CostLineSpec(n, unit) for n, unit in VisitService.cost_line_units.items()),
     )
     acute: AcuteBeds
     readmission: Readmissions
@@ -144,7 +226,7 @@ class DischargeTeam(Component):
         #: every downstream service, by name
         self.services: dict[str, DownstreamService] = {}
         #: where each supported pathway (1-3) goes: services and their shares
-        self.destinations: dict[int, list[tuple[DownstreamService, float]]] = {
+        self.destinations: dict[int, list[tuple[Destination, float]]] = {
             k: [] for k in SERVICE_OF_PATHWAY
         }
         # transfer needs the service to admit and the ward to discharge: one
@@ -153,7 +235,19 @@ class DischargeTeam(Component):
         # who a wait for a place is attributed to, per service, as thresholds on
         # the patient's attribution draw (see _thresholds)
         self.service_attr: dict[str, tuple[float, float]] = {}
+        #: pathway 1 as carer visits a day, if enabled (it then replaces the
+        #: reablement places)
+        self.visits: VisitService | None = None
+        v = cfg.p1_visits
+        if v.enabled:
+            self.visits = VisitService(self.env, v, ServiceHours(clock, v.admits), self.rec)
+            self.visits.on_leave = self._left_visits
+            self._add_calendars(self.visits)
+            self.service_attr[self.visits.name] = _thresholds(v.attribution)
+            self.destinations[1] = [(self.visits, 1.0)]
         for pathway, name in SERVICE_OF_PATHWAY.items():
+            if pathway == 1 and self.visits is not None:
+                continue
             scfg = getattr(cfg, name)
             svc = DownstreamService(
                 self.env, name, pathway, scfg, ServiceHours(clock, scfg.admits), self.rec
@@ -200,6 +294,25 @@ class DischargeTeam(Component):
         self.u_plan_ahead = Draw("u_plan_ahead", "discharge.plan_ahead")
         # drawn only when a pathway has more than one destination (see draws)
         self.u_destination = Draw("u_destination", "discharge.destination")
+        # discharge to assess: pathways assessed after discharge, and their draws
+        # (declared only when some pathway uses it)
+        d2a = cfg.discharge_to_assess
+        self.assess_after: frozenset[int] = frozenset(int(pw[1]) for pw in d2a.pathways)
+        self.d2a_start_h = Draw(
+            "d2a_start_h",
+            "discharge.d2a_start",
+            sampler(d2a.start_after_days),
+            d2a.start_after_days.mean * 24.0,
+        )
+        self.d2a_assessment_h = Draw(
+            "d2a_assessment_h",
+            "discharge.d2a_assessment",
+            sampler(d2a.assessment_hours),
+            d2a.assessment_hours.mean,
+        )
+        self.n_community_assessments = self.rec.counter("assessments_after_discharge")
+        self.community_assessment_wait = self.rec.sample_list("assessment_after_discharge_wait")
+        self.assessing_in_community = self.rec.level("assessing_after_discharge")
 
     def add_destination(self, svc: DownstreamService, share: float) -> None:
         """Send ``share`` of the patients on ``svc.pathway`` to ``svc``, the rest to
@@ -221,13 +334,16 @@ class DischargeTeam(Component):
         rest = [(s, w * (1.0 - share)) for s, w in self.destinations[svc.pathway]]
         self.destinations[svc.pathway] = [*rest, (svc, share)] if rest else [(svc, 1.0)]
         self.service_attr[svc.name] = _thresholds(svc.cfg.attribution)
+        self._add_calendars(svc)
+
+    def _add_calendars(self, svc: Destination) -> None:
         for svc_weekend in (False, True):
             for ward_weekend in (False, True):
                 svc_cal = svc.admits.extended if svc_weekend else svc.admits.full
                 ward_cal = self.hours.extended if ward_weekend else self.hours.full
                 self.transfer_calendar[svc.name, svc_weekend, ward_weekend] = svc_cal & ward_cal
 
-    def destination_of(self, p: Patient, pathway: int) -> DownstreamService:
+    def destination_of(self, p: Patient, pathway: int) -> Destination:
         """The downstream service ``p`` goes to on ``pathway`` (1-3)."""
         dests = self.destinations[pathway]
         if len(dests) == 1:
@@ -240,9 +356,9 @@ class DischargeTeam(Component):
                 return svc
         return dests[-1][0]
 
-    def share_of(self, svc: DownstreamService) -> float:
+    def share_of(self, svc: Destination) -> float:
         """Share of the patients on ``svc``'s pathway who go to ``svc``."""
-        return next(w for s, w in self.destinations[svc.pathway] if s is svc)
+        return next((w for s, w in self.destinations[svc.pathway] if s is svc), 0.0)
 
     def _per_pathway(self, rule: str | AttributionShares) -> dict[int, tuple[float, float]]:
         """Attribution thresholds of a rule for each pathway (``service``: that of
@@ -305,6 +421,58 @@ class DischargeTeam(Component):
                 arrivals * held / svc.capacity if svc.capacity else float("nan")
             )
         k["assessment_utilisation"] = window.utilisation("busy:assessment", "staffed:assessment")
+        k["assessments_after_discharge"] = count("assessments_after_discharge")
+        k["assessment_after_discharge_wait_days"] = mean_or_nan(
+            window.samples("assessment_after_discharge_wait")
+        )
+        k.update(self.drd_kpis(window))
+        if self.visits is not None:
+            v = self.visits
+            k.update(v.kpis(window))
+            # offered load with stays cut short by readmissions, as sim/flows.py
+            visits = v.mean_visits_per_patient(self.readmission_risk(1))
+            asked = k[f"{v.name}_requests"] / days if days else math.nan
+            k[f"{v.name}_visit_offered_load"] = (
+                asked * visits / v.capacity if v.capacity else math.nan
+            )
+        return k
+
+    def drd_kpis(self, window: KpiWindow) -> dict[str, float]:
+        """The current national measures: patients past their discharge-ready date
+        (NCTR) and the whole days from that date to discharge, by pathway."""
+        integral_days, days = window.integral_days, window.days
+        k: dict[str, float] = {}
+        k["nctr_days"] = integral_days("nctr")
+        k["nctr_mean_patients"] = k["nctr_days"] / days if days else math.nan
+        for pw in PATHWAY_NAMES:
+            k[f"nctr_days_{pw}"] = integral_days(f"nctr_{pw}")
+            k[f"nctr_mean_patients_{pw}"] = k[f"nctr_days_{pw}"] / days if days else math.nan
+        for r in CURRENT_REASONS:
+            k[f"nctr_days_reason_{r}"] = integral_days(f"nctr_reason:{r}")
+        per_pathway = [window.samples(f"drd_delay_days_{pw}") for pw in PATHWAY_NAMES]
+        groups = [
+            ("", np.concatenate(per_pathway)),
+            *zip([f"_{pw}" for pw in PATHWAY_NAMES], per_pathway, strict=True),
+        ]
+        for suffix, d in groups:
+            n = d.size
+            delayed = d[d > 0]
+            k[f"drd_discharges{suffix}"] = float(n)
+            k[f"drd_bed_days_lost{suffix}"] = float(d.sum())
+            # the publication's averages include and exclude 0-day delays
+            k[f"drd_mean_delay_days{suffix}"] = float(d.mean()) if n else math.nan
+            k[f"drd_mean_delay_days_delayed{suffix}"] = (
+                float(delayed.mean()) if delayed.size else math.nan
+            )
+            k[f"drd_delayed_share{suffix}"] = delayed.size / n if n else math.nan
+        edges = [first for _, first in DRD_BANDS]
+        counts = (
+            np.histogram(groups[0][1], bins=[*edges, np.inf])[0]
+            if groups[0][1].size
+            else np.zeros(len(edges))
+        )
+        for (label, _), c in zip(DRD_BANDS, counts, strict=True):
+            k[f"drd_discharges_delay_{label}"] = float(c)
         return k
 
     def cost_quantities(
@@ -314,7 +482,9 @@ class DischargeTeam(Component):
         for every occupied place a day (spot); a place counts as occupied from when
         it is reserved, so under spot contracts the days a patient still waits in
         hospital for the start are paid to the service too, as providers charge
-        for a bed held for an agreed admission."""
+        for a bed held for an agreed admission. Days of NHS-funded care
+        (continuing healthcare) are left out: the ``chc`` component charges them
+        to the NHS."""
         block = costs.downstream_contract == "block"
         out: dict[str, float] = {}
         for svc in self.services.values():
@@ -322,8 +492,22 @@ class DischargeTeam(Component):
                 continue
             line, days_per_unit = _COST_LINE_OF[svc.name]
             places = svc.capacity if block else kpis.get(f"{svc.name}_mean_occupied", 0.0)
-            out[line] = places * window.days / days_per_unit
+            # days of care the NHS funds (continuing healthcare) are charged to it
+            # at its own rate by the chc component, not to this line
+            funded = window.integral_days(f"service_nhs_funded:{svc.name}")
+            out[line] = max(0.0, places * window.days - funded) / days_per_unit
+        if self.visits is not None:
+            out.update(self.visits.cost_quantities(window, block=block))
         return out
+
+    def cost_line(self, name: str, costs: CostsConfig) -> CostLine:
+        """The visit lines are priced in ``discharge.p1_visits``; the rest in ``costs``."""
+        v = self.cfg.p1_visits
+        if name == "p1_visit_hour":
+            return v.visit_hour
+        if name == "home_care_package_hour":
+            return v.package_hour
+        return super().cost_line(name, costs)
 
     def connect(self, links: Mapping[str, Component]) -> None:
         super().connect(links)
@@ -347,6 +531,8 @@ class DischargeTeam(Component):
             self.u_nursing,
             self.u_arrange,
             self.u_plan_ahead,
+            *([self.d2a_start_h, self.d2a_assessment_h] if self.assess_after else []),
+            *(self.visits.draws() if self.visits is not None else []),
         ]
 
     def processes(self) -> Iterable[Generator[Any, Any, Any]]:
@@ -361,7 +547,37 @@ class DischargeTeam(Component):
             proc = svc.initial_occupants(rng, n)
             if proc is not None:
                 procs.append(proc)
+        if self.visits is not None:
+            # people already in care at time 0 go straight onto the visit ledgers
+            self.visits.initial_occupants(
+                self.site.streams.get("discharge.initial_occupants.p1_visits"),
+                flows.discharges[1],
+                self.readmission_risk(1),
+            )
         return procs
+
+    def in_system(self) -> dict[str, int]:
+        # places are counted by the model from their levels; visit care here
+        if self.visits is None:
+            return {}
+        return {f"in_{self.visits.name}_care": self.visits.in_system()}
+
+    def readmission_risk(
+        self, pathway: int, admissions: np.ndarray | None = None
+    ) -> ReadmissionRisk | None:
+        """The chance and timing of a readmission within the window for patients
+        discharged on ``pathway`` (their mix of strata), or None without readmissions."""
+        r = self.readmission
+        if not r.enabled:
+            return None
+        if admissions is None:  # (sim.flows passes its own while it computes them)
+            admissions = self.site.flow.flows().admissions_by_stratum
+        cum = np.column_stack([np.zeros(len(self.cum_pathway)), self.cum_pathway])
+        share = np.clip(np.diff(np.column_stack([cum, np.ones(len(cum))]), axis=1), 0, 1)
+        weight = admissions * share[:, pathway]
+        total = float(weight.sum())
+        chance = float((weight * np.asarray(r.prob)).sum() / total) if total > 0 else 0.0
+        return ReadmissionRisk(chance, r.window_days, r.mean_days)
 
     def pathway_of(self, p: Patient) -> int:
         c0, c1, c2 = self.cum_pathway[p.stratum]
@@ -377,7 +593,7 @@ class DischargeTeam(Component):
                 return share if share > base else base
         return base
 
-    def transfer_hours(self, p: Patient, svc: DownstreamService) -> WorkingCalendar:
+    def transfer_hours(self, p: Patient, svc: Destination) -> WorkingCalendar:
         """When patient ``p`` can move to ``svc``: service admits and ward discharges.
 
         The two weekend gates are separate capacities, so each has its own uniform.
@@ -390,12 +606,12 @@ class DischargeTeam(Component):
         )
         return self.transfer_calendar[svc.name, svc_weekend, ward_weekend]
 
-    def admission_hours(self, p: Patient, svc: DownstreamService) -> WorkingCalendar:
+    def admission_hours(self, p: Patient, svc: Destination) -> WorkingCalendar:
         """When ``svc`` admits patient ``p`` from home (no ward discharge involved)."""
         share = self.weekend_share("downstream", p, svc.admits.weekend_share)
         return svc.admits.for_patient(self.u_weekend_service.of(p), share)
 
-    def attribution_of(self, p: Patient, svc: DownstreamService) -> str:
+    def attribution_of(self, p: Patient, svc: Destination) -> str:
         """Who ``p``'s wait for a place in ``svc`` is attributed to."""
         return _party(self.service_attr[svc.name], self.u_attribution.of(p))
 
@@ -418,6 +634,7 @@ class DischargeTeam(Component):
             or self.u_plan_ahead.of(p) >= self.plan_share
             or self.acute.will_die(p)
             or self.pathway_of(p) == 0
+            or self.pathway_of(p) in self.assess_after
         ):
             return
         p.planned = self.env.process(self._assess_ahead(p, max(0.0, los_hours - self.plan_lead)))
@@ -459,16 +676,22 @@ class DischargeTeam(Component):
             yield env.timeout(wait)
             self.awaiting_review.add(-1, env.now)
         self.rec.log(env.now, p.id, p.person, "medically_fit")
+        # the discharge-ready date: from here the patient counts as no longer
+        # meeting the criteria to reside until they leave the bed
+        pathway = self.pathway_of(p)
+        delays = self.delays
+        delays.ready(p, pathway, env.now)
         for hook in self.site.hooks.at_fit:
             done = yield from hook(p)
             if done:
                 return
-        pathway = p.pathway = self.pathway_of(p)
+        p.pathway = pathway
         self.n_discharges[pathway].add(env.now, p.neighbourhood)
         if pathway == 0:
             share = self.weekend_share("acute_discharge", p, self.hours.weekend_share)
             wait = self.hours.for_patient(self.u_weekend.of(p), share).wait_until_open(env.now)
             if wait > 0:
+                delays.discharge_wait(p, env.now)
                 self.awaiting_discharge.add(1, env.now)
                 yield env.timeout(wait)
                 self.awaiting_discharge.add(-1, env.now)
@@ -477,11 +700,13 @@ class DischargeTeam(Component):
             return
         svc = self.destination_of(p, pathway)
         u = self.u_attribution.of(p)
-        delays = self.delays
-        # 1. assessment (reason A), unless it was done ahead of fitness
+        # 1. assessment (reason A), unless it was done ahead of fitness or is
+        # done after discharge (discharge to assess)
         planned = p.planned
         who = _party(self.assess_attr[pathway], u)
-        if planned is not None and planned.is_alive:
+        if pathway in self.assess_after:
+            pass
+        elif planned is not None and planned.is_alive:
             delays.start(p, ASSESSMENT, who, env.now)
             yield planned
         elif planned is None:
@@ -504,8 +729,35 @@ class DischargeTeam(Component):
                 who = _party(self.other_attr[cause][pathway], u)
                 delays.start(p, self.other_names[cause], who, env.now)
                 yield env.timeout(hours)
-        # 3. a place, its arrangement and a day the service admits (C, D, E)
-        reason, who = svc.reason_for(self.u_nursing.of(p)), self.attribution_of(p, svc)
+        # decisions on who funds the onward care (continuing healthcare)
+        for decide in self.site.hooks.before_placement:
+            funded = yield from decide(p, pathway)
+            if funded > 0:
+                p.nhs_funded = funded
+        # 3. a place, its arrangement and a day the service admits (C, D, E);
+        # a wait for care the NHS funds in full is the NHS's, in part both's
+        reason = svc.reason_for(self.u_nursing.of(p))
+        if p.nhs_funded >= 1.0:
+            who = "nhs"
+        elif p.nhs_funded > 0.0:
+            who = "both"
+        else:
+            who = self.attribution_of(p, svc)
+        if isinstance(svc, VisitService):
+            # visit slots: booked at once for the first start from which every
+            # day of the care fits (after the start is arranged), in a day the
+            # service admits and the ward discharges; the bed is kept till then
+            arrange = svc.arrange_hours(self.u_arrange.of(p))
+            started = svc.request(p, self.transfer_hours(p, svc), earliest=env.now + arrange)
+            booking = svc.booking_of(p)
+            if booking is None or booking.wait_hours > 0:
+                delays.start(p, reason, who, env.now)
+            yield started
+            back_in = self.leave_bed(p, f"to_{svc.name}")
+            if pathway in self.assess_after:
+                env.process(self._assess_after_discharge(p))
+            svc.start_stay(p, back_in)
+            return
         place = svc.places.acquire()
         if not place.processed:  # none free: wait for one
             delays.start(p, reason, who, env.now)
@@ -519,16 +771,68 @@ class DischargeTeam(Component):
         if wait > 0:
             delays.start(p, reason, who, env.now)
             yield env.timeout(wait)
-        delays.stop(p, env.now)
         back_in = self.leave_bed(p, f"to_{svc.name}")
-        self.start_downstream_stay(p, svc, back_in)
+        if pathway in self.assess_after:
+            assessed = env.process(self._assess_after_discharge(p))
+            # a bed is held until the assessment in it is done; care at home
+            # ends when its episode does (the assessment happens within it)
+            svc.start_stay(p, back_in, until=assessed if pathway == 2 else None)
+        else:
+            self.start_downstream_stay(p, svc, back_in)
+
+    def assesses_after(self, pathway: int) -> bool:
+        """True if needs on ``pathway`` are assessed after discharge (discharge to assess)."""
+        return pathway in self.assess_after
+
+    def place_reason(self, p: Patient, pathway: int) -> str:
+        """The DTOC reason of ``p``'s wait for a place on ``pathway``."""
+        return self.destination_of(p, pathway).reason_for(self.u_nursing.of(p))
+
+    def mark_delay(self, p: Patient, reason: str, attribution: str) -> None:
+        """Record that ``p``, past the discharge-ready date, now waits for
+        ``reason`` (a DTOC reason), attributed to ``attribution``: how another
+        component that keeps a patient in hospital reports the wait."""
+        self.delays.start(p, reason, attribution, self.env.now)
+
+    def _assess_after_discharge(self, p: Patient) -> Generator[Any, Any, None]:
+        """Discharge to assess: the assessment team sees ``p`` at home or in the
+        community bed, ``start_after_days`` after arrival (once settled)."""
+        env = self.env
+        start = self.d2a_start_h.of(p)
+        if start > 0:
+            yield env.timeout(start)
+        asked = env.now
+        self.assessing_in_community.add(1, asked)
+        assessors = self.assessment.assessors
+        yield assessors.acquire()
+        self.community_assessment_wait.append((env.now, (env.now - asked) / 24.0))
+        hours = self.d2a_assessment_h.of(p)
+        if hours > 0:
+            yield env.timeout(hours)
+        assessors.release()
+        self.assessing_in_community.add(-1, env.now)
+        self.n_community_assessments.add(env.now, p.neighbourhood)
 
     def leave_bed(self, p: Patient, outcome: str) -> float | None:
         """``p`` leaves the acute bed alive now: the one place a bed is emptied and
         the patient's readmission (if any) booked. Returns the hours until the
         readmission, or None."""
+        now = self.env.now
+        self.delays.left_bed(p, now)
         self.acute.release(p, outcome)
-        return self.readmission.after_discharge(p)
+        back_in = self.readmission.after_discharge(p)
+        if self.visits is not None:
+            # where people followed for the 91-day reablement measure go next
+            where = self.visits.whereabouts
+            where.moved(p.person, now, _PLACE_AFTER.get(outcome, HOME))
+            if back_in is not None:
+                where.moved(p.person, now + back_in, HOSPITAL)
+        return back_in
+
+    def died_in_hospital(self, p: Patient) -> None:
+        """``p`` died in an acute bed (for the 91-day reablement measure)."""
+        if self.visits is not None:
+            self.visits.whereabouts.moved(p.person, self.env.now, DEAD)
 
     def discharge_early(self, p: Patient, outcome: str) -> tuple[int, float | None]:
         """Discharge ``p`` before they are fit (early supported discharge): any
@@ -542,13 +846,23 @@ class DischargeTeam(Component):
 
     def place_from_home(
         self, p: Patient, pathway: int, back_at: float | None
-    ) -> Generator[Any, Any, DownstreamService | None]:
+    ) -> Generator[Any, Any, Destination | None]:
         """Wait until the service of ``pathway`` has a place for ``p``, already home
         with support, and admits them; returns the service (the place is held:
         start the stay with :meth:`start_downstream_stay`), or None if ``p`` is
-        readmitted (at ``back_at``) first."""
+        readmitted (at ``back_at``) first, or gives up then."""
         env = self.env
         svc = self.destination_of(p, pathway)
+        if isinstance(svc, VisitService):
+            started = svc.request(p, self.admission_hours(p, svc))
+            if back_at is None:
+                yield started
+            else:
+                yield started | env.timeout(max(0.0, back_at - env.now))
+                if not started.triggered:  # readmitted (or gave up) while waiting
+                    svc.cancel(p)
+                    return None
+            return svc
         place = svc.places.acquire()
         if not place.processed:  # no place free now
             if back_at is None:
@@ -565,13 +879,22 @@ class DischargeTeam(Component):
         return svc
 
     def start_downstream_stay(
-        self, p: Patient, svc: DownstreamService, back_in: float | None
+        self, p: Patient, svc: Destination, back_in: float | None, from_hospital: bool = True
     ) -> None:
         """Start ``p``'s stay in ``svc``, in the place ``p`` holds (already counted
-        in ``svc.occupied`` from when it was reserved); it ends without a process."""
-        svc.start_stay(p, back_in)
+        in ``svc.occupied`` from when it was reserved); it ends without a process.
+        ``from_hospital``: ``p`` has just left an acute bed (not a step-up from home)."""
+        if isinstance(svc, VisitService):
+            svc.start_stay(p, back_in, from_hospital=from_hospital)
+        else:
+            svc.start_stay(p, back_in)
 
     def _left_service(self, p: Patient, svc: DownstreamService) -> None:
+        if self.visits is not None and svc.pathway == 2:  # home from bed-based care
+            self.visits.whereabouts.moved(p.person, self.env.now, HOME)
+        self.site.flow.exit(p, f"left_{svc.name}")
+
+    def _left_visits(self, p: Patient, svc: VisitService) -> None:
         self.site.flow.exit(p, f"left_{svc.name}")
 
 

@@ -59,6 +59,13 @@ HEADLINE: dict[str, Effect] = {
     "emergency_admissions": Effect("admissions avoided", -1, "avoided", "added", "admissions"),
     "bed_days": Effect("bed days saved", -1, "saved", "extra", "bed days"),
     "dtoc_days": Effect("delayed days saved", -1, "saved", "extra", "delayed days"),
+    "nctr_days": Effect(
+        "bed days past the discharge-ready date saved",
+        -1,
+        "saved",
+        "extra",
+        "bed days past the discharge-ready date",
+    ),
     "dtoc_days_nhs": Effect(
         "delayed days saved, NHS-attributed", -1, "saved", "extra", "NHS-attributed delayed days"
     ),
@@ -91,11 +98,43 @@ def effect_spec(metric: str) -> Effect:
     """
     if metric in HEADLINE:
         return HEADLINE[metric]
+    if metric.startswith("budget_"):  # the section 75 budgets: money, less is better
+        if metric.endswith("_cost"):
+            who = metric.removeprefix("budget_").removesuffix("_cost")
+            return Effect(f"saving to {who}", -1, "saved", "extra", f"cost to {who}", _COST)
+        what = metric.removeprefix("budget_").replace("_", " ")
+        return Effect(f"saving, {what}", -1, "saved", "extra", what, _COST)
     what = metric.removeprefix("cost_").replace("_", " ")
     if metric.startswith("cost_"):
         return Effect(f"saving, {what}", -1, "saved", "extra", f"{what} cost", _COST)
     if metric.startswith("dtoc_days"):
         return Effect(f"delayed days saved, {what}", -1, "saved", "extra", "delayed days")
+    if metric.startswith(("nctr_days", "drd_bed_days_lost")):
+        return Effect(
+            f"bed days past the discharge-ready date saved, {what}",
+            -1,
+            "saved",
+            "extra",
+            "bed days past the discharge-ready date",
+        )
+    if metric.startswith("drd_mean_delay_days"):
+        return Effect(
+            f"shorter wait from discharge-ready date, {what}",
+            -1,
+            "shorter",
+            "longer",
+            "days from discharge-ready date to discharge",
+            ("shorter", "longer"),
+        )
+    if metric.startswith("drd_delayed_share"):
+        return Effect(
+            f"fewer discharges after the discharge-ready date, {what}",
+            -1,
+            "lower",
+            "higher",
+            "share discharged after the discharge-ready date",
+            ("lower", "higher"),
+        )
     return Effect(metric.replace("_", " "), 1, "higher", "lower", what, ("higher", "lower"))
 
 

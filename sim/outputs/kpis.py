@@ -21,7 +21,7 @@ if TYPE_CHECKING:
 def compute_kpis(model: CareSystemModel, info: RunInfo) -> dict[str, float]:
     """KPIs of a finished replication, as a flat ``{name: value}`` mapping."""
     rec = model.recorder
-    win = KpiWindow(model)
+    win = KpiWindow.of(model)
     years = win.years
     k: dict[str, float] = {"crises": win.count("crises")}
     # each component reports its own (sim.components.Component.kpis)

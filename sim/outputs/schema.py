@@ -16,6 +16,9 @@ KEYS = {
     "seed": "Root seed of the run (`run.seed`); streams are (seed, replication, name).",
 }
 
+#: the unit of money that may be negative (an underspend, a partner's net position)
+SIGNED_GBP = "GBP at costs.price_year, signed"
+
 #: KPI name -> (unit, meaning) of the whole system's KPIs. Every component keeps
 #: its own in its module (``kpi_docs``); :data:`KPIS` joins them.
 #: Totals cover the measured period (after warm-up).
@@ -39,8 +42,41 @@ CORE_KPIS: dict[str, tuple[str, str]] = {
     "cost_*": (
         "GBP at costs.price_year",
         "Cost over the measured period: by line (cost_<line>), by budget holder "
-        "(cost_acute_trust, cost_community_health, cost_social_care), cost_nhs, "
-        "cost_pooled, cost_aligned and cost_total (sim/outputs/costs.py).",
+        "(cost_acute_trust, cost_community_health, cost_ambulance_trust, cost_social_care), "
+        "cost_nhs, cost_pooled (section 75 pooled budget), cost_aligned and cost_total "
+        "(sim/outputs/costs.py).",
+    ),
+    "budget_pooled_envelope": (
+        "GBP at costs.price_year",
+        "The pooled budget's envelope for the modelled services over the measured period: "
+        "the partners' contributions (costs.budgets) x modelled_share x registered / "
+        "source_population, restated to costs.price_year.",
+    ),
+    "budget_pooled_overspend": (
+        SIGNED_GBP,
+        "cost_pooled minus budget_pooled_envelope: above zero an overspend, below zero "
+        "an underspend.",
+    ),
+    "budget_*_contribution": (
+        "GBP at costs.price_year",
+        "A partner's contribution to the envelope (budget_<partner>_contribution; partners "
+        "in costs.budgets.partners).",
+    ),
+    "budget_*_risk_share": (
+        SIGNED_GBP,
+        "A partner's share of the pooled over- (above zero) or underspend (below zero) "
+        "under costs.budgets.risk_share; the partners' shares add up to "
+        "budget_pooled_overspend.",
+    ),
+    "budget_*_aligned": (
+        "GBP at costs.price_year",
+        "The aligned cost lines a partner commissions (its commissions shares in "
+        "costs.budgets.partners).",
+    ),
+    "budget_*_cost": (
+        SIGNED_GBP,
+        "A partner's cost: contribution + risk share + aligned. The partners' costs add up "
+        "to cost_total; a scenario's change in them is the cost shift between partners.",
     ),
     "patients_created": ("count", "Patients created over the whole run (incl. warm-up)."),
     "patients_exited": ("count", "Patients who left the system over the whole run."),
@@ -194,7 +230,8 @@ INTERVALS = """\
 
 - **Means of quantities that cannot be negative** (every KPI whose unit above is a count,
   share, days, hours, beds, places, patients, a rate or GBP - all but the `*_trend_per_day`
-  slopes): the 95% CI is computed on the log scale by the delta method,
+  slopes and the signed money of the pooled budget's over- or underspend and the partners'
+  shares and costs): the 95% CI is computed on the log scale by the delta method,
   `mean x exp(+-t(n-1) x se / mean)` with `se = sd / sqrt(n)`. It never goes below zero, is
   close to the t interval when the mean is precise, and is wider above the mean than below
   when it is not (a skewed KPI such as hours boarding in A&E). When the estimate is so
@@ -242,7 +279,7 @@ def unit(kpi: str) -> str | None:
 
 
 #: units of quantities that can be negative (slopes, differences); all others cannot
-SIGNED_UNITS = frozenset({"patients per day"})
+SIGNED_UNITS = frozenset({"patients per day", SIGNED_GBP})
 
 
 def non_negative(kpi: str) -> bool:

@@ -27,6 +27,12 @@ DAILY_LEVELS = {
     "delayed_both": "delayed_both",
     "awaiting_review": "awaiting_review",
     "awaiting_discharge": "awaiting_discharge",
+    # past the discharge-ready date (today's measure), all and by pathway
+    "nctr": "nctr",
+    "nctr_p0": "nctr_p0",
+    "nctr_p1": "nctr_p1",
+    "nctr_p2": "nctr_p2",
+    "nctr_p3": "nctr_p3",
 }
 
 #: daily counts summed over neighbourhoods
@@ -84,6 +90,13 @@ def daily_frame(model: CareSystemModel) -> pd.DataFrame:
         data[name] = value[:days, i]
         data[f"{name}_mean"] = (area[1 : days + 1, i] - area[:days, i]) / 24.0
         data[f"{name}_peak"] = peak[1 : days + 1, i]
+    visits = model.discharge.visits
+    if visits is not None:
+        # pathway 1 visit slots: the visits booked on each day (a day's ledger is
+        # its census, mean and peak alike)
+        booked = visits.booked[:days].astype(float)
+        for suffix in ("", "_mean", "_peak"):
+            data[f"{visits.name}_occupied{suffix}"] = booked
     counts = rec.count_arrays()
     for name in DAILY_COUNTS:
         arr = counts.get(name)

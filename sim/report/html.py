@@ -32,6 +32,7 @@ from sim.experiment.economics import OUTCOMES, bootstrap_means, cost_effectivene
 from sim.experiment.runner import RunResult
 from sim.experiment.stats import interval
 from sim.outputs import schema
+from sim.outputs.costs import BUDGETS
 from sim.report import effects as in_words
 from sim.report import format as fmt
 from sim.report import plots, text
@@ -41,7 +42,7 @@ from sim.report.format import HEADLINE as KPI_LABELS
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
-    from sim.config.schema import Config
+    from sim.config.schema import Config, CostsConfig
     from sim.experiment.capacity import CapacityCostCurve
     from sim.experiment.psa import PsaResult
     from sim.experiment.sensitivity import OneWayResult
@@ -72,7 +73,16 @@ COLUMNS_PER_TABLE = 6
 #: the effects tables: title -> metrics (columns)
 EFFECT_GROUPS = {
     "Activity": ["emergency_admissions", "ae_attendances", "bed_days", "dtoc_days"],
-    "Delayed days by attribution": ["dtoc_days_nhs", "dtoc_days_social_care", "dtoc_days_both"],
+    "Delays as measured now (discharge-ready dates)": [
+        "nctr_days",
+        "drd_mean_delay_days",
+        "drd_delayed_share",
+    ],
+    "Delayed transfers of care by attribution (to 2020)": [
+        "dtoc_days_nhs",
+        "dtoc_days_social_care",
+        "dtoc_days_both",
+    ],
     "Money and performance": [
         "cost_total",
         "cost_nhs",
@@ -85,6 +95,7 @@ EFFECT_GROUPS = {
 COST_LABELS = {
     "cost_acute_trust": "Acute trust",
     "cost_community_health": "Community health",
+    "cost_ambulance_trust": "Ambulance trust",
     "cost_social_care": "Social care",
     "cost_nhs": "NHS (acute + community)",
     "cost_pooled": "Section 75 pooled budget",
@@ -261,7 +272,7 @@ def _effects_tables(effects: pd.DataFrame, interval: str = "CI") -> str:
                     _effect_cell(by.loc[(s, m)], interval) if (s, m) in by.index else "<td>-</td>"
                 )
             rows.append(cells)
-        head = ["scenario", *[cmp.HEADLINE[m].label for m in metrics]]
+        head = ["scenario", *[cmp.effect_spec(m).label for m in metrics]]
         out.append(f"<h3>{_esc(title)}</h3>" + _table(head, rows))
     return "".join(out)
 
@@ -333,7 +344,14 @@ def _cost_tables(kpis: pd.DataFrame, comparison: pd.DataFrame | None, baseline: 
         holders = [
             c
             for c in budgets
-            if c in ("cost_acute_trust", "cost_community_health", "cost_social_care", "cost_total")
+            if c
+            in (
+                "cost_acute_trust",
+                "cost_community_health",
+                "cost_ambulance_trust",
+                "cost_social_care",
+                "cost_total",
+            )
         ]
         pooled = [c for c in budgets if c not in holders]
         out.append(
@@ -372,6 +390,138 @@ def _cost_tables(kpis: pd.DataFrame, comparison: pd.DataFrame | None, baseline: 
     return "".join(out)
 
 
+def _partners(kpis: pd.DataFrame) -> list[str]:
+    """The section 75 partners of the results, in the order of their columns."""
+    return [
+        c.removeprefix("budget_").removesuffix("_cost")
+        for c in kpis.columns
+        if c.startswith("budget_") and c.endswith("_cost")
+    ]
+
+
+def _rule_text(costs: CostsConfig) -> str:
+    """The risk-share rule in words, with the shares it gives."""
+    b = costs.budgets
+    if b.risk_share == "own_lines":
+        return (
+            "each partner bears the over- or underspend of the pooled lines it commissions, "
+            "beyond its own contribution"
+        )
+    if b.risk_share == "fixed":
+        shares = ", ".join(f"{p.name} {fmt.share(p.fixed_share)}" for p in b.partners)
+        return f"shared in fixed shares ({shares})"
+    total = sum(p.contribution_gbp_m for p in b.partners)
+    shares = ", ".join(
+        f"{p.name} {fmt.share(p.contribution_gbp_m / total) if total > 0 else '-'}"
+        for p in b.partners
+    )
+    return f"shared in proportion to the partners' contributions ({shares})"
+
+
+def _budget_section(
+    kpis: pd.DataFrame,
+    comparison: pd.DataFrame | None,
+    baseline: str | None,
+    costs: CostsConfig | None = None,
+) -> str:
+    """The section 75 budgets: what is pooled and aligned, the pool against its
+    envelope, each partner's contribution, risk share, aligned lines and cost, and
+    the cost shift between partners against the baseline."""
+    partners = _partners(kpis)
+    if "budget_pooled_envelope" not in kpis.columns or not partners:
+        return ""
+    names = list(dict.fromkeys(kpis["scenario"]))
+    out = []
+    if costs is not None:
+        from sim.config.schema import COST_LINES
+
+        lines = {b: [n for n in COST_LINES if getattr(costs, n).budget == b] for b in BUDGETS}
+        listed = {
+            b: ", ".join(f"<code>{_esc(n)}</code>" for n in v) or "none" for b, v in lines.items()
+        }
+        b = costs.budgets
+        contributions = ", ".join(
+            f"{_esc(p.name)} GBP {p.contribution_gbp_m:,.6g}m" for p in b.partners
+        )
+        out.append(
+            "<p class='note'>Pooled lines: "
+            f"{listed['pooled']}. Aligned lines (outside the pool): {listed['aligned']}. "
+            f"The pool's envelope is the partners' contributions ({contributions} a year at "
+            f"{_esc(b.price_year)} prices) x {b.modelled_share:g}, the share of the fund "
+            f"for the services modelled, x the registered population / {b.source_population:,}"
+            f", restated to {_esc(costs.price_year)} prices over the measured period. "
+            f"An over- or underspend is {_esc(_rule_text(costs))}. A partner's cost is its "
+            "contribution, its share of the over- or underspend and the aligned lines it "
+            "commissions; the partners' costs add up to the total cost.</p>"
+        )
+
+    def cells(metric: str, group: list[str]) -> list[str]:
+        row = []
+        for n in group:
+            x = kpis.loc[kpis["scenario"] == n, metric].to_numpy(dtype=float)
+            mean, _, lo, hi, _ = interval(metric, x)
+            # the same in every replication (a contribution): no interval to show
+            ci = "" if lo == hi else fmt.value_range(metric, lo, hi, mean)
+            row.append(_cell(_esc(fmt.gbp(mean)), _esc(ci)))
+        return row
+
+    pool = [
+        ("Pooled spend", "cost_pooled"),
+        ("Envelope", "budget_pooled_envelope"),
+        ("Overspend (+) or underspend (-)", "budget_pooled_overspend"),
+        ("Aligned spend (outside the pool)", "cost_aligned"),
+    ]
+    for group in _groups(names, baseline):
+        rows = [[f"<td>{_esc(label)}</td>", *cells(m, group)] for label, m in pool if m in kpis]
+        share = ["<td class='indent'>overspend as a share of the envelope</td>"]
+        for n in group:
+            df = kpis[kpis["scenario"] == n]
+            env = float(df["budget_pooled_envelope"].mean())
+            over = float(df["budget_pooled_overspend"].mean())
+            share.append(f"<td>{_esc(fmt.share(over / env))}</td>" if env > 0 else "<td>-</td>")
+        rows.insert(3, share)
+        out.append(_table(["pooled budget (mean; 95% CI below)", *group], rows))
+    items = [
+        ("contribution", "contribution"),
+        ("risk_share", "share of the over- or underspend"),
+        ("aligned", "aligned lines it commissions"),
+        ("cost", "cost to the partner"),
+    ]
+    for group in _groups(names, baseline):
+        rows = []
+        for p in partners:
+            for key, label in items:
+                m = f"budget_{p}_{key}"
+                if m not in kpis:
+                    continue
+                first = key == "contribution"
+                name = f"<b>{_esc(p)}</b>: " if first else ""
+                cls = "" if first else " class='indent'"
+                rows.append([f"<td{cls}>{name}{_esc(label)}</td>", *cells(m, group)])
+        out.append(_table(["partner (mean; 95% CI below)", *group], rows))
+    if comparison is not None and baseline is not None:
+        metrics = [f"budget_{p}_cost" for p in partners]
+        shift = cmp.headline(comparison, baseline, metrics)
+        if not shift.empty:
+            by = shift.set_index(["scenario", "metric"], drop=False)
+            rows = [
+                [f"<td>{_name(s)}</td>"]
+                + [
+                    _effect_cell(by.loc[(s, m)]) if (s, m) in by.index else "<td>-</td>"
+                    for m in metrics
+                ]
+                for s in dict.fromkeys(shift["scenario"])
+            ]
+            out.append(
+                f"<h3>Cost shift between partners against {_esc(baseline)}</h3><p class='note'>"
+                "Paired differences of each partner's cost by replication, stated as savings; "
+                "a cost increase reads &quot;extra&quot;. They add up to the net saving of all "
+                "budgets: a saving to one partner with extra cost to another is a cost shift."
+                "</p>" + _table(["scenario", *[cmp.effect_spec(m).label for m in metrics]], rows)
+            )
+    return "".join(out)
+
+
 def _saving_rows(comparison: pd.DataFrame, baseline: str) -> pd.DataFrame:
     """Savings by budget per scenario, for :func:`sim.report.plots.cost_savings`."""
     cols = [
@@ -388,16 +538,94 @@ def _reason_table(kpis: pd.DataFrame, comparison: pd.DataFrame | None, baseline:
     reasons = sorted(c for c in kpis.columns if c.startswith("dtoc_days_reason_"))
     if not reasons:
         return ""
+    rows = [(c, c.removeprefix("dtoc_days_reason_").replace("_", " ")) for c in reasons]
+    return "<h3>Delayed days by reason (codes A-I)</h3>" + _metric_table(
+        kpis, comparison, baseline, rows, "delay reason (days; 95% CI)"
+    )
+
+
+#: the current measures of delay shown in the report: metric -> label
+DRD_ROWS = {
+    "nctr_mean_patients": "patients past their DRD, mean at a time",
+    "nctr_mean_patients_p0": "  on P0 (home, no new support)",
+    "nctr_mean_patients_p1": "  on P1 (home with care)",
+    "nctr_mean_patients_p2": "  on P2 (community bed)",
+    "nctr_mean_patients_p3": "  on P3 (care home)",
+    "drd_discharges": "discharges after a DRD",
+    "drd_mean_delay_days": "mean days from DRD to discharge (0-day delays included)",
+    "drd_mean_delay_days_delayed": "mean days, delayed discharges only",
+    "drd_delayed_share": "discharged 1 or more days after the DRD",
+    "drd_mean_delay_days_p1": "mean days from DRD, P1",
+    "drd_mean_delay_days_p2": "mean days from DRD, P2",
+    "drd_mean_delay_days_p3": "mean days from DRD, P3",
+    "drd_bed_days_lost": "bed days lost to delayed discharge",
+}
+
+
+def _delay_views(kpis: pd.DataFrame, comparison: pd.DataFrame | None, baseline: str | None) -> str:
+    """The current national measures (discharge-ready dates): by pathway, by
+    the publication's bands and by the SitRep's reason groups."""
+    if "nctr_days" not in kpis.columns:
+        return ""
+    out = [
+        "<h3>Delays as measured now: the discharge-ready date</h3>",
+        "<p class='note'>A patient's discharge-ready date (DRD) is the day they no longer "
+        "meet the criteria to reside; in the model, the ward round that declares them fit. "
+        "NHS England counts patients past their DRD still in a bed (daily discharge SitRep) "
+        "and, for each discharge, the whole days from the DRD to discharge (monthly "
+        "'Timeliness of Acute Hospital Discharges'). These counts include pathway-0 patients "
+        "waiting for the ward to discharge them, which delayed transfers of care never "
+        "counted; no current collection attributes delays to the NHS or social care.</p>",
+        _metric_table(
+            kpis,
+            comparison,
+            baseline,
+            [(m, label) for m, label in DRD_ROWS.items() if m in kpis.columns],
+            "measure (95% CI)",
+        ),
+    ]
+    bands = [c for c in kpis.columns if c.startswith("drd_discharges_delay_")]
+    if bands:
+        rows = [
+            (c, c.removeprefix("drd_discharges_delay_").replace("_", "-").replace("-plus", "+"))
+            for c in bands
+        ]
+        out += [
+            "<h4>Discharges by whole days from the DRD (the publication's bands)</h4>",
+            _metric_table(kpis, comparison, baseline, rows, "days from DRD (discharges; 95% CI)"),
+        ]
+    reasons = [c for c in kpis.columns if c.startswith("nctr_days_reason_")]
+    reasons = [c for c in reasons if not c.endswith("_not_recorded")]
+    if reasons:
+        rows = [(c, c.removeprefix("nctr_days_reason_").replace("_", " ")) for c in reasons]
+        out += [
+            "<h4>Bed days past the DRD by the SitRep's reason groups</h4>",
+            _metric_table(kpis, comparison, baseline, rows, "reason group (bed days; 95% CI)"),
+        ]
+    return "".join(out)
+
+
+def _metric_table(
+    kpis: pd.DataFrame,
+    comparison: pd.DataFrame | None,
+    baseline: str | None,
+    rows_of: list[tuple[str, str]],
+    head: str,
+) -> str:
+    """One row per metric (label), one column per scenario: mean, 95% CI and the
+    change from the baseline."""
+    if not rows_of:
+        return ""
+    metrics = [m for m, _ in rows_of]
     by = None
     if comparison is not None and baseline is not None:
-        eff = cmp.headline(comparison, baseline, reasons)
+        eff = cmp.headline(comparison, baseline, metrics)
         by = eff.set_index(["scenario", "metric"], drop=False) if not eff.empty else None
     names = list(dict.fromkeys(kpis["scenario"]))
     out = []
     for group in _groups(names, baseline):
         rows = []
-        for c in reasons:
-            label = c.removeprefix("dtoc_days_reason_").replace("_", " ")
+        for c, label in rows_of:
             cells = [f"<td>{_esc(label)}</td>"]
             for n in group:
                 x = kpis.loc[kpis["scenario"] == n, c].to_numpy(dtype=float)
@@ -414,14 +642,22 @@ def _reason_table(kpis: pd.DataFrame, comparison: pd.DataFrame | None, baseline:
                     )
                 )
             rows.append(cells)
-        out.append(_table(["delay reason (days; 95% CI)", *group], rows))
-    return "<h3>Delayed days by reason</h3>" + "".join(out)
+        out.append(_table([head, *group], rows))
+    return "".join(out)
 
 
 #: glossary labels of KPI name patterns
 PATTERN_LABELS = {
     "cost_*": "Costs (every cost_ column: lines, budget holders, budgets, total)",
     "dtoc_days_reason_*": "Delayed days by reason",
+    "nctr_days_reason_*": "Bed days past the DRD by reason group",
+    "drd_discharges_delay_*": "Discharges by whole days from the DRD",
+    "nctr_mean_patients_p*": "Patients past their DRD, by pathway",
+    "drd_mean_delay_days_p*": "Mean days from DRD to discharge, by pathway",
+    "budget_*_contribution": "Partner's contribution to the pooled envelope",
+    "budget_*_risk_share": "Partner's share of the pooled over- or underspend",
+    "budget_*_aligned": "Aligned lines a partner commissions",
+    "budget_*_cost": "Cost to a partner",
 }
 
 
@@ -625,12 +861,31 @@ def _run_doc(
             plots.cost_savings(_saving_rows(comparison, baseline)),
             "Saving against the baseline by budget, 95% CIs",
         )
+    budgets = _budget_section(kpis, comparison, baseline, base.config.costs)
+    if budgets:
+        doc.add("<h2>Budgets: the section 75 pool and the aligned budgets</h2>", budgets)
     doc.add("<h2>Beds and delays</h2>")
     dailies = {k: r.daily for k, r in results.items()}
     doc.figure(
         "occupancy",
         plots.occupancy_grid(dailies, {k: r.config.beds.acute for k, r in results.items()}),
         "Acute bed occupancy by day, every scenario (band: 95% CI of the mean)",
+    )
+    views = _delay_views(kpis, comparison, baseline)
+    if views:
+        doc.add(views)
+        doc.figure(
+            "nctr_by_week",
+            plots.nctr_grid(dailies),
+            "Bed days past the discharge-ready date per week by pathway, every scenario",
+        )
+    doc.add(
+        "<h3>Delays as the seed documents counted them: delayed transfers of care</h3>",
+        "<p class='note'>To February 2020 NHS England counted a delayed transfer of care "
+        "while a patient ready to leave waited for another service, under one of the "
+        "reasons A to I, attributed to the NHS, social care or both (the view of the seed "
+        "documents' tables). Same records as above: on pathways 1-3 the bed days past the "
+        "DRD are the delayed days.</p>",
     )
     doc.figure(
         "delays_by_week",
@@ -653,8 +908,11 @@ def _run_doc(
             for v, m, lo, hi in zip(t["value"], t["mean"], t["ci_low"], t["ci_high"], strict=True)
         ]
         doc.add(_table([capacity_curve.parameter, "total cost (95% CI)"], rows))
-    reasons = [c for c in kpis.columns if c.startswith("dtoc_days_reason_")]
-    shown = [*KPI_LABELS, *cmp.HEADLINE, *COST_LABELS, *reasons]
+    reasons = [c for c in kpis.columns if c.startswith(("dtoc_days_reason_", "nctr_days_reason_"))]
+    budget_cols = [c for c in kpis.columns if c.startswith("budget_")]
+    drd = [c for c in (*DRD_ROWS, "nctr_days", "drd_delayed_share") if c in kpis.columns]
+    drd += [c for c in kpis.columns if c.startswith("drd_discharges_delay_")]
+    shown = [*KPI_LABELS, *cmp.HEADLINE, *COST_LABELS, *budget_cols, *drd, *reasons]
     doc.add("<h2>KPI glossary</h2>", _glossary(shown))
     streams = sorted({s for r in base.replications for s in r.streams})
     wall = sum(r.wall_seconds for r in base.replications)
@@ -867,8 +1125,15 @@ def _sweep_doc(
         plots.cost_savings(_saving_rows(comp, baseline)),
         "Saving against the baseline job by budget, 95% CIs",
     )
+    budgets = _budget_section(kpis, comp, baseline)
+    if budgets:
+        doc.add("<h2>Budgets: the section 75 pool and the aligned budgets</h2>", budgets)
     doc.add(_reason_table(kpis, comp, baseline))
-    doc.add("<h2>KPI glossary</h2>", _glossary([*KPI_LABELS, *cmp.HEADLINE, *COST_LABELS]))
+    budget_cols = [c for c in kpis.columns if c.startswith("budget_")]
+    doc.add(
+        "<h2>KPI glossary</h2>",
+        _glossary([*KPI_LABELS, *cmp.HEADLINE, *COST_LABELS, *budget_cols]),
+    )
     n = int(kpis.groupby("scenario")["replication"].nunique().min())
     doc.parts.insert(summary_at, _summary_section(effects, ce, "", n))
     return doc

@@ -25,6 +25,7 @@ ATTRIBUTION_COLOURS = {"NHS": "#005eb8", "social care": "#ed8b00", "both": "#7c2
 HOLDER_COLOURS = {
     "acute trust": "#005eb8",
     "community health": "#00a499",
+    "ambulance trust": "#78be20",
     "social care": "#ed8b00",
 }
 #: colours of scenarios, in the order they are given (distinct to the eye)
@@ -109,24 +110,43 @@ def occupancy_grid(dailies: Mapping[str, pd.DataFrame], beds: Mapping[str, int])
     return fig
 
 
-def _weekly_delays(daily: pd.DataFrame) -> pd.DataFrame:
-    """Mean over replications of delayed days per full week, by attribution."""
+#: the two views of delay in the daily table: column -> legend label
+ATTRIBUTION_COLUMNS = {
+    "delayed_nhs_mean": "NHS",
+    "delayed_social_care_mean": "social care",
+    "delayed_both_mean": "both",
+}
+PATHWAY_COLUMNS = {
+    "nctr_p0_mean": "P0 home",
+    "nctr_p1_mean": "P1 home with care",
+    "nctr_p2_mean": "P2 community bed",
+    "nctr_p3_mean": "P3 care home",
+}
+PATHWAY_COLOURS = {  # NHS identity palette, colour-blind safe in this order
+    "P0 home": "#768692",
+    "P1 home with care": "#005eb8",
+    "P2 community bed": "#ffb81c",
+    "P3 care home": "#8a1538",
+}
+
+
+def _weekly_delays(
+    daily: pd.DataFrame, cols: Mapping[str, str] = ATTRIBUTION_COLUMNS
+) -> pd.DataFrame:
+    """Mean over replications of days per full week of the daily means ``cols``."""
     d = daily[~daily["warmup"]].copy()
     d["week"] = (d["day"] - d["day"].min()) // 7
-    cols = {
-        "delayed_nhs_mean": "NHS",
-        "delayed_social_care_mean": "social care",
-        "delayed_both_mean": "both",
-    }
     full_weeks = d.groupby("week")["day"].nunique().loc[lambda n: n == 7].index
     d = d[d["week"].isin(full_weeks)]  # a part-week at the end would look like a drop
     weekly = d.groupby(["replication", "week"])[list(cols)].sum().groupby("week").mean()
     return weekly.rename(columns=cols)
 
 
-def _delays_panel(ax: Axes, weekly: pd.DataFrame) -> None:
+def _delays_panel(
+    ax: Axes, weekly: pd.DataFrame, colours: Mapping[str, str] = ATTRIBUTION_COLOURS
+) -> None:
     bottom = np.zeros(len(weekly))
-    for name, colour in ATTRIBUTION_COLOURS.items():
+    for name, colour in colours.items():
         ax.bar(weekly.index + 1, weekly[name], bottom=bottom, label=name, color=colour, width=0.85)
         bottom += weekly[name].to_numpy()
 
@@ -155,6 +175,21 @@ def delayed_grid(dailies: Mapping[str, pd.DataFrame]) -> Figure:
     fig.suptitle("Delayed transfers of care by week and attribution")
     handles, labels = axes[0].get_legend_handles_labels()
     fig.legend(handles, labels, loc="outside upper center", ncols=3, title="delay attributed to")
+    return fig
+
+
+def nctr_grid(dailies: Mapping[str, pd.DataFrame]) -> Figure:
+    """Bed days past the discharge-ready date per week by pathway, every scenario."""
+    fig, axes = _grid(len(dailies))
+    for ax, (name, daily) in zip(axes, dailies.items(), strict=True):
+        _delays_panel(ax, _weekly_delays(daily, PATHWAY_COLUMNS), PATHWAY_COLOURS)
+        ax.set_title(name, fontsize=10)
+    for ax in axes[-2:]:
+        ax.set_xlabel("week of the measured period")
+    fig.supylabel("bed days a week past the discharge-ready date")
+    fig.suptitle("Patients past their discharge-ready date by week and pathway")
+    handles, labels = axes[0].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="outside upper center", ncols=4, title="discharge pathway")
     return fig
 
 
@@ -201,6 +236,7 @@ def _n(effects_table: pd.DataFrame) -> int:
 HOLDERS = {
     "cost_acute_trust": "acute trust",
     "cost_community_health": "community health",
+    "cost_ambulance_trust": "ambulance trust",
     "cost_social_care": "social care",
 }
 
@@ -215,7 +251,10 @@ def costs_by_holder(kpis: pd.DataFrame) -> Figure:
 
     cols = [c for c in HOLDERS if c in kpis.columns]
     scenarios = list(dict.fromkeys(kpis["scenario"]))
-    fig, axes = _grid(max(1, len(cols)), ncols=3, height=0.9 + 0.3 * len(scenarios), share=False)
+    per_row = 2 if len(cols) == 4 else 3  # four holders: two rows of two
+    fig, axes = _grid(
+        max(1, len(cols)), ncols=per_row, height=0.9 + 0.3 * len(scenarios), share=False
+    )
     y = np.arange(len(scenarios))[::-1]
     for i, (ax, col) in enumerate(zip(axes, cols, strict=False)):
         vals = [interval(col, kpis.loc[kpis["scenario"] == s, col].to_numpy()) for s in scenarios]
@@ -223,7 +262,7 @@ def costs_by_holder(kpis: pd.DataFrame) -> Figure:
         lo, hi = (np.array([v[k] for v in vals]) / 1e6 for k in (2, 3))
         err = np.nan_to_num(np.vstack([mean - lo, hi - mean]))
         ax.barh(y, mean, xerr=err, capsize=3, color=HOLDER_COLOURS[HOLDERS[col]])
-        ax.set_yticks(y, scenarios if i % 3 == 0 else [""] * len(scenarios))
+        ax.set_yticks(y, scenarios if i % per_row == 0 else [""] * len(scenarios))
         ax.set_title(HOLDERS[col], fontsize=10)
         ax.set_xlabel("GBP million")
     fig.suptitle("Cost by budget holder over the measured period (bars: 95% CI)")

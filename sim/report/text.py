@@ -126,13 +126,17 @@ def scenario_summary(
     where = quadrant_clause(ce)
     sentence = f"{scenario} {first}" + (f": {where}." if where else ".")
     more = []
-    for m in ("dtoc_days", "ae_4h_performance"):
+    labels = {
+        "nctr_days": "Bed days past the discharge-ready date",
+        "dtoc_days": "Delayed transfer of care days",
+        "ae_4h_performance": "4-hour performance",
+    }
+    for m, label in labels.items():
         if m not in by.index:
             continue
         r = fmt.row(by, m)
         c = in_words.effect_cells(r)
         flag = f"; the {interval} includes no effect" if c["flag"] else ""
-        label = "Delayed days" if m == "dtoc_days" else "4-hour performance"
         no = in_words.no_interval(r["ci_low"], r["ci_high"])
         ci = "" if no else f" (95% {interval} {c['ci']}{flag})"
         more.append(f"{label}: {c['estimate']}{ci}")
@@ -143,6 +147,7 @@ def scenario_summary(
 SUMMARY_KPIS = {
     "emergency_admissions": "emergency admissions",
     "bed_days": "acute bed days",
+    "nctr_days": "bed days past the discharge-ready date",
     "dtoc_days": "delayed transfer of care days",
     "ae_4h_performance": "A&E 4-hour performance",
     "mean_bed_occupancy": "mean bed occupancy",

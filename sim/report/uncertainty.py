@@ -41,6 +41,7 @@ MONEY = {
     "cost_social_care": "social care",
     "cost_acute_trust": "the acute trust",
     "cost_community_health": "community health",
+    "cost_ambulance_trust": "the ambulance trust",
     "cost_pooled": "the pooled budget",
     "cost_aligned": "the aligned budgets",
 }

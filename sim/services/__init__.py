@@ -54,6 +54,20 @@ def service_classes() -> tuple[type[Component], ...]:
     return tuple(sorted(found.values(), key=lambda c: (c.order, c.name)))
 
 
+#: packages whose modules may declare config blocks of their own (the seed
+#: interventions' blocks are fields of the core config)
+BLOCK_PACKAGES: tuple[str, ...] = ("sim.services",)
+
+
+def import_block_modules() -> None:
+    """Import the modules that may register config blocks, and nothing else of
+    the model: validating a config then needs neither the interventions nor the
+    libraries they pull in (SciPy)."""
+    for package in BLOCK_PACKAGES:
+        for name in _modules(package):
+            importlib.import_module(name)
+
+
 def discover() -> list[ComponentFactory]:
     """Factories of every service: ``factory(site, cfg)`` gives the component or None."""
     return [cls.build for cls in service_classes()]  # type: ignore[attr-defined]
