@@ -15,6 +15,7 @@ and interventions do to the order of events.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Final
@@ -73,6 +74,34 @@ class Draw:
 
     def __repr__(self) -> str:
         return f"Draw({self.name!r}, stream={self.stream!r}, column={self.column})"
+
+
+class DrawPart:
+    """One of a few uniforms read from the decimal digits of one draw.
+
+    The digits of a uniform number are independent and uniform, so the first
+    ``digits`` of them, the next ``digits``, and so on, are independent uniforms
+    at a resolution of 10**-digits (each read at the middle of its interval, so
+    never 0 or 1). A service that needs several numbers for the few patients it
+    sees (which kind of care, how many visits) reads them all from one column of
+    the patient's row: the row, built for every patient-to-be, stays short, and
+    every part is still the patient's own number in every scenario (common
+    random numbers). A double carries about 15.9 decimal digits: keep
+    ``(index + 1) * digits`` at 12 or less.
+    """
+
+    def __init__(self, draw: Draw, index: int, digits: int) -> None:
+        if (index + 1) * digits > 12:
+            raise ValueError(f"part {index} of {digits} digits reads past the 12th digit")
+        self.draw = draw
+        self.shift = 10.0 ** (index * digits)
+        self.scale = 10.0**digits
+
+    def of(self, p: Patient) -> float:
+        """This part's uniform for patient ``p``."""
+        x = p.draws[self.draw.column] * self.shift
+        x = (x - math.floor(x)) * self.scale
+        return (math.floor(x) + 0.5) / self.scale
 
 
 @dataclass(frozen=True)

@@ -44,9 +44,11 @@ def test_less_reablement_gives_more_social_care_delays() -> None:
     """
     eight = [*BASE, "run.replications=8"]
     base = run(load_config("baseline", eight)).kpis["dtoc_days_social_care"].to_numpy()
-    less = run(
-        load_config("baseline", [*eight, "discharge.p1_visits.visits_per_day=1300"])
-    ).kpis["dtoc_days_social_care"].to_numpy()
+    less = (
+        run(load_config("baseline", [*eight, "discharge.p1_visits.visits_per_day=1300"]))
+        .kpis["dtoc_days_social_care"]
+        .to_numpy()
+    )
     _, _, lo, _ = mean_ci(np.log(less / base))
     assert lo > 0, (base, less)
 

@@ -92,8 +92,8 @@ class FrailtyValues:
 
 
 @dataclass(frozen=True, slots=True)
-class FrailtyShares:
-    """Shares of a group by eFI frailty band; they must sum to 1."""
+class FrailtyProbabilities:
+    """A probability per eFI frailty band."""
 
     fit: float = num(ge=0, le=1)
     mild: float = num(ge=0, le=1)
@@ -102,6 +102,11 @@ class FrailtyShares:
 
     def as_tuple(self) -> tuple[float, float, float, float]:
         return (self.fit, self.mild, self.moderate, self.severe)
+
+
+@dataclass(frozen=True, slots=True)
+class FrailtyShares(FrailtyProbabilities):
+    """Shares of a group by eFI frailty band; they must sum to 1."""
 
     def check(self, path: str) -> list[ConfigProblem]:
         return _sum_check(path, self.as_tuple(), FRAILTY_BANDS)

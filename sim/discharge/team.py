@@ -298,18 +298,13 @@ class DischargeTeam(Component):
         # (declared only when some pathway uses it)
         d2a = cfg.discharge_to_assess
         self.assess_after: frozenset[int] = frozenset(int(pw[1]) for pw in d2a.pathways)
-        self.d2a_start_h = Draw(
-            "d2a_start_h",
-            "discharge.d2a_start",
-            sampler(d2a.start_after_days),
-            d2a.start_after_days.mean * 24.0,
-        )
-        self.d2a_assessment_h = Draw(
-            "d2a_assessment_h",
-            "discharge.d2a_assessment",
-            sampler(d2a.assessment_hours),
-            d2a.assessment_hours.mean,
-        )
+        # uniforms for everyone, turned into hours only for those assessed after
+        self.d2a_start_h = Draw("u_d2a_start", "discharge.d2a_start")
+        self.d2a_assessment_h = Draw("u_d2a_assessment", "discharge.d2a_assessment")
+        self.d2a_start_law = sampler(d2a.start_after_days)
+        self.d2a_start_mean_h = d2a.start_after_days.mean * 24.0
+        self.d2a_assessment_law = sampler(d2a.assessment_hours)
+        self.d2a_assessment_mean_h = d2a.assessment_hours.mean
         self.n_community_assessments = self.rec.counter("assessments_after_discharge")
         self.community_assessment_wait = self.rec.sample_list("assessment_after_discharge_wait")
         self.assessing_in_community = self.rec.level("assessing_after_discharge")
@@ -798,7 +793,7 @@ class DischargeTeam(Component):
         """Discharge to assess: the assessment team sees ``p`` at home or in the
         community bed, ``start_after_days`` after arrival (once settled)."""
         env = self.env
-        start = self.d2a_start_h.of(p)
+        start = self.d2a_start_law.one(self.d2a_start_h.of(p)) * self.d2a_start_mean_h
         if start > 0:
             yield env.timeout(start)
         asked = env.now
@@ -806,7 +801,8 @@ class DischargeTeam(Component):
         assessors = self.assessment.assessors
         yield assessors.acquire()
         self.community_assessment_wait.append((env.now, (env.now - asked) / 24.0))
-        hours = self.d2a_assessment_h.of(p)
+        hours = self.d2a_assessment_law.one(self.d2a_assessment_h.of(p))
+        hours *= self.d2a_assessment_mean_h
         if hours > 0:
             yield env.timeout(hours)
         assessors.release()

@@ -88,7 +88,7 @@ from sim.core.distributions import UnitSampler, sampler
 from sim.core.event_queue import Environment
 from sim.core.level import DeferredLevel
 from sim.core.recorder import DailyCount, Recorder
-from sim.patient import Draw, Patient
+from sim.patient import Draw, DrawPart, Patient
 
 if TYPE_CHECKING:
     from sim.core.window import KpiWindow
@@ -525,13 +525,18 @@ class VisitService:
         #: visits of long-term packages with another provider (no limit)
         self.elsewhere: np.ndarray = np.zeros(n, dtype=np.int64)
         # every patient's random numbers, drawn for everyone whether used or not (CRN)
-        self.u_kind = Draw(f"u_{name}_kind", f"discharge.{name}.kind")
-        self.u_days = Draw(f"u_{name}_days", f"discharge.{name}.episode_days")
-        self.u_first = Draw(f"u_{name}_initial_rate", f"discharge.{name}.initial_rate")
-        self.u_last = Draw(f"u_{name}_final_rate", f"discharge.{name}.final_rate")
-        self.u_onward = Draw(f"u_{name}_onward", f"discharge.{name}.onward")
-        self.u_package_rate = Draw(f"u_{name}_package_rate", f"discharge.{name}.package_rate")
-        self.u_package_days = Draw(f"u_{name}_package_days", f"discharge.{name}.package_days")
+        # (three columns of the patient's row, read in parts: the row is built for
+        # every patient-to-be, and only P1 patients need these)
+        self.u_choice = Draw(f"u_{name}_choice", f"discharge.{name}.choice")
+        self.u_rates = Draw(f"u_{name}_rates", f"discharge.{name}.rates")
+        self.u_lengths = Draw(f"u_{name}_lengths", f"discharge.{name}.lengths")
+        self.u_kind = DrawPart(self.u_choice, 0, 4)
+        self.u_onward = DrawPart(self.u_choice, 1, 4)
+        self.u_first = DrawPart(self.u_rates, 0, 4)
+        self.u_last = DrawPart(self.u_rates, 1, 4)
+        self.u_package_rate = DrawPart(self.u_rates, 2, 4)
+        self.u_days = DrawPart(self.u_lengths, 0, 4)
+        self.u_package_days = DrawPart(self.u_lengths, 1, 4)
         # what it measures
         self.patients: DeferredLevel = rec.deferred_level(f"visit_patients:{name}")
         self.waiting: DeferredLevel = rec.deferred_level(f"visit_waiting:{name}")
@@ -562,13 +567,9 @@ class VisitService:
         """The service's per-patient draws: the same list whatever the settings, so
         every patient carries the same numbers in every scenario."""
         return [
-            self.u_kind,
-            self.u_days,
-            self.u_first,
-            self.u_last,
-            self.u_onward,
-            self.u_package_rate,
-            self.u_package_days,
+            self.u_choice,
+            self.u_rates,
+            self.u_lengths,
         ]
 
     def kind_of(self, p: Patient) -> int:

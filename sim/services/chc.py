@@ -50,7 +50,7 @@ if TYPE_CHECKING:
     from sim.core.window import KpiWindow
     from sim.discharge.team import DischargeTeam
     from sim.hooks import Hooks
-    from sim.patient import Draw, Patient
+    from sim.patient import Draw, DrawPart, Patient
 
 
 @dataclass(frozen=True, slots=True)
@@ -183,7 +183,7 @@ class ContinuingHealthcare(Component):
         from sim.core.calendar import ServiceHours
         from sim.core.distributions import sampler
         from sim.core.resources import ServerPool
-        from sim.patient import Draw
+        from sim.patient import Draw, DrawPart
 
         super().__init__(site, cfg)
         self.cfg = cfg
@@ -193,21 +193,26 @@ class ContinuingHealthcare(Component):
         self.assessors.track(self.rec.level("busy:chc"), self.rec.level("staffed:chc"))
         self.referral = cfg.referral_share.as_tuple()
         self.fast = cfg.fast_track.share.as_tuple()
-        self.u_refer = Draw("u_chc_refer", "chc.refer")
-        self.u_route = Draw("u_chc_route", "chc.route")
-        self.u_where = Draw("u_chc_where", "chc.where")
-        self.u_outcome = Draw("u_chc_outcome", "chc.outcome")
-        self.dst_h = Draw(
-            "chc_dst_h", "chc.assessment", sampler(std.assessment_hours), std.assessment_hours.mean
-        )
-        self.decision_h = Draw(
-            "chc_decision_h",
-            "chc.decision",
-            sampler(std.decision_days),
-            std.decision_days.mean * 24.0,
-        )
+        # two columns of the patient's row, read in parts (only the few referred
+        # need them, and the row is built for every patient-to-be)
+        self.u_choices = Draw("u_chc_choices", "chc.choices")
+        self.u_times = Draw("u_chc_times", "chc.times")
+        self.u_refer = DrawPart(self.u_choices, 0, 3)
+        self.u_route = DrawPart(self.u_choices, 1, 3)
+        self.u_where = DrawPart(self.u_choices, 2, 3)
+        self.u_outcome = DrawPart(self.u_choices, 3, 3)
+        # times: a uniform for every patient (common random numbers), turned into
+        # hours only for the few referred (a law applied to every patient-to-be
+        # would cost more than the rest of the service)
+        self.dst_h = DrawPart(self.u_times, 0, 4)
+        self.decision_h = DrawPart(self.u_times, 1, 4)
+        self.arrange_h = DrawPart(self.u_times, 2, 4)
         ft = cfg.fast_track.arrange_days
-        self.arrange_h = Draw("chc_arrange_h", "chc.fast_track", sampler(ft), ft.mean * 24.0)
+        self._law = {
+            "dst": (sampler(std.assessment_hours), std.assessment_hours.mean),
+            "decision": (sampler(std.decision_days), std.decision_days.mean * 24.0),
+            "arrange": (sampler(ft), ft.mean * 24.0),
+        }
         rec = self.rec
         self.n_referrals = rec.counter("chc_referrals")
         self.n_fast = rec.counter("chc_fast_track")
@@ -225,15 +230,7 @@ class ContinuingHealthcare(Component):
         self.discharge = self.link("discharge", DischargeTeam)
 
     def draws(self) -> list[Draw]:
-        return [
-            self.u_refer,
-            self.u_route,
-            self.u_where,
-            self.u_outcome,
-            self.dst_h,
-            self.decision_h,
-            self.arrange_h,
-        ]
+        return [self.u_choices, self.u_times]
 
     def install(self, hooks: Hooks) -> None:
         hooks.before_placement.append(self.decide)
@@ -260,7 +257,7 @@ class ContinuingHealthcare(Component):
             # fast track: eligible at once; only the care itself has to be arranged
             self.n_fast.add(env.now, p.neighbourhood)
             self.n_eligible.add(env.now, p.neighbourhood)
-            hours = self.arrange_h.of(p)
+            hours = self._hours("arrange", self.arrange_h, p)
             if hours > 0:
                 self.discharge.mark_delay(p, self.discharge.place_reason(p, pathway), "nhs")
                 yield env.timeout(hours)
@@ -282,7 +279,7 @@ class ContinuingHealthcare(Component):
         if in_hospital:
             discharge.mark_delay(p, "completion_of_assessment", "nhs")
         yield self.assessors.acquire()
-        hours = self.dst_h.of(p)
+        hours = self._hours("dst", self.dst_h, p)
         if hours > 0:
             yield env.timeout(hours)
         self.assessors.release()
@@ -290,11 +287,16 @@ class ContinuingHealthcare(Component):
         if not in_hospital:
             return
         self.n_in_hospital.add(env.now, p.neighbourhood)
-        decision = self.decision_h.of(p)
+        decision = self._hours("decision", self.decision_h, p)
         if decision > 0:
             discharge.mark_delay(p, "public_funding", "nhs")
             yield env.timeout(decision)
         self.decision_days.append((env.now, (env.now - referred) / 24.0))
+
+    def _hours(self, law: str, draw: DrawPart, p: Patient) -> float:
+        """``p``'s time for step ``law``, in hours, from their uniform ``draw``."""
+        unit, mean = self._law[law]
+        return unit.one(draw.of(p)) * mean if mean > 0 else 0.0
 
     def _outcome(self, p: Patient) -> float:
         """Who funds ``p``'s care after a standard assessment."""

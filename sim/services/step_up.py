@@ -59,7 +59,7 @@ import numpy as np
 from sim.components import Component
 from sim.config.blocks import register_block
 from sim.config.build import num
-from sim.config.schema import FrailtyValues
+from sim.config.schema import FrailtyProbabilities, FrailtyValues
 from sim.core.recorder import DailyCount
 from sim.population import AGE_65_74
 
@@ -75,19 +75,6 @@ Setting = Literal["bed", "home"]
 #: the discharge pathway whose services each setting uses
 PATHWAY_OF_SETTING: Final[dict[str, int]] = {"bed": 2, "home": 1}
 SOURCES: Final = ("community", "direct", "other")
-
-
-@dataclass(frozen=True, slots=True)
-class FrailtyProbabilities:
-    """A probability per eFI frailty band."""
-
-    fit: float = num(ge=0, le=1)
-    mild: float = num(ge=0, le=1)
-    moderate: float = num(ge=0, le=1)
-    severe: float = num(ge=0, le=1)
-
-    def as_tuple(self) -> tuple[float, float, float, float]:
-        return (self.fit, self.mild, self.moderate, self.severe)
 
 
 def _community_share() -> FrailtyProbabilities:
