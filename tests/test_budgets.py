@@ -126,7 +126,9 @@ def test_the_envelope_is_the_contributions_scaled_to_the_model() -> None:
     out = budget_kpis(SPEND, costs, years=1.0, registered=b.source_population)
     restated = 452e6 * 1.2450 / 1.0377  # 2017/18 to 2023/24
     assert out["budget_pooled_envelope"] == pytest.approx(restated * b.modelled_share)
-    assert out["budget_ccg_contribution"] == pytest.approx(335e6 * 1.2450 / 1.0377 * 0.1855)
+    assert out["budget_ccg_contribution"] == pytest.approx(
+        335e6 * 1.2450 / 1.0377 * b.modelled_share
+    )
     # half the population over half a year: a quarter of the envelope
     quarter = budget_kpis(SPEND, costs, years=0.5, registered=b.source_population / 2)
     assert quarter["budget_pooled_envelope"] == pytest.approx(out["budget_pooled_envelope"] / 4)
