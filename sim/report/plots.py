@@ -172,7 +172,7 @@ def delayed_grid(dailies: Mapping[str, pd.DataFrame]) -> Figure:
     for ax in axes[-2:]:
         ax.set_xlabel("week of the measured period")
     fig.supylabel("delayed days per week (mean over replications)")
-    fig.suptitle("Delayed transfers of care by week and attribution")
+    # (no suptitle: the legend sits at the top, and the report's caption names it)
     handles, labels = axes[0].get_legend_handles_labels()
     fig.legend(handles, labels, loc="outside upper center", ncols=3, title="delay attributed to")
     return fig
@@ -187,7 +187,7 @@ def nctr_grid(dailies: Mapping[str, pd.DataFrame]) -> Figure:
     for ax in axes[-2:]:
         ax.set_xlabel("week of the measured period")
     fig.supylabel("bed days a week past the discharge-ready date")
-    fig.suptitle("Patients past their discharge-ready date by week and pathway")
+    # (no suptitle: the legend sits at the top, and the report's caption names it)
     handles, labels = axes[0].get_legend_handles_labels()
     fig.legend(handles, labels, loc="outside upper center", ncols=4, title="discharge pathway")
     return fig
