@@ -11,6 +11,7 @@ from functools import cache
 
 import numpy as np
 import pandas as pd
+import pytest
 
 from sim.config import load_config
 from sim.experiment import run
@@ -55,6 +56,7 @@ def test_fewer_visit_slots_give_longer_waits_for_care_at_home() -> None:
     assert lo > 0, (base, less)
 
 
+@pytest.mark.slow  # the place model of P1 (not the default); its visit twin runs always
 def test_fewer_reablement_places_give_more_social_care_delays() -> None:
     """The place model of pathway 1: cutting reablement places does the same."""
     places = ["discharge.p1_visits.enabled=false"]
