@@ -243,9 +243,7 @@ def expected_flows(model: CareSystemModel) -> Flows:
         mix = np.zeros((n, 4))
         mix[:, 0] = 1.0
     else:
-        cum = np.asarray(model.discharge.cum_pathway, dtype=float)  # (n, 3)
-        edges = np.column_stack([np.zeros(n), cum, np.ones(n)])
-        mix = np.diff(edges, axis=1)
+        mix = model.discharge.pathway_mix()
     # residents of services that keep places go back on P0 when readmitted: a
     # share of the others' discharges reach service k, each followed by
     # c / (1 - c) returns; so returns = (alive - returns) x back, back summed over k

@@ -567,12 +567,17 @@ class DischargeTeam(Component):
             return None
         if admissions is None:  # (sim.flows passes its own while it computes them)
             admissions = self.site.flow.flows().admissions_by_stratum
-        cum = np.column_stack([np.zeros(len(self.cum_pathway)), self.cum_pathway])
-        share = np.clip(np.diff(np.column_stack([cum, np.ones(len(cum))]), axis=1), 0, 1)
-        weight = admissions * share[:, pathway]
+        weight = admissions * self.pathway_mix()[:, pathway]
         total = float(weight.sum())
         chance = float((weight * np.asarray(r.prob)).sum() / total) if total > 0 else 0.0
         return ReadmissionRisk(chance, r.window_days, r.mean_days)
+
+    def pathway_mix(self) -> np.ndarray:
+        """Each stratum's pathway shares, P0-P3 (strata x 4)."""
+        n = len(self.cum_pathway)
+        edges = np.column_stack([np.zeros(n), np.asarray(self.cum_pathway), np.ones(n)])
+        mix: np.ndarray = np.diff(edges, axis=1)
+        return mix
 
     def pathway_of(self, p: Patient) -> int:
         c0, c1, c2 = self.cum_pathway[p.stratum]
@@ -628,9 +633,10 @@ class DischargeTeam(Component):
             or self.plan_lead <= 0
             or self.u_plan_ahead.of(p) >= self.plan_share
             or self.acute.will_die(p)
-            or self.pathway_of(p) == 0
-            or self.pathway_of(p) in self.assess_after
         ):
+            return
+        pathway = self.pathway_of(p)
+        if pathway == 0 or pathway in self.assess_after:  # nothing to assess in hospital
             return
         p.planned = self.env.process(self._assess_ahead(p, max(0.0, los_hours - self.plan_lead)))
 
@@ -699,12 +705,11 @@ class DischargeTeam(Component):
         # done after discharge (discharge to assess)
         planned = p.planned
         who = _party(self.assess_attr[pathway], u)
-        if pathway in self.assess_after:
-            pass
-        elif planned is not None and planned.is_alive:
+        assess_here = pathway not in self.assess_after
+        if assess_here and planned is not None and planned.is_alive:
             delays.start(p, ASSESSMENT, who, env.now)
             yield planned
-        elif planned is None:
+        elif assess_here and planned is None:
             assessors = self.assessment.assessors
             req = assessors.acquire()
             hours = self.assessment_h.of(p)
