@@ -64,6 +64,19 @@ class CommunityResponse(Component):
                 follow_up(p)
         return managed
 
+    def referral_source(self, p: Patient) -> str:
+        """Who would refer ``p``'s unmanaged crisis on: the care home, the
+        ambulance crew called out, else NHS 111."""
+        if p.care_home:
+            return "care_home"
+        return "ambulance" if self.by_ambulance(p) else "nhs111"
+
+    def refers_on(self, p: Patient) -> bool:
+        """Offer an unmanaged crisis to the services that take referrals (urgent
+        community response); True if one took the patient over."""
+        hooks = self.hooks
+        return bool(hooks.crisis_referral) and hooks.refer_crisis(p, self.referral_source(p))
+
     def by_ambulance(self, p: Patient) -> bool:
         return self.u_ambulance.of(p) < self.ambulance[p.stratum]
 

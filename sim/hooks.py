@@ -20,6 +20,19 @@ name), never in the order of a list:
     (after it is counted, while the crisis is still happening): a service may
     follow it up, for example by referring the person to step-up intermediate
     care as a new episode. It cannot undo the community's decision.
+``crisis_referral``
+    ``f(patient, source) -> bool`` offered each crisis the community has not
+    managed and that is on its way to A&E, with who would refer it (``"gp"``,
+    ``"nhs111"``, ``"ambulance"``, ``"care_home"``): ``True`` if the service takes
+    the patient over (urgent community response). From then the service owns
+    the patient: it counts them out of the system, or hands them on to A&E with
+    ``Flow.handle_attendance`` after setting ``patient.arrival`` to the time
+    they reach A&E (A&E measures its waits from it).
+``community_step_up``
+    ``f(patient, source) -> bool``: a service treating a person at home (urgent
+    community response, a GP) asks for a bed at home for them instead of
+    hospital; ``True`` if one took the patient over (a virtual ward), on the
+    same terms as ``crisis_referral``.
 ``before_admission``
     ``f(patient) -> generator`` run as part of the patient's process after A&E
     decides to admit; it returns ``True`` if the admission was avoided (TREAT).
@@ -76,6 +89,8 @@ class Hooks:
     rate_ceiling: float = 1.0
     community: list[Callable[[Patient], bool | None]] = field(default_factory=list)
     community_managed: list[Callable[[Patient], None]] = field(default_factory=list)
+    crisis_referral: list[Callable[[Patient, str], bool]] = field(default_factory=list)
+    community_step_up: list[Callable[[Patient, str], bool]] = field(default_factory=list)
     before_admission: list[ProcessHook] = field(default_factory=list)
     los: list[Callable[[Patient], float]] = field(default_factory=list)
     early_discharge: list[EarlyDischarge] = field(default_factory=list)
@@ -95,6 +110,14 @@ class Hooks:
             if out is not None:
                 return out
         return None
+
+    def refer_crisis(self, p: Patient, source: str) -> bool:
+        """Offer ``p``'s crisis to the ``crisis_referral`` services in order."""
+        return any(f(p, source) for f in self.crisis_referral)
+
+    def step_up(self, p: Patient, source: str) -> bool:
+        """Offer ``p`` a bed at home (``community_step_up``); True if one took them."""
+        return any(f(p, source) for f in self.community_step_up)
 
     def los_multiplier(self, p: Patient) -> float:
         m = 1.0

@@ -271,7 +271,7 @@ class CareSystemModel(Flow):
         """A crisis happens now: community response, else A&E (or straight to a bed)."""
         self.enter(p)
         self._n_crises.add(p.arrival, p.neighbourhood)
-        if self.community.manages(p):
+        if self.community.manages(p) or self.community.refers_on(p):
             return
         self.handle_attendance(p)
 

@@ -136,8 +136,14 @@ class MDTCaseManagement(Intervention):
         if not self.case_managed(p):
             return None
         self.n_mdt_case_managed_crises.add(p.arrival, p.neighbourhood)
+        # an extra share of their crises is managed at home by the case manager;
+        # the rest meet the base rule like anyone's (None), so under a capacity
+        # rule (same-day slots) case management adds to it and never takes away
         community = self.community
-        return community.managed_below(p, community.base_share(p) + self.cfg.extra_community_share)
+        base = community.base_share(p)
+        if community.managed_below(p, base + self.cfg.extra_community_share):
+            return True if not community.managed_below(p, base) else None
+        return None
 
     # ------------------------------------------------------------------ meetings
     def meetings(self) -> Generator[Any, Any, None]:
