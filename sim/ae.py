@@ -53,6 +53,22 @@ class EmergencyDepartment(Component):
         "ae_4h_performance": ("share", "Share of A&E departures within the 4-hour standard."),
         "ae_mean_hours": ("hours", "Mean time in A&E, arrival to departure (incl. boarding)."),
         "ae_p95_hours": ("hours", "95th percentile of time in A&E."),
+        "ae_12h_waits": (
+            "count",
+            "A&E departures more than 12 hours after arrival (the measure NHS England has "
+            "published monthly since 2023; the 2025/26 plan: under 10% of attendances).",
+        ),
+        "ae_12h_share": ("share", "A&E departures more than 12 hours after arrival / departures."),
+        "ae_trolley_waits_12h": (
+            "count",
+            "Admitted patients who waited more than 12 hours from the decision to admit to "
+            "leaving A&E (the older 12-hour trolley wait measure).",
+        ),
+        "ae_4h_target": (
+            "share",
+            "The 4-hour target set (ae.four_hour_standard; 78% by March 2026 in the "
+            "2025/26 urgent and emergency care plan), shown next to ae_4h_performance.",
+        ),
         "ae_attendances_care_home": ("count", "A&E attendances of care-home residents."),
         "ae_attendances_care_home_per_resident": (
             "per resident per year",
@@ -93,6 +109,10 @@ class EmergencyDepartment(Component):
         self.horizon = horizon = site.run.total_days * 24.0
         self.in_ae = self.rec.deferred_level("in_ae")
         self.times = self.rec.sample_list("ae_hours")
+        #: decision to admit to leaving A&E, admitted patients (hours)
+        self.boarding = self.rec.sample_list("ae_boarding_hours")
+        #: when A&E decided to admit each patient still in the department
+        self._decided: dict[int, float] = {}
         self.n_attend = self.rec.counter("ae_attendances")
         self.n_attend_older = self.rec.counter("ae_attendances_65plus")
         self.n_ambulance = self.rec.counter("ae_ambulance_arrivals")
@@ -135,6 +155,8 @@ class EmergencyDepartment(Component):
         count = window.count
         hours = window.samples("ae_hours")
         within = float((hours <= self.target).mean()) if hours.size else float("nan")
+        over_12 = float((hours > 12.0).sum())
+        trolley = window.samples("ae_boarding_hours")
         p95 = float(np.quantile(hours, 0.95)) if hours.size else float("nan")
         resident_years = self.site.strata.care_home_residents * window.years
         return {
@@ -144,6 +166,10 @@ class EmergencyDepartment(Component):
             "ae_4h_performance": within,
             "ae_mean_hours": mean_or_nan(hours),
             "ae_p95_hours": p95,
+            "ae_12h_waits": over_12,
+            "ae_12h_share": over_12 / hours.size if hours.size else float("nan"),
+            "ae_trolley_waits_12h": float((trolley > 12.0).sum()),
+            "ae_4h_target": self.cfg.four_hour_standard,
             "ae_attendances_care_home": count("ae_attendances_care_home"),
             "ae_attendances_care_home_per_resident": (
                 count("ae_attendances_care_home") / resident_years
@@ -227,7 +253,9 @@ class EmergencyDepartment(Component):
             self._home(p, decision)
 
     def _decision_done(self, call: Call) -> None:
-        self.on_admit(call.p)
+        p: Patient = call.p
+        self._decided[p.id] = self.env.now
+        self.on_admit(p)
 
     def _home(self, p: Patient, t: float) -> None:
         """``p`` will be discharged home from A&E at ``t``: book it now."""
@@ -241,4 +269,7 @@ class EmergencyDepartment(Component):
         t = self.env.now
         self.in_ae.add(-1, t)
         self.times.append((t, t - p.arrival))
+        decided = self._decided.pop(p.id, -1.0)
+        if decided >= 0:
+            self.boarding.append((t, t - decided))
         self.rec.log(t, p.id, p.person, "ae_departure", outcome)

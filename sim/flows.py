@@ -231,7 +231,8 @@ def expected_flows(model: CareSystemModel) -> Flows:
         crises = attend = np.zeros(n)
     else:
         crises = np.asarray(model.demand.stratum_rate_per_year, dtype=float) / days_per_year
-        managed = np.asarray(model.community.share) if model.community.enabled else 0.0
+        demand = model.demand
+        managed = model.community.expected_managed_share(crises, demand.hourly, demand.weekly)
         attend = crises * (1.0 - managed)
         first = attend * np.asarray(model.ae.admit_p, dtype=float)
     death = np.asarray(model.acute.death_p, dtype=float)

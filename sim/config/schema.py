@@ -310,13 +310,95 @@ class DemandConfig:
 
 # --------------------------------------------------------------------------- services
 @dataclass(frozen=True, slots=True)
+class SameDaySession:
+    """Same-day appointments offered on some days of the week between two times."""
+
+    days: tuple[str, ...]
+    open: float = num(ge=0, lt=24, units="hour of the day (8.5 = 08:30)")
+    close: float = num(gt=0, le=24, units="hour of the day")
+    slots_per_10k: float = num(ge=0, units="slots for urgent needs a day per 10,000 registered")
+
+    def check(self, path: str) -> list[ConfigProblem]:
+        problems = [
+            ConfigProblem(f"{path}.days", d, f"a day of the week: one of {list(WEEKDAYS)}")
+            for d in self.days
+            if d not in WEEKDAYS
+        ]
+        if not self.days:
+            problems.append(ConfigProblem(f"{path}.days", [], "at least one day of the week"))
+        if self.close <= self.open:
+            problems.append(
+                ConfigProblem(f"{path}.close", self.close, f"a time after open ({self.open})")
+            )
+        return problems
+
+
+def _default_sessions() -> tuple[SameDaySession, ...]:
+    return (SameDaySession(WEEKDAYS[:5], 8.0, 18.5, 4.5),)
+
+
+def _zero_ages() -> AgeProbabilities:
+    return AgeProbabilities(0.0, 0.0, 0.0, 0.0)
+
+
+@dataclass(frozen=True, slots=True)
+class SameDayConfig:
+    """Same-day access in general practice and neighbourhood health centres."""
+
+    sessions: tuple[SameDaySession, ...] = field(default_factory=_default_sessions)
+    call_ahead_hours: float = num(
+        1.0, ge=0, le=12, units="hours before a session opens that a crisis waits for it"
+    )
+    first_contact_share: float = num(
+        0.6, ge=0, le=1, units="share of crises whose first call is to general practice"
+    )
+    managed_given_slot: AgeProbabilities = field(default_factory=_zero_ages)
+    care_home_managed_given_slot: float = num(0.0, ge=0, le=1)
+    slot_cost: CostLine = field(default_factory=lambda: CostLine(0.0, "community_health"))
+
+    def check(self, path: str) -> list[ConfigProblem]:
+        problems: list[ConfigProblem] = []
+        for i, a in enumerate(self.sessions):
+            for j in range(i):
+                b = self.sessions[j]
+                shared = set(a.days) & set(b.days)
+                if shared and a.open < b.close and b.open < a.close:
+                    problems.append(
+                        ConfigProblem(
+                            f"{path}.sessions[{i}]",
+                            f"{sorted(shared)} {a.open}-{a.close}",
+                            f"sessions that do not overlap sessions[{j}] "
+                            f"({b.open}-{b.close} on the same days)",
+                        )
+                    )
+        return problems
+
+
+@dataclass(frozen=True, slots=True)
+class Nhs111Config:
+    """NHS 111 for crises that do not reach general practice."""
+
+    share: float = num(0.0, ge=0, le=1, units="share of the other crises that call 111 first")
+    resolved_share: float = num(
+        0.0, ge=0, le=1, units="share of 111 callers resolved by advice or self-care"
+    )
+
+
+@dataclass(frozen=True, slots=True)
 class CommunityConfig:
-    """Same-day community response that resolves a crisis without A&E."""
+    """Where a crisis goes first: same-day access, NHS 111, or on to A&E.
+
+    ``model: share`` keeps the old constant share managed (``managed_share``),
+    for textbook checks; ``model: same_day`` books same-day slots.
+    """
 
     enabled: bool
     managed_share: AgeProbabilities
     care_home_managed_share: float = num(ge=0, le=1)
     ambulance_share: AgeProbabilities
+    model: Literal["share", "same_day"] = "share"
+    same_day: SameDayConfig = field(default_factory=SameDayConfig)
+    nhs111: Nhs111Config = field(default_factory=Nhs111Config)
 
 
 @dataclass(frozen=True, slots=True)
@@ -333,6 +415,9 @@ class AEConfig:
     admit_probability: AgeProbabilities
     care_home_admit_probability: float = num(ge=0, le=1)
     four_hour_target_hours: float = num(4.0, gt=0)
+    four_hour_standard: float = num(
+        0.78, ge=0, le=1, units="share of attendances within 4 hours the target asks for"
+    )
 
     def check(self, path: str) -> list[ConfigProblem]:
         problems = _rota_check(f"{path}.triage_rota", self.triage_rota)

@@ -19,7 +19,9 @@ from sim.outputs import schema
 HEADLINE = {
     "ae_attendances": "A&E attendances",
     "ae_4h_performance": "A&E 4-hour performance",
+    "ae_12h_share": "A&E: share over 12 hours from arrival",
     "community_managed": "Crises managed in the community",
+    "same_day_managed": "  by same-day access in general practice",
     "emergency_admissions": "Emergency admissions",
     "readmissions_30d": "Readmissions within 30 days",
     "bed_days": "Acute bed days",

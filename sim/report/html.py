@@ -88,6 +88,7 @@ EFFECT_GROUPS = {
         "cost_nhs",
         "cost_social_care",
         "ae_4h_performance",
+        "ae_12h_share",
         "mean_bed_occupancy",
     ],
 }
