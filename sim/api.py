@@ -9,6 +9,7 @@ Example::
     result.summary()            # mean and 95% CI per KPI (pandas DataFrame)
     result.kpis                 # one row per replication
     result.daily                # daily census time series
+    result.years                # one row per replication and measured year (runs > 1 year)
     result.save("my-run")       # CSV (+ Parquet), config and seeds
 
     # parameter uncertainty: baseline and TREAT over the same 200 parameter sets

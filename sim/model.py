@@ -44,6 +44,7 @@ from sim.discharge import DischargeTeam
 from sim.hooks import Hooks
 from sim.initial_state import InitialState
 from sim.patient import Patient, PatientFactory
+from sim.people import People
 from sim.population import build_strata
 from sim.readmission import Readmissions
 
@@ -61,6 +62,7 @@ CORE_COMPONENTS: tuple[type[Component], ...] = (
     AcuteBeds,
     DischargeTeam,
     Readmissions,
+    People,
 )
 
 
@@ -145,6 +147,8 @@ class CareSystemModel(Flow):
         self.acute = AcuteBeds(site, cfg.acute, cfg.beds)
         self.discharge = DischargeTeam(site, cfg.discharge)
         self.readmission = Readmissions(site, cfg.readmission)
+        # last of the core, so that switched off it leaves every draw's column as it was
+        self.people = People(site, cfg.people, self.demand)
         self.components: list[Component] = [
             self.initial_state,
             self.demand,
@@ -153,6 +157,7 @@ class CareSystemModel(Flow):
             self.acute,
             self.discharge,
             self.readmission,
+            self.people,
         ]
         if extensions is None:
             from sim.services import discover
@@ -277,6 +282,8 @@ class CareSystemModel(Flow):
 
     def handle_attendance(self, p: Patient) -> None:
         if self.ae.enabled:
+            if self.people.active:
+                self.people.attended(p)
             self.ae.visit(p)
         elif p.readmission or self.ae.decides_admit(p):
             self.env.process(self.admission(p))
@@ -312,6 +319,8 @@ class CareSystemModel(Flow):
         if not got_bed:
             self.exit(p, "diverted")
             return
+        if self.people.active:
+            self.people.admitted(p)
         yield from self.inpatient(p)
 
     def inpatient(self, p: Patient) -> Generator[Any, Any, None]:
@@ -324,6 +333,8 @@ class CareSystemModel(Flow):
             self.exit(p, "died_in_hospital")
             self.readmission.died(p)  # a care-home place kept for them is freed
             self.discharge.died_in_hospital(p)
+            if self.people.active:
+                self.people.died(p)
             return
         yield from self.discharge.leave_hospital(p)
 

@@ -243,6 +243,11 @@ def check_run(overrides: list[str], config_name: str = "config") -> Plan:
             labels[c.name] = scenario
     if config is not None:
         problems += precision_metric_problems(config)
+    from sim.projection import problems as projection_problems
+
+    for c in [config, *others]:
+        if c is not None:
+            problems += projection_problems(c)
     run_dir = Path(str(OmegaConf.select(cfg, "hydra.run.dir")))
     if (bad := _folder_problem("hydra.run.dir", run_dir)) is not None:
         problems.append(bad)
@@ -339,8 +344,10 @@ def check_sweep(overrides: list[str], command: list[str], config_name: str = "co
                 cfg = compose([*job, *extra], hydra=True, config_name=config_name)
                 data = to_plain(cfg)
                 config = from_mapping(data)
-                if bad_metrics := precision_metric_problems(config):
-                    raise ConfigError(bad_metrics)
+                from sim.projection import problems as projection_problems
+
+                if wrong := precision_metric_problems(config) + projection_problems(config):
+                    raise ConfigError(wrong)
             except ConfigError as exc:
                 for p in exc.problems:
                     failures.setdefault(str(p), []).append(num)

@@ -236,6 +236,52 @@ class Neighbourhood:
     age_shares: AgeShares | None = None
 
 
+def _no_frailty_shift() -> AgeProbabilities:
+    return AgeProbabilities(0.0, 0.0, 0.0, 0.0)
+
+
+@dataclass(frozen=True, slots=True)
+class ProjectionConfig:
+    """The registered population changing year by year, by age band (``sim.projection``).
+
+    ``file`` is a projection table (CSV): one row per year and one column per age
+    band (counts or an index), or an ONS subnational population projections table
+    (rows by area, sex and age; one column per year), summed over ``areas``
+    (codes or names; every area in the file when empty). A relative path is looked
+    up in the current folder, then in the configs folder. Measured year k (k = 1,
+    2, ...) has each band's strata scaled by the table's value in ``base_year`` +
+    k - 1 over its value in ``base_year`` (0: the table's first year); warm-up has
+    the base year's. ``frailty_shift_per_year`` moves that share of each eFI band
+    of a 65+ age band (own home) up one band a year. An empty ``file``: the
+    population stays as configured.
+    """
+
+    file: str = ""
+    areas: tuple[str, ...] = ()
+    base_year: int = num(0, ge=0, units="calendar year; 0 = the table's first year")
+    frailty_shift_per_year: AgeProbabilities = field(default_factory=_no_frailty_shift)
+
+    def check(self, path: str) -> list[ConfigProblem]:
+        problems = []
+        if self.frailty_shift_per_year.age_0_64 != 0:
+            problems.append(
+                ConfigProblem(
+                    f"{path}.frailty_shift_per_year.age_0_64",
+                    self.frailty_shift_per_year.age_0_64,
+                    "0 (eFI frailty is measured from 65; the 0-64 band is all fit)",
+                )
+            )
+        if not self.file and (self.areas or self.base_year):
+            problems.append(
+                ConfigProblem(
+                    f"{path}.file",
+                    self.file,
+                    "a projection table (CSV) when areas or base_year are given",
+                )
+            )
+        return problems
+
+
 @dataclass(frozen=True, slots=True)
 class PopulationConfig:
     """Registered population by neighbourhood, age, frailty and care-home residence."""
@@ -247,6 +293,8 @@ class PopulationConfig:
     frailty_85_plus: FrailtyShares
     care_home_share: AgeProbabilities
     care_home_frailty: FrailtyShares
+    #: year-by-year change by age band (off unless ``projection.file`` is set)
+    projection: ProjectionConfig = field(default_factory=ProjectionConfig)
 
     def check(self, path: str) -> list[ConfigProblem]:
         problems = []
@@ -762,6 +810,33 @@ class InitialStateConfig:
     delayed: int = num(0, ge=0, units="patients")
 
 
+def _people_shape() -> AgeValues:
+    return AgeValues(age_0_64=0.5, age_65_74=1.5, age_75_84=1.5, age_85_plus=1.5)
+
+
+@dataclass(frozen=True, slots=True)
+class PeopleConfig:
+    """People, not only strata (:mod:`sim.people`): crisis rates differ between
+    people of one stratum by a gamma-distributed multiplier of mean 1 and shape
+    ``shape`` (variance 1/shape), and a person with a crisis keeps their identity,
+    so repeat crises and frequent attenders arise. ``heterogeneity: false`` keeps
+    the identities with every multiplier 1 (shape infinite); ``enabled: false``
+    makes every crisis a new person, as a model of strata alone does.
+    """
+
+    enabled: bool = True
+    heterogeneity: bool = True
+    shape: AgeValues = field(default_factory=_people_shape)
+    care_home_shape: float = num(1.5, gt=0, units="gamma shape of care-home residents")
+
+    def check(self, path: str) -> list[ConfigProblem]:
+        return [
+            ConfigProblem(f"{path}.shape.{band}", value, "> 0 (a gamma shape)")
+            for band, value in zip(AGE_BANDS, self.shape.as_tuple(), strict=True)
+            if value <= 0
+        ]
+
+
 # --------------------------------------------------------------------------- root
 @dataclass(frozen=True, slots=True)
 class Config:
@@ -785,6 +860,7 @@ class Config:
     seven_day: SevenDayConfig
     costs: CostsConfig
     initial_state: InitialStateConfig = field(default_factory=InitialStateConfig)
+    people: PeopleConfig = field(default_factory=PeopleConfig)
     uncertainty: UncertaintyConfig = field(default_factory=UncertaintyConfig)
     compare: tuple[str, ...] = ()
     report: bool = True

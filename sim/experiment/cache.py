@@ -31,7 +31,7 @@ if TYPE_CHECKING:
 
 #: bumped when the layout of a file changes; other versions are recomputed
 FORMAT = 1
-_FRAMES = ("daily", "neighbourhoods", "events")
+_FRAMES = ("daily", "neighbourhoods", "events", "years")
 
 
 def entry_dir(cache_dir: Path, cfg: Config) -> Path:
@@ -165,6 +165,7 @@ def load(path: Path) -> ReplicationResult | None:
         streams=meta["streams"],
         in_system=meta["in_system"],
         wall_seconds=meta["wall_seconds"],
+        years=frames.get("years"),
     )
 
 

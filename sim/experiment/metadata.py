@@ -51,6 +51,10 @@ def config_hash(*cfgs: Config, per_replication: bool = False) -> str:
         d = to_dict(cfg)
         for block, key in skip:
             d.get(block, {}).pop(key, None)
+        if cfg.population.projection.file:  # the table's content, not only its name
+            from sim.projection import digest
+
+            d["population"]["projection"]["file_sha256"] = digest(cfg.population.projection.file)
         if per_replication:  # what the run is called and compared with, not what it gives
             for key in _PRESENTATION:
                 d.pop(key, None)

@@ -49,10 +49,14 @@ class ReplicationResult:
     streams: list[str]
     in_system: dict[str, int]
     wall_seconds: float = 0.0  # kept out of the KPI table so outputs are reproducible
+    #: one row per measured year, for runs of more than a year (sim.experiment.years)
+    years: pd.DataFrame | None = None
 
 
 def run_replication(cfg: Config, replication: int = 0) -> ReplicationResult:
     """Run one replication of ``cfg``."""
+    from sim.experiment.years import year_frame
+
     model = CareSystemModel(cfg, replication)
     info = model.run()
     return ReplicationResult(
@@ -66,6 +70,7 @@ def run_replication(cfg: Config, replication: int = 0) -> ReplicationResult:
         streams=model.streams.names(),
         in_system=model.in_system(),
         wall_seconds=info.wall_seconds,
+        years=year_frame(model),
     )
 
 
@@ -116,6 +121,13 @@ class RunResult:
     @property
     def neighbourhoods(self) -> pd.DataFrame:
         return pd.concat([r.neighbourhoods for r in self.replications], ignore_index=True)
+
+    @property
+    def years(self) -> pd.DataFrame | None:
+        """One row per replication and measured year (runs of more than a year;
+        None otherwise): the year's population, headline KPIs and rates."""
+        frames = [r.years for r in self.replications if r.years is not None]
+        return pd.concat(frames, ignore_index=True) if frames else None
 
     @property
     def events(self) -> pd.DataFrame | None:
@@ -242,6 +254,7 @@ def run_many(
             only what did not finish. Entries are keyed by the configuration's
             hash and the code version; reuse is reported on stderr.
     """
+    _check_projections(cfgs)
     names = [c.name for c in cfgs]
     if len(set(names)) != len(names):
         twice = sorted({n for n in names if names.count(n) > 1})
@@ -265,6 +278,17 @@ def run_many(
     return {
         c.name: RunResult(c, sorted(by_name[c.name], key=lambda r: r.replication)) for c in cfgs
     }
+
+
+def _check_projections(cfgs: Sequence[Config]) -> None:
+    """Stop before any replication starts if a projection table cannot be used
+    (in a worker process the same error would come back once per replication)."""
+    from sim.config.errors import ConfigError
+    from sim.projection import problems
+
+    found = [p for cfg in cfgs for p in problems(cfg)]
+    if found:
+        raise ConfigError(list({str(p): p for p in found}.values()))  # once per table
 
 
 def map_jobs(

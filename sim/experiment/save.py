@@ -67,6 +67,7 @@ def write_run(
         "daily": result.daily,
         "neighbourhoods": result.neighbourhoods,
         "events": result.events,
+        "years": result.years,  # runs of more than a year
         "seeds": seeds_frame(result),
     }
     formats = writers.table_formats()
