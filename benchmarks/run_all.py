@@ -44,7 +44,9 @@ import json, sys, time, tracemalloc
 from sim.config.loading import compose_dict, from_mapping
 from sim.model import CareSystemModel
 scenario, scale, years = sys.argv[1], float(sys.argv[2]), float(sys.argv[3])
-data = compose_dict(scenario, [f"run.years={years}", "run.warmup_days=0"])
+# argv[4]: "trace" to measure the model's own allocations; argv[5:]: overrides
+trace = len(sys.argv) > 4 and sys.argv[4] == "trace"
+data = compose_dict(scenario, [f"run.years={years}", "run.warmup_days=0", *sys.argv[5:]])
 # a borough `scale` times the size: people, and every capacity that serves them
 for nb in data["population"]["neighbourhoods"]:
     nb["registered"] = int(nb["registered"] * scale)
@@ -58,9 +60,13 @@ for svc in ("reablement", "intermediate_care", "care_home"):
     d[svc]["capacity"] = round(d[svc]["capacity"] * scale)
 d["p1_visits"]["visits_per_day"] = round(d["p1_visits"]["visits_per_day"] * scale)
 data["chc"]["standard"]["staff"] = max(1, round(data["chc"]["standard"]["staff"] * scale))
+# services sized per head (same-day slots, virtual beds) scale themselves; a team's rota not
+ucr = data.get("urgent_community_response") or {}
+for key in ("rota", "rota_weekend"):
+    if ucr.get(key):
+        ucr[key] = [round(n * scale) for n in ucr[key]]
 cfg = from_mapping(data)
 rss_imports = peak_rss_mb()
-trace = len(sys.argv) > 4
 if trace:
     tracemalloc.start()
 t = time.perf_counter()

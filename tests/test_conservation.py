@@ -45,6 +45,16 @@ def test_whole_system_conserves_patients(short_baseline) -> None:
             "age_85_plus: 0.3}",
         ],
         ["discharge.care_home.keeps_place_when_admitted=false"],
+        # the neighbourhood health services together, with a tiny virtual ward and
+        # an urgent community response team of one, and with no same-day slots
+        [
+            "urgent_community_response.enabled=true",
+            "urgent_community_response.rota=[0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, "
+            "1, 1, 1, 1, 1, 0, 0, 0, 0]",
+            "virtual_wards.enabled=true",
+            "virtual_wards.beds=3",
+            "community.same_day.sessions=[{days: [Mon], open: 8.0, close: 9.0, slots_per_10k: 0}]",
+        ],
     ],
 )
 def test_extreme_capacities_conserve_patients(overrides: list[str]) -> None:

@@ -32,8 +32,13 @@ def test_arrivals_follow_hour_of_day_profile() -> None:
 
     Each arrival's hour follows the profile on its own, so the share between 9
     and 18 is binomial: about 10,000 arrivals and a share near 0.58 give a
-    standard error of 0.005, and 0.02 is four of them."""
-    cfg = load_config("baseline", ["run.years=0.1", "run.warmup_days=0", "run.event_log=true"])
+    standard error of 0.005, and 0.02 is four of them. Under the constant
+    community share (same-day access manages daytime crises more, so it shifts
+    A&E's arrivals towards the evening: tests/test_same_day.py)."""
+    cfg = load_config(
+        "baseline",
+        ["run.years=0.1", "run.warmup_days=0", "run.event_log=true", "community.model=share"],
+    )
     ev = run_replication(cfg, 0).events
     arrivals = ev.loc[ev["event"] == "ae_arrival", "time_hours"].to_numpy()
     hours = np.floor(arrivals % 24).astype(int)

@@ -182,3 +182,19 @@ def test_bad_sessions_get_a_clear_error(override: str, path: str) -> None:
     with pytest.raises(ConfigError) as info:
         load_config("baseline", [override])
     assert path in str(info.value)
+
+
+def test_same_day_access_moves_ae_arrivals_out_of_the_day() -> None:
+    """Slots open in the day manage daytime crises, so A&E's share of arrivals
+    between 09:00 and 18:00 falls below the crisis profile's (about 0.58; the
+    binomial standard error of ~10,000 arrivals is 0.005), where under the
+    constant share it matches it (tests/test_demand.py)."""
+    cfg = load_config("baseline", ["run.years=0.1", "run.warmup_days=0", "run.event_log=true"])
+    from sim.experiment import run_replication
+
+    ev = run_replication(cfg, 0).events
+    arrivals = ev.loc[ev["event"] == "ae_arrival", "time_hours"].to_numpy()
+    hours = np.floor(arrivals % 24).astype(int)
+    prof = np.asarray(cfg.demand.profile.hourly)
+    expected_share = prof[9:18].sum() / prof.sum()
+    assert np.isin(hours, range(9, 18)).mean() < expected_share - 0.02

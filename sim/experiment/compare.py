@@ -87,6 +87,20 @@ HEADLINE: dict[str, Effect] = {
     ),
     "mean_bed_occupancy": Effect("fall in mean bed occupancy", -1, "lower", "higher", "occupancy"),
     "ae_4h_performance": Effect("rise in 4-hour performance", 1, "better", "worse", "performance"),
+    "ae_12h_share": Effect(
+        "fall in the share over 12 hours in A&E", -1, "lower", "higher", "12-hour waits"
+    ),
+    "ae_ambulance_arrivals": Effect(
+        "ambulance conveyances avoided", -1, "avoided", "added", "conveyances"
+    ),
+    "community_managed": Effect(
+        "more crises managed in the community",
+        1,
+        "more",
+        "fewer",
+        "crises managed in the community",
+        ("more", "fewer"),
+    ),
 }
 
 

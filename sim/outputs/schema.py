@@ -134,6 +134,20 @@ NEIGHBOURHOODS = {
     "<count>_per_1000_pop": "The count per 1,000 registered per year.",
 }
 
+#: ``years.csv`` (written by :mod:`sim.experiment.years`, which sits above this layer)
+YEARS = {
+    "year": "Measured year, from 1 (365-day blocks from the end of warm-up).",
+    "start_date": "Date of the year's first day.",
+    "days": "Days in the year (365, fewer for a part year at the end).",
+    "registered": "Registered population in the year (projected, or as configured).",
+    "aged_65_plus": "Registered population aged 65+ in the year.",
+    "aged_85_plus": "Registered population aged 85+ in the year.",
+    "crises_per_1000_pop": "Crises per 1,000 registered a year, in the year.",
+    "<kpi>": "A KPI of kpis.csv over the year (crises, attendances, admissions, bed days, "
+    "occupancy, delayed days, costs, and those of the services switched on); rates per "
+    "1,000 are against the year's population.",
+}
+
 EVENTS = {
     "time_hours": "Simulation time of the event (hours from the start).",
     "patient_id": "Episode id (a readmission is a new episode).",
@@ -213,6 +227,10 @@ FILES = {
     "daily.csv": ("One row per replication and simulated day.", DAILY),
     "neighbourhoods.csv": ("One row per replication and neighbourhood.", NEIGHBOURHOODS),
     "events.csv": ("Patient-level event log (only with run.event_log=true).", EVENTS),
+    "years.csv": (
+        "Runs of more than a year only: one row per replication and measured year.",
+        YEARS,
+    ),
     "comparison.csv": (
         "Runs comparing scenarios only: one row per scenario and KPI, the scenario's mean "
         "and CI and its paired difference from the baseline.",

@@ -73,6 +73,7 @@ COLUMNS_PER_TABLE = 6
 #: the effects tables: title -> metrics (columns)
 EFFECT_GROUPS = {
     "Activity": ["emergency_admissions", "ae_attendances", "bed_days", "dtoc_days"],
+    "Urgent and community care": ["community_managed", "ae_ambulance_arrivals", "ae_12h_share"],
     "Delays as measured now (discharge-ready dates)": [
         "nctr_days",
         "drd_mean_delay_days",
