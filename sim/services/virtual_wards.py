@@ -353,9 +353,13 @@ class VirtualWards(Component):
         """``before_admission`` hook: a suitable patient A&E decided to admit goes to a
         virtual bed instead, if one is free; True if the admission was avoided."""
         now = self.env.now
-        escalated = self._escalated.pop(p.person, -math.inf)
+        escalated = self._escalated.get(p.person, -math.inf)
         if now - escalated < ESCALATION_GUARD_H:
-            return False  # coming back from this ward: the hospital is the place
+            # coming back from this ward: the hospital is the place (kept for the
+            # whole guard: the same person may attend twice in it, with people on)
+            return False
+        if escalated > -math.inf:
+            del self._escalated[p.person]  # expired
         if self.offer_ae.of(p) >= self.ae_share[p.stratum]:
             return False
         if self._full():
