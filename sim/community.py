@@ -64,7 +64,10 @@ class SameDaySlots:
     A session's slots are booked in order of request and renewed each day; a
     neighbourhood with a fractional number of slots a day gets the whole part
     every day and one more on a share of days equal to the fraction, spread
-    evenly (day ``d`` has ``floor((d + 1) x c) - floor(d x c)`` of them).
+    evenly over the days the session runs (its *k*-th day has
+    ``floor((k + 1) x c) - floor(k x c)`` of them). A session can be booked from
+    ``call_ahead_hours`` before it opens, but not before an earlier session of
+    the same day has closed: each time of day belongs to one session at most.
     """
 
     def __init__(self, cfg: SameDayConfig, registered: np.ndarray, start_weekday: int) -> None:
@@ -75,21 +78,37 @@ class SameDaySlots:
             [s.slots_per_10k * float(r) / 10_000.0 for s in cfg.sessions] for r in registered
         ]
         # for each weekday, the sessions that day: (index, bookable from, close)
-        self.by_weekday: list[list[tuple[int, float, float]]] = [
+        self.by_weekday: list[list[tuple[int, float, float]]] = []
+        for wd in range(7):
+            today = [(j, s) for j, s in enumerate(cfg.sessions) if WEEKDAYS[wd] in s.days]
+            windows = []
+            for j, s in today:
+                start = max(0.0, s.open - cfg.call_ahead_hours)
+                for _, other in today:  # not before an earlier session has closed
+                    if other.close <= s.open:
+                        start = max(start, other.close)
+                windows.append((j, start, s.close))
+            self.by_weekday.append(windows)
+        # the k-th day a session runs: whole weeks x its days a week, plus its days
+        # so far in the week (run days counted from the run's first weekday)
+        self._per_week = [sum(WEEKDAYS[wd] in s.days for wd in range(7)) for s in cfg.sessions]
+        self._so_far = [
             [
-                (j, max(0.0, s.open - cfg.call_ahead_hours), s.close)
-                for j, s in enumerate(cfg.sessions)
-                if WEEKDAYS[wd] in s.days
+                sum(WEEKDAYS[(start_weekday + r) % 7] in s.days for r in range(offset))
+                for offset in range(7)
             ]
-            for wd in range(7)
+            for s in cfg.sessions
         ]
         n_nb, n_s = len(self.per_day), len(cfg.sessions)
         self._day = [[-1] * n_s for _ in range(n_nb)]
         self._left = [[0] * n_s for _ in range(n_nb)]
 
     def capacity(self, nb: int, j: int, day: int) -> int:
+        """Slots of session ``j`` in neighbourhood ``nb`` on run day ``day`` (a day
+        the session runs)."""
         c = self.per_day[nb][j]
-        return int(math.floor((day + 1) * c) - math.floor(day * c))
+        k = (day // 7) * self._per_week[j] + self._so_far[j][day % 7]
+        return int(math.floor((k + 1) * c) - math.floor(k * c))
 
     def session_at(self, t: float) -> int:
         """The session a crisis at hour ``t`` may book, or -1 if none."""
@@ -222,6 +241,8 @@ class CommunityResponse(Component):
             managed = self._same_day(p) or self._nhs111(p)
         else:
             managed = self.u_managed.of(p) < self.share[p.stratum]
+        if forced is None and not managed and hooks.kept_home:
+            managed = any(f(p) for f in hooks.kept_home)
         if managed:
             self.n_managed.add(p.arrival, p.neighbourhood)
             self.rec.exit("community_managed")

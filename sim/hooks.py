@@ -20,6 +20,11 @@ name), never in the order of a list:
     (after it is counted, while the crisis is still happening): a service may
     follow it up, for example by referring the person to step-up intermediate
     care as a new episode. It cannot undo the community's decision.
+``kept_home``
+    ``f(patient) -> bool`` told of a crisis the base rule (same-day slots,
+    NHS 111, or the constant share) did not manage, when no ``community`` hook
+    decided it: ``True`` keeps it at home, managed (enhanced care-home support
+    keeps a share of residents' crises out of A&E whatever the base rule is).
 ``crisis_referral``
     ``f(patient, source) -> bool`` offered each crisis the community has not
     managed and that is on its way to A&E, with who would refer it (``"gp"``,
@@ -89,6 +94,7 @@ class Hooks:
     rate_ceiling: float = 1.0
     community: list[Callable[[Patient], bool | None]] = field(default_factory=list)
     community_managed: list[Callable[[Patient], None]] = field(default_factory=list)
+    kept_home: list[Callable[[Patient], bool]] = field(default_factory=list)
     crisis_referral: list[Callable[[Patient, str], bool]] = field(default_factory=list)
     community_step_up: list[Callable[[Patient, str], bool]] = field(default_factory=list)
     before_admission: list[ProcessHook] = field(default_factory=list)

@@ -198,3 +198,31 @@ def test_same_day_access_moves_ae_arrivals_out_of_the_day() -> None:
     prof = np.asarray(cfg.demand.profile.hourly)
     expected_share = prof[9:18].sum() / prof.sum()
     assert np.isin(hours, range(9, 18)).mean() < expected_share - 0.02
+
+
+def test_a_session_is_bookable_only_after_the_one_before_it_closes() -> None:
+    """An evening session right after core hours: its hour of call-ahead would
+    overlap them, so each time of day belongs to one session only (and the
+    expected flows, which use the same windows, count it once)."""
+    cfg = SameDayConfig(
+        sessions=(
+            SameDaySession(WEEKDAYS5, 8, 18.5, 4.0),
+            SameDaySession(WEEKDAYS5, 18.5, 20, 1.0),
+        ),
+        call_ahead_hours=1,
+    )
+    slots = SameDaySlots(cfg, np.array([10_000.0]), start_weekday=0)
+    assert slots.session_at(18.0) == 0 and slots.session_at(18.5) == 1
+    assert [w[1] for w in slots.by_weekday[0]] == [7.0, 18.5]
+
+
+def test_fractional_slots_are_spread_over_the_days_a_session_runs() -> None:
+    """A weekend session of 0.5 slots a day: one slot every other weekend day,
+    so 4 in 8 weekend days, whatever weekday the run starts on (spreading by
+    calendar day instead locks the odd slot onto some weekdays)."""
+    cfg = SameDayConfig(sessions=(SameDaySession(("Sat", "Sun"), 9, 17, 0.5),))
+    for start in range(7):
+        slots = SameDaySlots(cfg, np.array([10_000.0]), start_weekday=start)
+        weekend = [d for d in range(28) if (start + d) % 7 >= 5]
+        assert sum(slots.capacity(0, 0, d) for d in weekend) == 4
+        assert slots.offered(0, 28) == 4

@@ -14,10 +14,8 @@ from __future__ import annotations
 from collections.abc import Generator, Mapping
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from sim.community import CommunityResponse
-from sim.components import Component
 from sim.interventions.base import Intervention
-from sim.patient import Draw, Patient
+from sim.patient import Draw, DrawPart, Patient
 
 if TYPE_CHECKING:
     from sim.components import Site
@@ -45,8 +43,6 @@ class CareHomeSupport(Intervention):
             "Share of residents in served neighbourhoods the team covers.",
         ),
     }
-    uses = ("community",)  # more crises managed in the home
-    community: CommunityResponse
 
     def __init__(self, site: Site, cfg: CareHomesConfig) -> None:
         super().__init__(site, cfg)
@@ -67,18 +63,17 @@ class CareHomeSupport(Intervention):
         # admission ratio overall, of which the conveyance ratio is already fewer
         # attendances
         self.admit_given_attend = cfg.admission_rate_ratio / cfg.conveyance_rate_ratio
-        self.u_cover = Draw("u_care_home_cover", "care_homes.cover")
+        # one draw read in two parts: is the resident covered? kept at home?
+        self.u_care_home = Draw("u_care_home_cover", "care_homes.cover")
+        self.u_cover = DrawPart(self.u_care_home, 0, 6)
+        self.u_keep = DrawPart(self.u_care_home, 1, 6)
         self.u_admit = Draw("u_care_home_admit", "care_homes.admission")
 
-    def connect(self, links: Mapping[str, Component]) -> None:
-        super().connect(links)
-        self.community = self.link("community", CommunityResponse)
-
     def draws(self) -> list[Draw]:
-        return [self.u_cover, self.u_admit]
+        return [self.u_care_home, self.u_admit]
 
     def install(self, hooks: Hooks) -> None:
-        hooks.community.append(self.conveyance)
+        hooks.kept_home.append(self.conveyance)
         hooks.before_admission.append(self.admission)
 
     def covered(self, p: Patient) -> bool:
@@ -88,17 +83,15 @@ class CareHomeSupport(Intervention):
             and self.u_cover.of(p) < self.coverage
         )
 
-    def conveyance(self, p: Patient) -> bool | None:
-        if not self.covered(p):
-            return None
-        community = self.community
-        base = community.base_share(p)
-        kept_home = 1.0 - (1.0 - base) * self.cfg.conveyance_rate_ratio
-        # crises the base rule sends to A&E, of which the programme keeps some home
-        if not community.managed_below(p, base) and community.managed_below(p, kept_home):
-            self.n_care_home_conveyances_avoided.add(p.arrival, p.neighbourhood)
-            return True
-        return None
+    def conveyance(self, p: Patient) -> bool:
+        """A covered resident's crisis the community's base rule sends on: the
+        programme keeps a share ``1 - conveyance_rate_ratio`` of them at home, so
+        conveyances fall by the ratio whatever decides the base rule (a constant
+        share or same-day slots)."""
+        if not self.covered(p) or self.u_keep.of(p) >= 1.0 - self.cfg.conveyance_rate_ratio:
+            return False
+        self.n_care_home_conveyances_avoided.add(p.arrival, p.neighbourhood)
+        return True
 
     def admission(self, p: Patient) -> Generator[Any, Any, bool]:
         if self.covered(p) and self.u_admit.of(p) >= self.admit_given_attend:

@@ -20,7 +20,7 @@ number of beds:
 
 1. **Step-up from the community** (``community_step_up`` hook). A service
    treating a person at home who would otherwise go to A&E (urgent community
-   response, or a GP) offers them with :meth:`VirtualWards.step_up`. If a bed is
+   response; no GP route is modelled yet) offers them with :meth:`VirtualWards.step_up`. If a bed is
    free the ward takes the patient over. The admission counts as avoided only
    if A&E would have admitted this patient (``ae.decides_admit``): the same
    uniform that decides it in every scenario.
@@ -133,7 +133,7 @@ class VirtualWardsConfig:
     escalation_share: float = num(
         0.12, ge=0, le=1, units="share of step-up stays ending in hospital"
     )
-    #: take patients offered by other services (urgent community response, GPs)
+    #: take patients offered by other services (urgent community response)
     community_step_up: bool = True
     ari_share: float = num(0.03, ge=0, le=1, units="share of adults' decided admissions")
     #: people aged 65+, by eFI band
@@ -181,7 +181,7 @@ class VirtualWards(Component):
         "vw_admissions": ("count", "Admissions to the virtual ward, all routes."),
         "vw_admissions_community": (
             "count",
-            "Step-up admissions offered by community services (urgent community response, GP).",
+            "Step-up admissions offered by community services (urgent community response).",
         ),
         "vw_admissions_ae": (
             "count",
