@@ -56,6 +56,7 @@ def test_default_services_are_not_saturated() -> None:
     assert all(load < 0.9 for load in loads.values()), loads
 
 
+@pytest.mark.slow  # a 3-year pilot of several replications
 @pytest.mark.parametrize("level", list(MARGINS))
 def test_third_year_agrees_with_the_first(pilot, level) -> None:
     """The first and third measured years of a three-year baseline agree.

@@ -98,6 +98,7 @@ def recovered(
     return result, truth
 
 
+@pytest.mark.slow  # long: runs in the slow set (-m slow)
 def test_recovers_known_parameters(recovered: tuple[CalibrationResult, dict[str, float]]) -> None:
     """The truth lies inside the plausible set's range, and the best point is near it.
 

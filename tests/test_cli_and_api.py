@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 import pandas as pd
+import pytest
 
 import sim
 import sim.api
@@ -123,6 +124,7 @@ print([str(w.message) for w in caught if "IProgress" in str(w.message)])
     assert res.stdout.strip() == "[]"
 
 
+@pytest.mark.slow  # long: runs in the slow set (-m slow)
 def test_nsim_warmup_writes_under_outputs(tmp_path: Path) -> None:
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     cmd = [sys.executable, "-c", "from sim.commands.tools import warmup_main; warmup_main()"]

@@ -33,6 +33,7 @@ def _paired(metric: str, change: list[str]) -> tuple[np.ndarray, np.ndarray]:
     return base[metric].to_numpy(), less[metric].to_numpy()
 
 
+@pytest.mark.slow  # long: runs in the slow set (-m slow)
 def test_fewer_visit_slots_give_longer_waits_for_care_at_home() -> None:
     """Cutting pathway 1 visit slots (1,440 -> 1,300, offered load 0.87 -> 0.97)
     raises the days delayed awaiting care at home (reason E; 63% of them

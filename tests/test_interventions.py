@@ -71,6 +71,7 @@ def test_pace_lowers_bed_days_and_delays(baseline) -> None:
     assert (pace["pace_bed_days_saved"] > 0).all()
 
 
+@pytest.mark.slow  # long: runs in the slow set (-m slow)
 def test_more_reablement_lowers_waits_for_care_at_home() -> None:
     """Where pathway 1 care is short, 20% more cuts the days waiting for it.
 
@@ -108,6 +109,7 @@ def test_care_homes_lower_care_home_admissions(baseline) -> None:
     assert (ch["care_home_admissions_avoided"] > 0).all()
 
 
+@pytest.mark.slow  # long: runs in the slow set (-m slow)
 def test_mdt_rate_effect_below_one_lowers_crises() -> None:
     """Case-managed people with half the crisis rate have half the crises.
 

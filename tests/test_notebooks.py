@@ -11,7 +11,15 @@ import pytest
 NOTEBOOKS = sorted((Path(__file__).resolve().parents[1] / "notebooks").glob("*.ipynb"))
 
 
-@pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
+#: notebooks whose run takes long (a PSA and a calibration): in the slow set
+SLOW = {"uncertainty_and_calibration"}
+
+
+@pytest.mark.parametrize(
+    "path",
+    [pytest.param(p, marks=pytest.mark.slow) if p.stem in SLOW else p for p in NOTEBOOKS],
+    ids=[p.stem for p in NOTEBOOKS],
+)
 def test_notebook_runs(path: Path) -> None:
     """Execute every code cell in order in one namespace (headless plotting)."""
     matplotlib.use("Agg")

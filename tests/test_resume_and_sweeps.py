@@ -194,6 +194,7 @@ def test_nsim_resume_gives_the_same_files_as_a_fresh_run(tmp_path) -> None:
     assert "Traceback" not in old.stderr
 
 
+@pytest.mark.slow  # long: runs in the slow set (-m slow)
 def test_nsim_rerun_skips_and_never_overwrites_silently(tmp_path) -> None:
     out = tmp_path / "run"
     args = [*TINY, "compare=[]", f"hydra.run.dir={out}"]
@@ -223,6 +224,7 @@ def test_run_metadata_has_stress_des_items(tmp_path) -> None:
     assert len(meta["wall_seconds_by_replication"]) == 2
 
 
+@pytest.mark.slow  # long: runs in the slow set (-m slow)
 def test_multirun_sweep_with_joblib_and_collect(tmp_path) -> None:
     """nsim -m over two factors runs in parallel; nsim-collect makes one tidy table."""
     sweep = tmp_path / "sweep"

@@ -261,6 +261,7 @@ def test_morris_gives_an_inert_parameter_no_effect() -> None:
     assert mu["mdt.crisis_rate_ratio"] == 0 and mu["treat.home_share"] > 0
 
 
+@pytest.mark.slow  # long: runs in the slow set (-m slow)
 def test_nsim_psa_writes_tables_console_and_report(tmp_path) -> None:
     """``uncertainty.method=psa`` on the command line: the PSA's tables, its
     effects in the console, a report section with the probabilities and, with
