@@ -21,16 +21,19 @@ from pathlib import Path
 from benchmarks.bench_model import measure
 from benchmarks.run_all import ONE_MODEL
 
-PEOPLE = "people.enabled=true"
-#: (label, scenario, overrides)
+NO_PEOPLE = "people.enabled=false"
+#: (label, scenario, overrides); people are on by default
 CONFIGS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
-    ("core flow, constant community share", "baseline", ("community.model=share",)),
-    ("baseline (same-day access, NHS 111)", "baseline", ()),
+    (
+        "core flow as before: constant community share, no people",
+        "baseline",
+        ("community.model=share", NO_PEOPLE),
+    ),
+    ("same-day access and NHS 111, no people", "baseline", (NO_PEOPLE,)),
+    ("baseline: same-day access + people (default)", "baseline", ()),
     ("+ urgent community response", "urgent_community_response", ()),
     ("+ virtual wards", "virtual_wards", ()),
-    ("+ people (gamma frailty, identities)", "baseline", (PEOPLE,)),
     ("neighbourhood_health (all services, seed interventions)", "neighbourhood_health", ()),
-    ("neighbourhood_health + people", "neighbourhood_health", (PEOPLE,)),
 )
 
 
@@ -59,7 +62,7 @@ def main(argv: list[str] | None = None) -> None:
     # linear in the population: 1M residents against the default borough, each pair
     # measured back to back
     scaling = []
-    for label, overrides in (("baseline", ()), ("baseline + people", (PEOPLE,))):
+    for label, overrides in (("baseline without people", (NO_PEOPLE,)), ("baseline", ())):
         ratios, rss = [], []
         for _ in range(args.repeats):
             small = measure(ONE_MODEL, "baseline", 1, 1.0, "-", *overrides)

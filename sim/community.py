@@ -416,16 +416,24 @@ def _profile_share(hourly: np.ndarray, start: float, close: float) -> float:
 
 def _expected_served(mean: float, slots: float) -> float:
     """E[min(N, c)] for N Poisson with ``mean`` and c slots (a fractional c is
-    the mix of its floor and ceiling that gives the same mean)."""
-    from scipy.stats import poisson
+    the mix of its floor and ceiling that gives the same mean).
 
+    E[min(N, c)] is the sum over k < c of P(N > k); the Poisson terms are
+    summed here directly (SciPy's distributions cost most of a second to import,
+    more than a short run)."""
     lo = math.floor(slots)
     frac = slots - lo
     out = 0.0
     for c, w in ((lo, 1.0 - frac), (lo + 1, frac)):
-        if w == 0:
+        if w == 0 or c <= 0:
             continue
-        k = np.arange(c)
-        # E[min(N, c)] = sum over k < c of P(N > k)
-        out += w * float(poisson.sf(k, mean).sum()) if c > 0 else 0.0
+        if mean <= 0:
+            continue  # nobody seeks a slot: none is used
+        cdf = 0.0
+        total = 0.0
+        for k in range(c):
+            # in logs, so a large mean does not underflow exp(-mean)
+            cdf += math.exp(k * math.log(mean) - mean - math.lgamma(k + 1))  # P(N <= k)
+            total += max(0.0, 1.0 - cdf)
+        out += w * total
     return out

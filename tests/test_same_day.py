@@ -60,10 +60,12 @@ def test_a_crisis_books_the_session_open_at_its_time_or_about_to_open() -> None:
     assert slots.book(0, 0, 24 + 9.0)
 
 
-@pytest.mark.parametrize("mean, slots", [(3.0, 4.0), (10.0, 8.5), (0.5, 0.0)])
+@pytest.mark.parametrize(
+    "mean, slots", [(3.0, 4.0), (10.0, 8.5), (0.5, 0.0), (900.0, 880.5), (0.0, 3.0)]
+)
 def test_expected_served_is_the_poisson_mean_of_min_n_c(mean: float, slots: float) -> None:
     """E[min(N, c)] summed directly over the Poisson distribution."""
-    n = np.arange(200)
+    n = np.arange(2000)
     pmf = poisson.pmf(n, mean)
     lo = math.floor(slots)
     frac = slots - lo
