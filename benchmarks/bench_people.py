@@ -28,12 +28,8 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import re
 import statistics
-import subprocess
 import sys
-import tempfile
 from pathlib import Path
 
 from benchmarks.bench_model import PEAK_RSS, ROOT, measure
@@ -124,31 +120,17 @@ def instructions(days: float, people: bool, run: bool = True, scale: float = 1.0
     """Instructions valgrind counts for the baseline over ``days`` with people on
     or off (``run`` False: built, not run), as ``benchmarks.instructions`` does;
     ``scale`` multiplies the population and capacities (:func:`scaled`)."""
-    env = dict(os.environ, PYTHONHASHSEED="0", OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1")
-    with tempfile.TemporaryDirectory() as tmp:
-        out = subprocess.run(
-            [
-                "valgrind",
-                "--tool=callgrind",
-                f"--callgrind-out-file={tmp}/cg.out",
-                sys.executable,
-                "-c",
-                _CALLGRIND_CHILD,
-                str(days),
-                "run" if run else "build",
-                f"++people.enabled={people}",
-                *(scaled(scale) if scale != 1.0 else []),
-            ],
-            env=env,
-            capture_output=True,
-            text=True,
-            check=True,
-            cwd=ROOT,
-        )
-    found = re.search(r"Collected : (\d+)", out.stderr)
-    if found is None:
-        raise RuntimeError(f"no instruction count in valgrind's output:\n{out.stderr[-2000:]}")
-    return int(found.group(1))
+    from benchmarks.instructions import callgrind
+
+    n, _ = callgrind(
+        _CALLGRIND_CHILD,
+        str(days),
+        "run" if run else "build",
+        f"++people.enabled={people}",
+        *(scaled(scale) if scale != 1.0 else []),
+        cwd=str(ROOT),
+    )
+    return n
 
 
 def count_instructions(days: float, scale: float = 1.0) -> None:

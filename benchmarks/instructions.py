@@ -36,9 +36,9 @@ if sys.argv[3] == "run":
 """
 
 
-def count(scenario: str, days: float, run: bool = True) -> tuple[int, int]:
-    """(instructions, events) of one run under callgrind (``run`` False: the model
-    is built for the same horizon but not run)."""
+def callgrind(code: str, *args: str, cwd: str | None = None) -> tuple[int, str]:
+    """Instructions valgrind's callgrind counts for ``python -c code args``, and the
+    program's output (one thread for NumPy, a fixed hash seed: counts repeat)."""
     env = dict(os.environ, PYTHONHASHSEED="0", OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1")
     with tempfile.TemporaryDirectory() as tmp:
         out = subprocess.run(
@@ -48,21 +48,27 @@ def count(scenario: str, days: float, run: bool = True) -> tuple[int, int]:
                 f"--callgrind-out-file={tmp}/cg.out",
                 sys.executable,
                 "-c",
-                _CHILD,
-                scenario,
-                str(days),
-                "run" if run else "build",
+                code,
+                *args,
             ],
             env=env,
             capture_output=True,
             text=True,
             check=True,
+            cwd=cwd,
         )
     refs = re.search(r"Collected : (\d+)", out.stderr)
     if refs is None:
         raise RuntimeError(f"no instruction count in valgrind's output:\n{out.stderr[-2000:]}")
-    events = re.search(r"EVENTS (\d+)", out.stdout)
-    return int(refs.group(1)), int(events.group(1)) if events else 0
+    return int(refs.group(1)), out.stdout
+
+
+def count(scenario: str, days: float, run: bool = True) -> tuple[int, int]:
+    """(instructions, events) of one run under callgrind (``run`` False: the model
+    is built for the same horizon but not run)."""
+    n, stdout = callgrind(_CHILD, scenario, str(days), "run" if run else "build")
+    events = re.search(r"EVENTS (\d+)", stdout)
+    return n, int(events.group(1)) if events else 0
 
 
 def main() -> None:
