@@ -500,7 +500,7 @@ def main(argv: list[str] | None = None) -> None:
     if "-h" in argv or "--help" in argv:
         print(usage())
         return
-    from sim.config.loading import config_dir
+    from sim.config.loading import config_dir, searchpath_override
 
     try:
         cdir = config_dir()
@@ -508,6 +508,12 @@ def main(argv: list[str] | None = None) -> None:
         print(f"nsim: {exc}", file=sys.stderr)
         sys.exit(2)
     hydra_argv, multirun = _preflight(argv)
+    try:  # scenario folders outside the project (NSIM_SCENARIO_PATH), for Hydra's own loading
+        extra = searchpath_override()
+    except ConfigError as exc:
+        print(f"nsim: {exc}", file=sys.stderr)
+        sys.exit(2)
+    hydra_argv = _with_overrides(hydra_argv, extra)
     import hydra
 
     app = hydra.main(config_path=str(cdir), config_name="config", version_base="1.3")(_hydra_job)

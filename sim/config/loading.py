@@ -10,12 +10,26 @@ so the model never sees a ``DictConfig``.
 The folders are looked up in this order: the ``NSIM_CONFIG_DIR`` environment
 variable, then ``configs/`` next to the installed ``sim`` package (an editable
 install or a source checkout).
+
+Scenario files may also live outside the project: folders named in the
+``NSIM_SCENARIO_PATH`` environment variable (separated like ``PATH``), or set for
+one block of code with :func:`scenario_path` (the web app gives each user's
+session its own folder this way), are searched after ``scenarios/``. A name must
+be unique across all of them, so a file elsewhere can never shadow a library
+scenario. Hydra sees each folder through a small root in the temporary folder
+whose ``scenario`` entry links to it (Hydra looks a config group up as a
+subfolder of each root on its search path).
 """
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
+import hashlib
 import os
-from collections.abc import Iterable, Mapping
+import tempfile
+import threading
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -47,9 +61,93 @@ def scenarios_dir() -> Path:
     return config_dir() / "scenario"
 
 
+#: extra scenario folders set by :func:`scenario_path` (None: from the environment)
+_EXTRA: contextvars.ContextVar[tuple[Path, ...] | None] = contextvars.ContextVar(
+    "nsim_scenario_path", default=None
+)
+#: Hydra keeps one global state: compositions from several threads (the web app's
+#: sessions) take turns
+_COMPOSE_LOCK = threading.RLock()
+
+
+@contextlib.contextmanager
+def scenario_path(folders: Sequence[str | Path]) -> Iterator[None]:
+    """Search ``folders`` for scenario files too, within this block (this thread
+    or task only); replaces ``NSIM_SCENARIO_PATH`` there."""
+    token = _EXTRA.set(tuple(Path(f).resolve() for f in folders))
+    try:
+        yield
+    finally:
+        _EXTRA.reset(token)
+
+
+def extra_scenario_dirs() -> tuple[Path, ...]:
+    """The scenario folders searched after ``scenarios/`` (see the module docstring)."""
+    set_here = _EXTRA.get()
+    if set_here is not None:
+        return set_here
+    env = os.environ.get("NSIM_SCENARIO_PATH", "")
+    return tuple(Path(p).resolve() for p in env.split(os.pathsep) if p.strip())
+
+
+def _scenario_files() -> dict[str, list[Path]]:
+    """Every scenario file by name, in search order (a name held twice has two)."""
+    found: dict[str, list[Path]] = {}
+    for folder in (scenarios_dir(), *extra_scenario_dirs()):
+        for path in sorted(folder.glob("*.yaml")):
+            found.setdefault(path.stem, []).append(path)
+    return found
+
+
+def scenario_file(name: str) -> Path | None:
+    """The file of scenario ``name`` (the first found), if there is one."""
+    paths = _scenario_files().get(name)
+    return paths[0] if paths else None
+
+
 def available_scenarios() -> list[str]:
     """Names of the scenarios that ``scenario=<name>`` accepts."""
-    return sorted(p.stem for p in scenarios_dir().glob("*.yaml"))
+    return sorted(_scenario_files())
+
+
+def searchpath_override() -> list[str]:
+    """The Hydra override that adds the extra scenario folders (none if there are none)."""
+    roots = [_hydra_root(d) for d in extra_scenario_dirs()]
+    if not roots:
+        return []
+    return ["hydra.searchpath=[" + ",".join(f"'file://{r}'" for r in roots) + "]"]
+
+
+def _hydra_root(folder: Path) -> Path:
+    """A folder whose ``scenario`` entry links to ``folder`` (made once, reused)."""
+    problem = None
+    if not folder.is_dir():
+        problem = "a folder of scenario files"
+    if problem is not None:
+        raise ConfigError(ConfigProblem("NSIM_SCENARIO_PATH", str(folder), problem))
+    key = hashlib.sha256(str(folder).encode()).hexdigest()[:16]
+    root = Path(tempfile.gettempdir()) / "nsim-scenario-roots" / key
+    link = root / "scenario"
+    if link.is_symlink() and link.resolve() == folder:
+        return root
+    root.mkdir(parents=True, exist_ok=True)
+    # made under a temporary name and renamed: two processes may do this at once
+    tmp = root / f".scenario-{os.getpid()}-{threading.get_ident()}"
+    with contextlib.suppress(FileNotFoundError):
+        tmp.unlink()
+    try:
+        tmp.symlink_to(folder, target_is_directory=True)
+        os.replace(tmp, link)
+    except OSError as exc:
+        raise ConfigError(
+            ConfigProblem(
+                "NSIM_SCENARIO_PATH",
+                str(folder),
+                "a folder this system can link to from its temporary folder",
+                str(exc),
+            )
+        ) from exc
+    return root
 
 
 def check_scenario(name: str) -> None:
@@ -61,9 +159,18 @@ def check_scenario(name: str) -> None:
 
 def scenario_problem(name: object, path: str = "scenario") -> ConfigProblem | None:
     """The problem with ``name`` as a scenario name, if any (listing the available ones)."""
-    names = available_scenarios()
+    files = _scenario_files()
+    names = sorted(files)
     if name in names:
-        return None
+        paths = files[str(name)]
+        if len(paths) == 1:
+            return None
+        return ConfigProblem(
+            path,
+            name,
+            "a scenario name held by one file",
+            "it is in " + " and ".join(_display_path(str(p)) for p in paths) + ": rename one",
+        )
     import difflib
 
     close = difflib.get_close_matches(str(name), names, n=1)
@@ -106,16 +213,21 @@ def compose(overrides: Iterable[str], hydra: bool = False, config_name: str = "c
     Returns Hydra's ``DictConfig`` (with the ``hydra`` node if ``hydra``); every
     failure is translated into a :class:`ConfigError` that says what to change.
     """
+    overrides = list(overrides)
+    problem = scenario_problem(scenario_of(overrides))
+    if problem is not None:
+        raise ConfigError(problem)
+    with _COMPOSE_LOCK:
+        return _compose(overrides, hydra, config_name)
+
+
+def _compose(overrides: list[str], hydra: bool, config_name: str) -> Any:
     from contextlib import nullcontext
 
     from hydra import compose as hydra_compose
     from hydra import initialize_config_dir
     from hydra.core.global_hydra import GlobalHydra
 
-    overrides = list(overrides)
-    problem = scenario_problem(scenario_of(overrides))
-    if problem is not None:
-        raise ConfigError(problem)
     # inside a running Hydra app (nsim) compose with its own, initialised Hydra
     inside_app = GlobalHydra.instance().is_initialized()
     ctx = (
@@ -125,10 +237,13 @@ def compose(overrides: Iterable[str], hydra: bool = False, config_name: str = "c
     )
     unknown: list[ConfigProblem] = []
     rest = list(overrides)
+    search = searchpath_override()
     with ctx:
         while True:
             try:
-                cfg = hydra_compose(config_name, overrides=rest, return_hydra_config=hydra)
+                cfg = hydra_compose(
+                    config_name, overrides=[*rest, *search], return_hydra_config=hydra
+                )
                 break
             except Exception as exc:  # Hydra, OmegaConf and YAML errors: translated below
                 # Hydra stops at the first key that does not exist: note it, try the rest
@@ -267,6 +382,7 @@ def _compose_base(overrides: list[str], config_name: str) -> Any:
     from omegaconf import OmegaConf
 
     groups = [o for o in overrides if o.partition("=")[0].lstrip("+~") in _GROUPS]
+    groups += searchpath_override()
     cfg = hydra_compose(config_name, overrides=groups, return_hydra_config=True)
     return OmegaConf.to_container(cfg, resolve=False)
 
@@ -289,7 +405,8 @@ def _yaml_problems(exc: BaseException) -> list[ConfigProblem]:
     # Hydra sometimes keeps only the text: find the broken file ourselves
     problems = []
     root = config_dir()
-    for path in sorted([root / "config.yaml", *scenarios_dir().glob("*.yaml")]):
+    files = [p for paths in _scenario_files().values() for p in paths]
+    for path in [root / "config.yaml", *sorted(files)]:
         try:
             yaml.safe_load(path.read_text(encoding="utf-8"))
         except yaml.MarkedYAMLError as bad:
@@ -333,7 +450,7 @@ def _missing_header(cfg: Any, scenario: str) -> ConfigProblem | None:
     under ``scenario.``, where nothing reads them: say so instead of running."""
     if "scenario" not in cfg:
         return None
-    path = scenarios_dir() / f"{scenario}.yaml"
+    path = scenario_file(scenario) or scenarios_dir() / f"{scenario}.yaml"
     first = ""
     if path.is_file():
         lines = [ln for ln in path.read_text(encoding="utf-8").splitlines() if ln.strip()]

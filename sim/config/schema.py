@@ -16,7 +16,7 @@ import datetime as _dt
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 from sim.config.build import num
 from sim.config.errors import ConfigProblem
@@ -994,6 +994,17 @@ class MDTConfig:
     effects (``uncertainty.parameters.mdt``) give real weight to no effect.
     """
 
+    #: the settings a planner's form shows first (sim.config.levers.key_levers)
+    KEY_LEVERS: ClassVar[tuple[str, ...]] = (
+        "enabled",
+        "staff",
+        "caseload_per_staff",
+        "reviews_per_meeting",
+        "sensitivity",
+        "crisis_rate_ratio",
+        "extra_community_share",
+    )
+
     enabled: bool
     rollout: Rollout
     eligible_ages: tuple[AgeBand, ...]
@@ -1012,6 +1023,14 @@ class MDTConfig:
 @dataclass(frozen=True, slots=True)
 class CareHomesConfig:
     """Enhanced health in care homes: fewer conveyances to A&E and admissions."""
+
+    #: the settings a planner's form shows first (sim.config.levers.key_levers)
+    KEY_LEVERS: ClassVar[tuple[str, ...]] = (
+        "enabled",
+        "residents_covered",
+        "conveyance_rate_ratio",
+        "admission_rate_ratio",
+    )
 
     enabled: bool
     rollout: Rollout
@@ -1037,6 +1056,16 @@ class CareHomesConfig:
 class TreatConfig:
     """TREAT: triage and rapid elderly assessment in A&E (Royal Free)."""
 
+    #: the settings a planner's form shows first (sim.config.levers.key_levers)
+    KEY_LEVERS: ClassVar[tuple[str, ...]] = (
+        "enabled",
+        "staff",
+        "calendar.weekend_share",
+        "home_share",
+        "support_slots",
+        "los_ratio",
+    )
+
     enabled: bool
     rollout: Rollout
     staff: int = num(ge=0, units="TREAT clinicians on duty")
@@ -1054,6 +1083,14 @@ class TreatConfig:
 class PaceConfig:
     """PACE: post-acute care enablement (early supported discharge)."""
 
+    #: the settings a planner's form shows first (sim.config.levers.key_levers)
+    KEY_LEVERS: ClassVar[tuple[str, ...]] = (
+        "enabled",
+        "capacity",
+        "days_saved",
+        "readmission_ratio",
+    )
+
     enabled: bool
     rollout: Rollout
     capacity: int = num(ge=0, units="patients supported at once")
@@ -1068,6 +1105,14 @@ class PaceConfig:
 @dataclass(frozen=True, slots=True)
 class SevenDayConfig:
     """Seven-day working: weekend capacity as a share of weekday capacity."""
+
+    #: the settings a planner's form shows first (sim.config.levers.key_levers)
+    KEY_LEVERS: ClassVar[tuple[str, ...]] = (
+        "enabled",
+        "acute_discharge_weekend_share",
+        "assessment_weekend_share",
+        "downstream_weekend_share",
+    )
 
     enabled: bool
     rollout: Rollout
@@ -1241,6 +1286,13 @@ class CostsConfig:
     ``inflation_index`` (levels by financial year, any base): cost x index at
     ``price_year`` / index at the line's year.
     """
+
+    #: the settings a planner's form shows first (sim.config.levers.key_levers):
+    #: the unit costs, and how downstream places are paid for
+    KEY_LEVERS: ClassVar[tuple[str, ...]] = (
+        *(f"{line}.unit_cost" for line in COST_LINES),
+        "downstream_contract",
+    )
 
     price_year: str
     inflation_index: tuple[IndexValue, ...]

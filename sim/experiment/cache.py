@@ -195,3 +195,31 @@ def lookup(cache_dir: Path, jobs: list[tuple[Config, int]]) -> Lookup:
             1 for p in cfg_dir.glob("code-*/rep_*.npz") if p.parent != path.parent
         )
     return out
+
+
+def finished_kpis(cache_dir: Path) -> pd.DataFrame:
+    """The KPI rows of every replication finished so far under ``cache_dir``, by the
+    running code (scenario, replication, seed, then the KPIs), for watching a run
+    from outside: only the small JSON part of each file is read."""
+    import pandas as pd
+
+    from sim.experiment.metadata import code_key
+
+    rows = []
+    for path in sorted(Path(cache_dir).glob(f"*/code-{code_key()}/rep_*.npz")):
+        try:
+            with np.load(path, allow_pickle=False) as data:
+                meta = json.loads(str(data["meta"]))
+        except (OSError, ValueError, KeyError, zipfile.BadZipFile, json.JSONDecodeError):
+            continue  # being written, or not ours
+        if meta.get("format") != FORMAT:
+            continue
+        rows.append(
+            {
+                "scenario": meta["scenario"],
+                "replication": meta["replication"],
+                "seed": meta["seed"],
+                **meta["kpis"],
+            }
+        )
+    return pd.DataFrame(rows)

@@ -217,14 +217,45 @@ class _NoBar:
         return None
 
 
+class _ProgressFile:
+    """Progress for a program watching from outside (the web app runs ``nsim`` in a
+    process of its own): one JSON line per finished job appended to the file that
+    ``NSIM_PROGRESS_FILE`` names, next to the bar (if any) it wraps."""
+
+    def __init__(self, path: str, total: int, desc: str, bar: _Bar) -> None:
+        self.path, self.total, self.desc, self.bar, self.done = path, total, desc, bar, 0
+
+    def _write(self) -> None:
+        import json
+
+        line = json.dumps({"desc": self.desc, "done": self.done, "total": self.total})
+        with open(self.path, "a", encoding="utf-8") as out:
+            out.write(line + "\n")
+
+    def __enter__(self) -> _ProgressFile:
+        self.bar.__enter__()
+        self._write()
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.bar.__exit__(*exc)
+
+    def update(self, n: int = 1) -> None:
+        self.bar.update(n)
+        self.done += n
+        self._write()
+
+
 def _progress(total: int, progress: bool | None, desc: str) -> _Bar:
     """A tqdm bar on stderr; quiet unless asked for or attached to a terminal."""
     show = sys.stderr.isatty() if progress is None else progress
-    if not show:
-        return _NoBar()
-    from tqdm.auto import tqdm
+    bar: _Bar = _NoBar()
+    if show:
+        from tqdm.auto import tqdm
 
-    return tqdm(total=total, desc=desc, unit="rep", file=sys.stderr)
+        bar = tqdm(total=total, desc=desc, unit="rep", file=sys.stderr)
+    watched = os.environ.get("NSIM_PROGRESS_FILE")
+    return _ProgressFile(watched, total, desc, bar) if watched else bar
 
 
 def run_many(
@@ -259,12 +290,18 @@ def run_many(
     if len(set(names)) != len(names):
         twice = sorted({n for n in names if names.count(n) > 1})
         raise ValueError(f"scenario names must be distinct; listed more than once: {twice}")
-    jobs: list[tuple[Config, int]] = []
-    for cfg in cfgs:
-        n = cfg.run.replications if replications is None else replications
-        if n < 1:
-            raise ValueError("replications must be >= 1")
-        jobs += [(cfg, r) for r in range(n)]
+    counts = [c.run.replications if replications is None else replications for c in cfgs]
+    if min(counts, default=1) < 1:
+        raise ValueError("replications must be >= 1")
+    # replication by replication across the scenarios (baseline 0, scenario 0,
+    # baseline 1, ...): each job has its own streams, so the order changes no
+    # result, but paired differences can be read from the first pairs finished
+    jobs: list[tuple[Config, int]] = [
+        (cfg, r)
+        for r in range(max(counts, default=0))
+        for cfg, n in zip(cfgs, counts, strict=True)
+        if r < n
+    ]
     found: dict[tuple[str, int], ReplicationResult] = {}
     todo: list[tuple[Config, int, Path | None]] = [(c, r, None) for c, r in jobs]
     if cache_dir is not None:

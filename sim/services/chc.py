@@ -93,6 +93,15 @@ class StandardConfig:
 class ChcConfig:
     """NHS continuing healthcare for patients leaving hospital."""
 
+    #: the settings a planner's form shows first (sim.config.levers.key_levers)
+    KEY_LEVERS: ClassVar[tuple[str, ...]] = (
+        "enabled",
+        "standard.staff",
+        "standard.in_hospital_share",
+        "standard.eligible_share",
+        "joint_nhs_share",
+    )
+
     enabled: bool = False
     #: share of each pathway's patients who need a CHC decision (a positive
     #: checklist, or a fast-track referral)

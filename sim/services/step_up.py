@@ -90,6 +90,15 @@ class StepUpConfig:
     """Step-up intermediate care: referrals from the community into the places
     step-down patients use (sources and derivations: docs/evidence.md)."""
 
+    #: the settings a planner's form shows first (sim.config.levers.key_levers)
+    KEY_LEVERS: ClassVar[tuple[str, ...]] = (
+        "enabled",
+        "direct_per_1000_65plus",
+        "bed_share",
+        "max_wait_days",
+        "to_ae_share",
+    )
+
     enabled: bool = False
     community_share: FrailtyProbabilities = field(default_factory=_community_share)
     direct_per_1000_65plus: float = num(

@@ -124,6 +124,17 @@ def _rota_problems(path: str, rota: tuple[int, ...]) -> list[ConfigProblem]:
 class UrgentCommunityResponseConfig:
     """Two-hour urgent community response (sources and derivations: docs/evidence.md)."""
 
+    #: the settings a planner's form shows first (sim.config.levers.key_levers)
+    KEY_LEVERS: ClassVar[tuple[str, ...]] = (
+        "enabled",
+        "travel_minutes",
+        "max_wait_hours",
+        "home_share_in_time",
+        "home_share_late",
+        "admitted_home_ratio",
+        "virtual_ward_share",
+    )
+
     enabled: bool = False
     referral_share: ReferralShares = field(default_factory=_referral_shares)
     age_share: AgeProbabilities = field(default_factory=_age_shares)

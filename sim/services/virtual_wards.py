@@ -122,6 +122,16 @@ def _cost() -> CostLine:
 class VirtualWardsConfig:
     """Virtual wards / hospital at home (sources and derivations: docs/evidence.md)."""
 
+    #: the settings a planner's form shows first (sim.config.levers.key_levers)
+    KEY_LEVERS: ClassVar[tuple[str, ...]] = (
+        "enabled",
+        "beds_per_100k_adults",
+        "beds",
+        "escalation_share",
+        "ari_share",
+        "step_down_days_early",
+    )
+
     enabled: bool = False
     beds_per_100k_adults: float = num(
         40.0, ge=0, units="virtual beds per 100,000 registered adults (16+)"
