@@ -67,9 +67,17 @@ class Draft:
         body = ""
         if "defaults" in data:  # a list a reader scans: one item a line, as by hand
             body = yaml.safe_dump({"defaults": data.pop("defaults")}, default_flow_style=False)
-        body += yaml.safe_dump(
-            data, sort_keys=False, default_flow_style=None, allow_unicode=True, width=90
-        )
+        # one top-level key at a time: dumped together, a mapping of plain values would
+        # come out as one flow mapping ({name: ..., description: ...}) after the list
+        for key, value in data.items():
+            nested = isinstance(value, (dict, list))
+            body += yaml.safe_dump(
+                {key: value},
+                sort_keys=False,
+                default_flow_style=None if nested else False,
+                allow_unicode=True,
+                width=90,
+            )
         return "\n".join(lines) + "\n" + body
 
 

@@ -86,3 +86,7 @@ def main(argv: list[str] | None = None) -> None:
     prune(root)
     sys.argv = options(args)
     sys.exit(stcli.main())
+
+
+if __name__ == "__main__":
+    main()

@@ -40,6 +40,11 @@ CAPACITY_BLOCKS = (
 )
 
 
+#: of those blocks' settings, the ones that say how much there is (the rest are the
+#: services' workings, set on the Scenarios page)
+CAPACITY_FIELDS = ("acute", "capacity", "staff")
+
+
 # --- session state -----------------------------------------------------------------------
 
 
@@ -47,8 +52,11 @@ def workspace() -> Workspace:
     """This browser session's workspace (made on its first page view)."""
     ws = st.session_state.get("ns_ws")
     if not isinstance(ws, Workspace):
-        ws = Workspace.new(default_root())
+        token = st.query_params.get("w", "")
+        ws = Workspace.reopen(default_root(), token) or Workspace.new(default_root())
         st.session_state["ns_ws"] = ws
+    if st.query_params.get("w") != ws.token:
+        st.query_params["w"] = ws.token
     ws.touch()
     return ws
 
@@ -259,55 +267,87 @@ def _practice_import(ws: Workspace) -> None:
     st.header("Import practices")
     st.write(
         "Upload NHS England's practice-level file of patients registered at a GP practice "
-        "by age (or a table with one row per practice and a count per age band), then "
-        "say which neighbourhood each practice belongs to."
+        "by age (5-year groups or single years; or a table with one row per practice and a "
+        "count per age band), then say which practices make up each neighbourhood."
     )
     upload = st.file_uploader(
         "Practice list (CSV, at most 5 MB)", type=["csv"], key="ns_practice_file"
     )
     if upload is None:
         return
-    data = upload.getvalue()
     try:
-        found = practices.read_practices(data, source=upload.name[:80])
+        found = practices.read_stream(upload, source=upload.name[:80])
     except ConfigError as exc:
         st.error("The file could not be used:", icon=":material/error:")
         show_problems(exc.problems)
         return
-    st.success(f"{len(found)} practices, {sum(p.registered for p in found):,} registered patients.")
-    table = pd.DataFrame(
-        [
-            {
-                "code": p.code,
-                "practice": p.name,
-                "registered": p.registered,
-                "aged 65+": sum(p.counts[1:]),
-                "neighbourhood": p.neighbourhood or "",
-            }
-            for p in found
-        ]
+    registered = sum(p.registered for p in found)
+    st.success(f"{len(found)} practices, {registered:,} registered patients.")
+    st.table(
+        pd.DataFrame(
+            [
+                {
+                    "code": p.code,
+                    "practice": p.name,
+                    "registered": f"{p.registered:,}",
+                    "aged 65+": f"{sum(p.counts[1:]):,}",
+                    "neighbourhood in the file": p.neighbourhood,
+                }
+                for p in found
+            ]
+        )
     )
-    edited = st.data_editor(
-        table,
-        key="ns_practice_groups",
-        hide_index=True,
-        disabled=["code", "practice", "registered", "aged 65+"],
-        column_config={
-            "neighbourhood": st.column_config.TextColumn(
-                "neighbourhood", help="Leave empty to leave the practice out", max_chars=60
-            )
-        },
+    named = list(dict.fromkeys(p.neighbourhood for p in found if p.neighbourhood))
+    label = {p.code: f"{p.code} {p.name}".strip() for p in found}
+    count = st.number_input(
+        "Number of neighbourhoods",
+        min_value=1,
+        max_value=50,
+        value=max(1, len(named)),
+        step=1,
+        key="ns_group_count",
     )
+    groups: dict[str, str] = {}
+    twice: list[str] = []
+    for i in range(int(count)):
+        default_name = named[i] if i < len(named) else f"Neighbourhood {i + 1}"
+        c1, c2 = st.columns([1, 2])
+        name = c1.text_input(
+            f"Neighbourhood {i + 1} name", value=default_name, max_chars=60, key=f"ns_gn_{i}"
+        )
+        if named:
+            chosen_default = [p.code for p in found if p.neighbourhood == default_name]
+        else:
+            chosen_default = [p.code for p in found] if int(count) == 1 else []
+        chosen = c2.multiselect(
+            f"Practices in neighbourhood {i + 1}",
+            [p.code for p in found],
+            default=chosen_default,
+            format_func=lambda c: label[c],
+            key=f"ns_gp_{i}",
+        )
+        for code in chosen:
+            if code in groups:
+                twice.append(code)
+            groups[code] = name
+    left_out = [p.code for p in found if p.code not in groups]
+    if left_out:
+        st.write("Left out (in no neighbourhood): " + ", ".join(label[c] for c in left_out))
     if st.button("Use these practices as the neighbourhoods", key="ns_use_practices"):
-        groups = {str(r["code"]): str(r["neighbourhood"] or "") for r in edited.to_dict("records")}
+        if twice:
+            st.error(
+                "A practice can be in one neighbourhood only: " + ", ".join(sorted(set(twice))),
+                icon=":material/error:",
+            )
+            return
         try:
-            hoods = practices.neighbourhoods(found, groups)
+            hoods = practices.neighbourhoods(found, {c: groups.get(c, "") for c in label})
         except ConfigError as exc:
             show_problems(exc.problems)
             return
         st.session_state["ns_hoods"] = _neighbourhood_rows({"neighbourhoods": hoods})
         st.session_state["ns_hoods_version"] = st.session_state.get("ns_hoods_version", 0) + 1
-        st.success(f"{len(hoods)} neighbourhoods made from the practices.")
+        st.success(f"{len(hoods)} neighbourhood(s) made from the practices.")
 
 
 def _band_table(
@@ -403,7 +443,8 @@ def borough_page() -> None:
     capacity: dict[str, Any] = {}
     for block in CAPACITY_BLOCKS:
         for lever in lv.key_levers(cfg, block):
-            capacity[lever.path] = lever_input(lever, f"ns_cap_{start}_{lever.path}")
+            if lever.path.rpartition(".")[2] in CAPACITY_FIELDS:
+                capacity[lever.path] = lever_input(lever, f"ns_cap_{start}_{lever.path}")
     show_problems(problems, ("beds", "discharge"))
 
     st.header("Save")
@@ -434,31 +475,28 @@ def borough_page() -> None:
         )
         saved, found = (None, nb_problems) if nb_problems else drafts.save(draft, ws)
         st.session_state["ns_b_problems"] = found
-        if saved is None:
-            st.error("Not saved: see the messages next to the fields.", icon=":material/error:")
-            show_problems(
-                [
-                    p
-                    for p in found
-                    if not str(p.path).startswith(("population", "beds", "discharge"))
-                ]
-            )
-        else:
-            st.session_state["ns_b_problems"] = []
-            st.success(f"Saved {draft.name} ({saved.name}).")
-            _yaml_download(draft, "ns_b_dl")
+        st.session_state["ns_b_outcome"] = (draft.name, draft.yaml()) if saved else found
+        st.rerun()  # redraw with each message next to its field
+    _outcome("ns_b_outcome", ("population", "beds", "discharge"))
 
 
-def _yaml_download(draft: drafts.Draft, key: str) -> None:
-    text = draft.yaml()
-    st.code(text, language="yaml")
-    st.download_button(
-        f"Download {draft.name}.yaml",
-        text,
-        file_name=f"{draft.name}.yaml",
-        mime="text/yaml",
-        key=key,
-    )
+def _outcome(key: str, shown_above: tuple[str, ...] = ()) -> None:
+    """What the last save said: the file written, or why not (kept across reruns)."""
+    outcome = st.session_state.get(key)
+    if isinstance(outcome, tuple):
+        name, text = outcome
+        st.success(f"Saved {name}.")
+        st.code(text, language="yaml")
+        st.download_button(
+            f"Download {name}.yaml",
+            text,
+            file_name=f"{name}.yaml",
+            mime="text/yaml",
+            key=f"{key}_dl",
+        )
+    elif isinstance(outcome, list) and outcome:
+        st.error("Not saved: see the messages next to the fields.", icon=":material/error:")
+        show_problems([p for p in outcome if not str(p.path).startswith(shown_above)])
 
 
 # --- scenarios ---------------------------------------------------------------------------
@@ -558,12 +596,9 @@ def scenarios_page() -> None:
             settings=settings,
         )
         saved, found = drafts.save(draft, ws)
-        if saved is None:
-            st.error("Not saved:", icon=":material/error:")
-            show_problems(found)
-        else:
-            st.success(f"Saved {draft.name}.")
-            _yaml_download(draft, "ns_s_dl")
+        st.session_state["ns_s_outcome"] = (draft.name, draft.yaml()) if saved else found
+        st.rerun()
+    _outcome("ns_s_outcome")
     mine = ws.own_scenarios()
     if mine:
         st.header("Share with your team")

@@ -2,7 +2,10 @@
 
 Served to a team, the app must keep one planner's work from another's: each
 browser session gets a folder named by a random token that only that session
-holds, and everything it saves or runs goes there. A scenario or a run reaches
+holds, and everything it saves or runs goes there. The token rides in the page's
+address (``?w=...``) so that reloading the page, or opening the address again,
+finds the same work; like any link that grants access, it should be shared only
+with whoever may see that work. A scenario or a run reaches
 other people only when its owner saves it to the shared library on purpose.
 No name typed into a form ever becomes a path: names are checked against
 :data:`NAME` (letters, digits and underscores) before they are joined to a
@@ -69,6 +72,15 @@ class Workspace:
         for folder in (ws.scenarios, ws.runs, ws.library_scenarios, ws.library_runs):
             folder.mkdir(parents=True, exist_ok=True)
         return ws
+
+    @classmethod
+    def reopen(cls, root: Path, token: str) -> Workspace | None:
+        """The workspace of ``token`` if it exists under ``root`` (a page reloaded, or
+        its address opened again); None for anything else, made-up tokens included."""
+        if not _TOKEN.fullmatch(token):
+            return None
+        ws = cls(root.resolve(), token)
+        return ws if ws.scenarios.is_dir() and ws.runs.is_dir() else None
 
     def __post_init__(self) -> None:
         if not _TOKEN.fullmatch(self.token):
