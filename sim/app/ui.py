@@ -10,7 +10,10 @@ that start with ``ns_``, and its files in its private workspace.
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
+import html
+import re
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -43,6 +46,24 @@ CAPACITY_BLOCKS = (
 #: of those blocks' settings, the ones that say how much there is (the rest are the
 #: services' workings, set on the Scenarios page)
 CAPACITY_FIELDS = ("acute", "capacity", "staff")
+
+
+_MARKDOWN = re.compile(r"([\\`*_\[\]<>#|~])")
+
+
+def table(df: pd.DataFrame) -> None:
+    """A static, accessible HTML table (st.table), its text shown as written: Streamlit
+    reads table cells as Markdown, where "> 99.9%" would become a quotation."""
+    shown = df.copy()
+    for col in shown.columns:
+        if not pd.api.types.is_numeric_dtype(shown[col]):
+            shown[col] = shown[col].map(
+                lambda v: _MARKDOWN.sub(r"\\\1", v) if isinstance(v, str) else v
+            )
+    if isinstance(shown.index, pd.RangeIndex) and len(shown.columns) > 1:
+        shown = shown.set_index(shown.columns[0])  # row numbers say nothing: name the rows
+    shown.index = pd.Index([_MARKDOWN.sub(r"\\\1", str(i)) for i in shown.index])
+    st.table(shown)
 
 
 # --- session state -----------------------------------------------------------------------
@@ -283,7 +304,7 @@ def _practice_import(ws: Workspace) -> None:
         return
     registered = sum(p.registered for p in found)
     st.success(f"{len(found)} practices, {registered:,} registered patients.")
-    st.table(
+    table(
         pd.DataFrame(
             [
                 {
@@ -486,7 +507,7 @@ def _outcome(key: str, shown_above: tuple[str, ...] = ()) -> None:
     if isinstance(outcome, tuple):
         name, text = outcome
         st.success(f"Saved {name}.")
-        st.code(text, language="yaml")
+        st.code(text, language=None, wrap_lines=True)
         st.download_button(
             f"Download {name}.yaml",
             text,
@@ -692,7 +713,7 @@ def progress_panel(folder: Path) -> None:
     status = run.status()
     req = run.request
     st.header(f"{req.baseline} against {', '.join(req.compare) or 'nothing'}")
-    st.code(req.command(), language="bash")
+    st.code(req.command(), language=None, wrap_lines=True)
     if status.state == "running":
         label = (
             f"{status.stage}: {status.done} of {status.total} replications"
@@ -710,7 +731,7 @@ def progress_panel(folder: Path) -> None:
                 f"First results from {pairs} paired replications (interim; the final "
                 "table replaces them):"
             )
-            st.table(results.effects_view(effects))
+            table(results.effects_view(effects))
     elif status.state == "finished":
         st.success(f"Finished in {status.seconds:.0f} s. Open the Results page to read it.")
         st.session_state["ns_result"] = str(folder)
@@ -763,28 +784,36 @@ def results_page() -> None:
         f"{answer.replications} replications, measured {answer.period}; effects are "
         "paired differences from the baseline with 95% confidence intervals."
     )
-    for scen, sentence in answer.sentences():
-        st.markdown(f"- **{scen}** {sentence}")
+    items = "".join(
+        f"<li><b>{html.escape(scen)}</b> {html.escape(sentence)}</li>"
+        for scen, sentence in answer.sentences()
+    )
+    st.html(f"<ul>{items}</ul>")  # plain HTML: no Markdown reading of "<" or ">"
     if not answer.effects.empty:
         st.header("Effects")
         st.write(
             "P(better) is the probability that the effect is a benefit: saving money, "
             "avoiding admissions, and so on for each outcome."
         )
-        st.table(results.effects_view(answer.effects))
+        table(results.effects_view(answer.effects))
     if answer.psa:
         st.header("Parameter uncertainty")
-        for stem, table in answer.psa.items():
+        for stem, psa_table in answer.psa.items():
             if stem.startswith(("decision", "headline")):
-                st.header(stem.replace("_", " "))
-                st.table(table)
+                st.subheader(stem.replace("_", " "))
+                table(psa_table)
     st.header("Costs by budget holder")
     _costs(answer)
     st.header("Charts")
-    for name, caption, png in answer.figures:
-        st.header(caption)
-        st.image(str(png), caption=caption)
-        del name
+    for _name, caption, png in answer.figures:
+        st.subheader(caption)
+        # st.image gives no alt text: the figure is drawn with its caption as one
+        data = base64.b64encode(png.read_bytes()).decode()
+        st.html(
+            f"<figure style='margin:0'><img alt='{html.escape(caption, quote=True)}' "
+            f"src='data:image/png;base64,{data}' style='max-width:100%'>"
+            f"<figcaption>{html.escape(caption)}</figcaption></figure>"
+        )
     st.header("Downloads")
     c1, c2, c3 = st.columns(3)
     c1.download_button(
@@ -809,7 +838,7 @@ def results_page() -> None:
         key="ns_dl_config",
     )
     st.write("To reproduce these numbers from the command line, unzip the configuration and run:")
-    st.code(run.request.command("scenarios"), language="bash")
+    st.code(run.request.command("scenarios"), language=None, wrap_lines=True)
     if "library" not in run.folder.parts and st.button(
         "Save this run to the shared library", key="ns_share_run"
     ):
@@ -850,13 +879,23 @@ def _costs(answer: results.Answer) -> None:
                 "mean": fmt.gbp(r["mean"]),
             }
             if r["scenario"] != answer.baseline:
-                row["change from baseline (95% CI)"] = (
-                    f"{fmt.gbp(r['diff_mean'])} ({fmt.gbp(r['diff_ci_low'])} to "
-                    f"{fmt.gbp(r['diff_ci_high'])})"
+                row["change from baseline (95% CI)"] = _cost_change(
+                    float(r["diff_mean"]), float(r["diff_ci_low"]), float(r["diff_ci_high"])
                 )
             rows.append(row)
     if rows:
-        st.table(pd.DataFrame(rows).fillna(""))
+        table(pd.DataFrame(rows).fillna(""))
+
+
+def _cost_change(mean: float, lo: float, hi: float) -> str:
+    """A change in cost in words: more or less, never a bare minus sign."""
+    from sim.report import format as fmt
+
+    def words(x: float) -> str:
+        return "no change" if x == 0 else f"{fmt.gbp(abs(x))} {'more' if x > 0 else 'less'}"
+
+    text = f"{words(mean)} ({words(lo)} to {words(hi)})"
+    return text + "; the CI includes no change" if lo < 0 < hi else text
 
 
 def compare_page() -> None:
@@ -874,24 +913,24 @@ def compare_page() -> None:
         key="ns_cmp_runs",
         format_func=lambda f: _run_label(jobs.Run(Path(f))),
     )
-    table: dict[str, dict[tuple[str, str], str]] = {}
+    side: dict[str, dict[tuple[str, str], str]] = {}
     for i, f in enumerate(picked):
         answer = results.load(jobs.Run(Path(f)))
         if answer is None or answer.effects.empty:
             continue
         view = results.effects_view(answer.effects)
-        table[f"run {i + 1}"] = {
+        side[f"run {i + 1}"] = {
             (r["scenario"], r["effect"]): f"{r['estimate']} ({r['95% CI']})"
             for r in view.to_dict("records")
         }
-    if not table:
+    if not side:
         st.info("The chosen runs compare no scenarios.")
         return
     for i, f in enumerate(picked):
         st.write(f"run {i + 1}: {_run_label(jobs.Run(Path(f)))}")
-    df = pd.DataFrame(table).fillna("")
+    df = pd.DataFrame(side).fillna("")
     df.index = [f"{s}: {e}" for s, e in df.index]
-    st.table(df)
+    table(df)
 
 
 def about_page() -> None:
@@ -909,6 +948,7 @@ CSS = """
 [data-testid="stCaptionContainer"], [data-testid="stCaptionContainer"] p {
   color: #4a4a4a !important; opacity: 1 !important;
 }
+code .token.comment, code .token.prolog { color: #4a4a4a !important; }
 </style>
 """
 
