@@ -183,6 +183,16 @@ def _planner_flow(pg: Any, tmp_path: Path) -> None:
     settle(pg)
     accessible(pg, "01-borough")
 
+    # a hostile file gets a message, not a crash
+    junk = tmp_path / "practices.csv"
+    junk.write_bytes(b"ORG_CODE,AGE_GROUP_5\n\x00\xff\xfe=cmd|' /C calc'!A0\n" * 50)
+    upload = pg.locator('[data-testid="stFileUploaderDropzoneInput"]')
+    upload.set_input_files(str(junk))
+    settle(pg)
+    pg.get_by_text("The file could not be used").wait_for()
+    no_traceback(pg)
+    shot(pg, "02a-borough-bad-file")
+
     # import the practice list: 7 practices, one neighbourhood by default
     pg.locator('[data-testid="stFileUploaderDropzoneInput"]').set_input_files(
         str(ROOT / "examples" / "practices_small.csv")

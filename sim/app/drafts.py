@@ -32,7 +32,7 @@ import yaml
 from sim.app.workspace import NAME, Workspace
 from sim.config import Config
 from sim.config.errors import ConfigError, ConfigProblem
-from sim.config.loading import available_scenarios, load_config, scenario_path
+from sim.config.loading import library_scenarios, load_config, scenario_path
 
 
 @dataclass
@@ -132,7 +132,7 @@ def _shape_problems(
 
 def check(draft: Draft, ws: Workspace) -> tuple[Config | None, list[ConfigProblem]]:
     """Compose and validate ``draft`` as if saved; the config, or the problems."""
-    library = available_scenarios()  # the project's own (no extra folders here)
+    library = library_scenarios()
     shared = ws.library_scenario_names()
     problems = _shape_problems(draft, library, [*ws.own_scenarios(), *shared], shared)
     if problems:

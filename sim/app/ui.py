@@ -11,6 +11,7 @@ that start with ``ns_``, and its files in its private workspace.
 from __future__ import annotations
 
 import base64
+import copy
 import datetime as dt
 import html
 import re
@@ -26,7 +27,12 @@ from sim.app.workspace import Workspace, default_root
 from sim.config import levers as lv
 from sim.config import practices
 from sim.config.errors import ConfigError, ConfigProblem
-from sim.config.loading import available_scenarios, compose_dict, scenario_path
+from sim.config.loading import (
+    available_scenarios,
+    compose_dict,
+    library_scenarios,
+    scenario_path,
+)
 from sim.config.schema import AGE_BANDS, FRAILTY_BANDS, Config
 
 BAND_LABELS = {"age_0_64": "0-64", "age_65_74": "65-74", "age_75_84": "75-84", "age_85_plus": "85+"}
@@ -55,13 +61,13 @@ def table(df: pd.DataFrame) -> None:
     """A static, accessible HTML table (st.table), its text shown as written: Streamlit
     reads table cells as Markdown, where "> 99.9%" would become a quotation."""
     shown = df.copy()
+    if isinstance(shown.index, pd.RangeIndex) and len(shown.columns) > 1:
+        shown = shown.set_index(shown.columns[0])  # row numbers say nothing: name the rows
     for col in shown.columns:
         if not pd.api.types.is_numeric_dtype(shown[col]):
             shown[col] = shown[col].map(
                 lambda v: _MARKDOWN.sub(r"\\\1", v) if isinstance(v, str) else v
             )
-    if isinstance(shown.index, pd.RangeIndex) and len(shown.columns) > 1:
-        shown = shown.set_index(shown.columns[0])  # row numbers say nothing: name the rows
     shown.index = pd.Index([_MARKDOWN.sub(r"\\\1", str(i)) for i in shown.index])
     st.table(shown)
 
@@ -87,15 +93,14 @@ def all_scenarios(ws: Workspace) -> list[str]:
         return available_scenarios()
 
 
-def _files_key(ws: Workspace) -> tuple[tuple[str, float], ...]:
-    """What a composed scenario depends on: every scenario file and when it changed."""
-    from sim.config.loading import scenarios_dir
+def _files_key(ws: Workspace, name: str) -> tuple[tuple[str, float], ...]:
+    """What scenario ``name`` composes from: config.yaml, its file and those it builds
+    on, with their times (library scenarios share entries across sessions)."""
+    from sim.config.loading import config_dir, scenarios_dir
 
-    found = []
-    for folder in (scenarios_dir(), *ws.scenario_dirs()):
-        for entry in sorted(folder.glob("*.yaml")):
-            found.append((str(entry), entry.stat().st_mtime))
-    return tuple(found)
+    files = [config_dir() / "config.yaml"]
+    files += drafts.dependencies(name, [scenarios_dir(), *ws.scenario_dirs()])
+    return tuple((str(f), f.stat().st_mtime) for f in files if f.is_file())
 
 
 #: composed scenarios by (folders, files and their times, name): composing takes a
@@ -108,7 +113,7 @@ def _composed(
 ) -> tuple[dict[str, Any], Config | None, list[ConfigProblem]]:
     from sim.config.loading import from_mapping
 
-    key = (tuple(ws.scenario_dirs()), _files_key(ws), name)
+    key = (_files_key(ws, name), name)
     if key not in _COMPOSED:
         if len(_COMPOSED) > 512:
             _COMPOSED.clear()
@@ -140,8 +145,14 @@ def data_of(ws: Workspace, name: str) -> dict[str, Any]:
 
 
 def describe(ws: Workspace, name: str) -> str:
-    _data, cfg, _ = _composed(ws, name)
-    return f"{name}: {cfg.description}" if cfg is not None else f"{name} (does not load)"
+    """An option's label: the name and the description its file gives (read, not
+    composed: a page lists every scenario)."""
+    from sim.config.loading import scenario_file
+
+    with scenario_path(ws.scenario_dirs()):
+        path = scenario_file(name)
+    text = drafts.load_yaml(path).get("description") if path is not None else None
+    return f"{name}: {text}" if isinstance(text, str) and text else name
 
 
 def show_problems(problems: Sequence[ConfigProblem], prefix: str | tuple[str, ...] = "") -> None:
@@ -472,8 +483,8 @@ def borough_page() -> None:
     name = st.text_input("Borough name (letters, digits and _)", key="ns_b_name", max_chars=40)
     description = st.text_input("Description", key="ns_b_description", max_chars=200)
     if st.button("Check and save borough", type="primary", key="ns_b_save"):
-        new = dict(base)
-        population = dict(pop)
+        new = copy.deepcopy(base)  # base is the cached composition: never change it
+        population = new["population"]
         nb, nb_problems = _neighbourhoods_from(hoods)
         population["neighbourhoods"] = nb
         population["age_shares"] = _shares([float(age.iloc[0][BAND_LABELS[b]]) for b in AGE_BANDS])
@@ -570,7 +581,7 @@ def scenarios_page() -> None:
         key="ns_s_borough",
         format_func=lambda n: describe(ws, n),
     )
-    library = [n for n in available_scenarios() if n not in BOROUGHS]
+    library = [n for n in library_scenarios() if n not in BOROUGHS]
     chosen = st.multiselect(
         "Services and interventions (from the library)",
         library,
@@ -816,13 +827,17 @@ def results_page() -> None:
         )
     st.header("Downloads")
     c1, c2, c3 = st.columns(3)
-    c1.download_button(
-        "Report (HTML)",
-        (run.out / "report.html").read_bytes(),
-        file_name="report.html",
-        mime="text/html",
-        key="ns_dl_report",
-    )
+    report = run.out / "report.html"
+    if report.is_file():
+        c1.download_button(
+            "Report (HTML)",
+            report.read_bytes(),
+            file_name="report.html",
+            mime="text/html",
+            key="ns_dl_report",
+        )
+    else:
+        c1.write("No report: the baseline's scenario sets `report: false`.")
     c2.download_button(
         "Tables (CSV, zip)",
         results.tables_zip(run),
@@ -965,6 +980,7 @@ def main() -> None:
         st.Page(about_page, title="About", url_path="about"),
     ]
     page = st.navigation(pages)
+    workspace()  # on every page, so its address keeps the session's token
     try:
         page.run()
     except ConfigError as exc:  # a scenario file that no longer loads, say

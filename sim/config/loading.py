@@ -105,6 +105,11 @@ def scenario_file(name: str) -> Path | None:
     return paths[0] if paths else None
 
 
+def library_scenarios() -> list[str]:
+    """Names of the project's own scenarios (``scenarios/``), without extra folders."""
+    return sorted(p.stem for p in scenarios_dir().glob("*.yaml"))
+
+
 def available_scenarios() -> list[str]:
     """Names of the scenarios that ``scenario=<name>`` accepts."""
     return sorted(_scenario_files())
