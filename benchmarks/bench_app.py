@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
@@ -32,21 +31,8 @@ import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+sys.path.insert(0, str(ROOT))  # the tests' helpers: how the app is started and Chromium run
+from tests.conftest import CHROMIUM_ARGS, start_app  # noqa: E402
 
 
 def wait_quiet(pg: object) -> None:
@@ -71,35 +57,11 @@ def main() -> None:
 
     reps = int(sys.argv[1]) if len(sys.argv) > 1 else 10
     data = Path(tempfile.mkdtemp(prefix="nsim-bench-app-"))
-    port = free_port()
-    url = f"http://127.0.0.1:{port}"
-    server = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "sim.app.launch",
-            "--headless",
-            "--port",
-            str(port),
-            "--address",
-            "127.0.0.1",
-            "--data",
-            str(data),
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
-    )
+    server, url = start_app(data)
     try:
-        for _ in range(180):
-            try:
-                urllib.request.urlopen(f"{url}/_stcore/health", timeout=2).read()
-                break
-            except OSError:
-                time.sleep(0.5)
         chromium = os.environ.get("NSIM_CHROMIUM") or shutil.which("chromium") or "chromium"
         with sync_playwright() as p:
-            browser = p.chromium.launch(executable_path=chromium, args=ARGS)
+            browser = p.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
             pg = browser.new_page(viewport={"width": 1280, "height": 2000})
             pg.goto(f"{url}/run")
             wait_quiet(pg)

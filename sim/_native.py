@@ -81,6 +81,7 @@ INTERPRETED = (
     "sim/outputs/",
     "sim/report/",
     "sim/commands/",
+    "sim/app/",  # the web app: presentation, and Streamlit is no model
 )
 
 

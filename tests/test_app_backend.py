@@ -39,34 +39,10 @@ from sim.config.loading import (
 from sim.config.schema import Config
 from sim.experiment import runner
 from sim.experiment.cache import finished_kpis
-from tests.conftest import ROOT, TINY
+from tests.conftest import ROOT, TINY, TINY_TREAT, tiny_home
 from tests.conftest import nsim as _nsim
 
-#: a borough small enough that a year's replication takes well under a second
-TINY_HOME = """\
-# @package _global_
-# A small borough for quick tests: one neighbourhood, no report, one process.
-name: tiny_home
-description: One small neighbourhood.
-run:
-  years: 0.5  # a request's years replace it
-  warmup_days: 2
-  n_jobs: 1
-population:
-  neighbourhoods:
-    - {name: Only, registered: 15000}
-report: false
-"""
-#: builds on the small borough and on a library scenario
-TINY_TREAT = """\
-# @package _global_
-defaults:
-  - /scenario/tiny_home@_here_
-  - /scenario/treat@_here_
-  - _self_
-name: tiny_treat
-description: The small borough with TREAT.
-"""
+TINY_HOME = tiny_home(report=False)
 #: the small borough run by worker processes (something for cancel to stop)
 TINY_POOL = """\
 # @package _global_

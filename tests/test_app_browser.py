@@ -17,31 +17,19 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
-import subprocess
-import sys
 import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from tests.conftest import CHROMIUM_ARGS, start_app
+
 ROOT = Path(__file__).resolve().parents[1]
 ARTIFACTS = Path(os.environ.get("NSIM_ARTIFACTS", ROOT / "tests" / "artifacts")) / "app"
 #: axe-core impacts that fail the test (minor and moderate ones are reported only)
 FAILING = ("serious", "critical")
-#: Chromium flags for a closed network (no background connections) and a root sandbox
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 
 
 def _chromium() -> str:
@@ -53,52 +41,20 @@ def _chromium() -> str:
     pytest.skip("no chromium on this machine (Debian: apt-get install chromium)")
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture(scope="module")
 def app_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """``nsim-app`` serving on a free port with its own data folder."""
     pytest.importorskip("streamlit")
-    port = _free_port()
     data = tmp_path_factory.mktemp("app-data")
-    log = (tmp_path_factory.mktemp("app-log") / "app.log").open("wb")
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "sim.app.launch",
-            "--headless",
-            "--port",
-            str(port),
-            "--address",
-            "127.0.0.1",
-            "--data",
-            str(data),
-        ],
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 90
-    while time.monotonic() < deadline:
+    log_path = tmp_path_factory.mktemp("app-log") / "app.log"
+    with log_path.open("wb") as log:
         try:
-            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
-                if r.status == 200:
-                    break
-        except OSError:
-            time.sleep(0.5)
-    else:
-        proc.kill()
-        pytest.fail("nsim-app did not start: " + Path(log.name).read_text(errors="replace"))
-    yield url
-    os.killpg(proc.pid, 15)
-    proc.wait(timeout=30)
-    log.close()
+            proc, url = start_app(data, log)
+        except RuntimeError:
+            pytest.fail("nsim-app did not start: " + log_path.read_text(errors="replace"))
+        yield url
+        os.killpg(proc.pid, 15)
+        proc.wait(timeout=30)
 
 
 @pytest.fixture(scope="module")

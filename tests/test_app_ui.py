@@ -33,6 +33,7 @@ import pytest
 import yaml
 
 from sim.app import jobs
+from tests.conftest import TINY_TREAT, tiny_home
 
 AppTest = pytest.importorskip("streamlit.testing.v1").AppTest
 
@@ -72,30 +73,8 @@ if page is not None:
     st.switch_page(PAGES[page], query_params=st.query_params.to_dict())
 ui.main()
 '''
-#: the backend tests' small borough, with its report: the Results page offers it
-TINY_HOME = """\
-# @package _global_
-# A small borough for quick tests: one neighbourhood, one process.
-name: tiny_home
-description: One small neighbourhood.
-run:
-  years: 0.5  # a request's years replace it
-  warmup_days: 2
-  n_jobs: 1
-population:
-  neighbourhoods:
-    - {name: Only, registered: 15000}
-"""
-#: builds on the small borough and on a library scenario
-TINY_TREAT = """\
-# @package _global_
-defaults:
-  - /scenario/tiny_home@_here_
-  - /scenario/treat@_here_
-  - _self_
-name: tiny_treat
-description: The small borough with TREAT.
-"""
+#: the small borough with its report: the Results page offers it
+TINY_HOME = tiny_home(report=True)
 
 
 class _Logged(logging.Handler):

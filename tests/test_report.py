@@ -20,6 +20,7 @@ from sim.report import html as report
 from sim.report import plots
 from sim.report.effects import effect_cells, effects_table
 from sim.report.format import kpi_table
+from tests.conftest import CHROMIUM_ARGS
 
 SHORT = ["run.years=0.15", "run.warmup_days=20", "run.replications=3"]
 
@@ -311,13 +312,7 @@ def test_report_renders_in_headless_chromium(written: Path, tmp_path: Path) -> N
         [
             browser,
             "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-quic",
-            "--no-first-run",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
+            *CHROMIUM_ARGS,
             f"--user-data-dir={tmp_path / 'profile'}",
             "--hide-scrollbars",
             f"--screenshot={shot}",
