@@ -148,7 +148,25 @@ def interim(run: Run) -> tuple[pd.DataFrame, int] | None:
     req = run.request
     if not req.compare:
         return None
-    kpis = finished_kpis(run.out / ".replications")
+    # the page asks every second; the answer changes only when a replication finishes,
+    # and working it out again each time would take CPU from the run itself
+    cache = run.out / ".replications"
+    files = tuple(sorted(str(p.relative_to(cache)) for p in cache.glob("*/code-*/rep_*.npz")))
+    key = (str(run.folder), files)
+    if key in _INTERIM:
+        return _INTERIM[key]
+    if len(_INTERIM) > 64:
+        _INTERIM.clear()
+    _INTERIM[key] = found = _interim(run, finished_kpis(cache))
+    return found
+
+
+#: interim effects by run folder and the replication files they were made from
+_INTERIM: dict[tuple[str, tuple[str, ...]], tuple[pd.DataFrame, int] | None] = {}
+
+
+def _interim(run: Run, kpis: pd.DataFrame) -> tuple[pd.DataFrame, int] | None:
+    req = run.request
     if kpis.empty:
         return None
     names = [req.baseline, *req.compare]
