@@ -141,6 +141,10 @@ def test_a_missing_folder_is_an_error_naming_the_variable(
     monkeypatch.setenv("NSIM_SCENARIO_PATH", str(tmp_path / "nowhere"))
     with pytest.raises(ConfigError, match="NSIM_SCENARIO_PATH"):
         load_config("baseline")
+    # and Hydra is left as it was (an error once left it initialised for every later test)
+    from hydra.core.global_hydra import GlobalHydra
+
+    assert not GlobalHydra.instance().is_initialized()
 
 
 def test_two_threads_compose_their_own_folders_at_once(tmp_path: Path) -> None:

@@ -44,7 +44,7 @@ def lint_imports(project: Path) -> subprocess.CompletedProcess[str]:
 def test_imports_keep_the_layers() -> None:
     res = lint_imports(ROOT)
     assert res.returncode == 0, res.stdout + res.stderr
-    assert "Contracts: 2 kept, 0 broken." in res.stdout
+    assert "Contracts: 3 kept, 0 broken." in res.stdout
 
 
 @pytest.fixture()
@@ -141,3 +141,20 @@ def test_the_type_check_is_strict(tmp_path: Path) -> None:
     )
     assert status == 1, report
     assert "[no-untyped-def]" in report
+
+
+def test_the_app_may_not_hold_model_logic(copy: Path) -> None:
+    """The web app reaches the model only through nsim and the analysis: a direct
+    import of a model module breaks its contract."""
+    _append(copy / "sim" / "app" / "results.py", "def _late():\n    from sim import flows\n")
+    res = lint_imports(copy)
+    assert res.returncode == 1, res.stdout + res.stderr
+    assert "the app holds no model logic BROKEN" in res.stdout
+    assert "sim.app.results -> sim.flows" in res.stdout
+
+
+def test_the_model_may_not_reach_the_app(copy: Path) -> None:
+    _append(copy / "sim" / "report" / "text.py", "def _late():\n    from sim.app import jobs\n")
+    res = lint_imports(copy)
+    assert res.returncode == 1, res.stdout + res.stderr
+    assert "sim.report.text -> sim.app.jobs" in res.stdout

@@ -213,7 +213,8 @@ def lever_input(lever: lv.Lever, key: str) -> Any:
         st.error(f"{lever.path}: {problem}", icon=":material/error:")
     e = lever.evidence
     if e is not None:
-        st.caption(f"Default {e.default} · range {e.range} · {e.status}")
+        parts = [f"Default {e.default}", f"range {e.range}" if e.range else "", e.status]
+        st.caption(" · ".join(p for p in parts if p))
     return value
 
 
@@ -500,7 +501,7 @@ def borough_page() -> None:
         settings.pop("description", None)
         draft = drafts.Draft(
             name.strip(),
-            description.strip() or f"{name.strip()}: a borough made in nsim-app",
+            description.strip() or "A borough made in nsim-app.",
             bases=[] if start == DEFAULT_BOROUGH else [start],
             settings=settings,
             note="A borough: neighbourhoods, population, care homes and capacities.",

@@ -233,6 +233,9 @@ def _compose(overrides: list[str], hydra: bool, config_name: str) -> Any:
     from hydra import initialize_config_dir
     from hydra.core.global_hydra import GlobalHydra
 
+    # before Hydra is initialised: initialize_config_dir does its work when made, not
+    # on entering, so an error between the two would leave Hydra initialised
+    search = searchpath_override()
     # inside a running Hydra app (nsim) compose with its own, initialised Hydra
     inside_app = GlobalHydra.instance().is_initialized()
     ctx = (
@@ -242,7 +245,6 @@ def _compose(overrides: list[str], hydra: bool, config_name: str) -> Any:
     )
     unknown: list[ConfigProblem] = []
     rest = list(overrides)
-    search = searchpath_override()
     with ctx:
         while True:
             try:
