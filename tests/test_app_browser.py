@@ -15,6 +15,7 @@ nothing is downloaded at test time. Without it the test skips, except where
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import time
@@ -74,11 +75,14 @@ def page(app_url: str) -> Iterator[Any]:
 
 
 def settle(pg: Any, timeout: float = 120) -> None:
-    """Wait until the script has finished running (Streamlit's status widget goes)."""
+    """Wait until the script has finished running: Streamlit shows its status widget
+    while a rerun goes (give it a moment to appear), then removes it."""
     pg.wait_for_selector("h1", timeout=timeout * 1000)
-    time.sleep(1.0)  # a rerun may take a moment to show its status widget
-    pg.wait_for_selector('[data-testid="stStatusWidget"]', state="detached", timeout=timeout * 1000)
-    time.sleep(0.5)
+    widget = '[data-testid="stStatusWidget"]'
+    with contextlib.suppress(Exception):  # a quick rerun may come and go unseen
+        pg.wait_for_selector(widget, state="attached", timeout=700)
+    pg.wait_for_selector(widget, state="detached", timeout=timeout * 1000)
+    time.sleep(0.2)
 
 
 def shot(pg: Any, name: str) -> None:
