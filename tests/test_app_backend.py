@@ -624,3 +624,17 @@ def test_cancel_stops_the_run_and_its_workers(tmp_path: Path) -> None:
             os.killpg(proc.pid, signal.SIGKILL)
     status = run.status()
     assert status.state == "cancelled" and status.done < 100
+
+
+def test_psa_effects_are_worded_as_ranges(app_run: tuple) -> None:
+    """The Results page words a PSA's headline (same columns as the effects) with
+    ranges, not confidence intervals, as the report does."""
+    from sim.report.effects import effect_cells
+
+    _ws, run, _ = app_run
+    effects = pd.read_csv(run.out / "effects.csv")
+    view = results.effects_view(effects, "range")
+    assert "95% range" in view.columns and "95% CI" not in view.columns
+    flagged = [effect_cells(r, "range")["flag"] for _, r in effects.iterrows()]
+    assert view["note"].tolist() == flagged
+    assert all(not f or f == "range includes no effect" for f in flagged)

@@ -58,17 +58,20 @@ class Answer:
         return out
 
 
-def effects_view(effects: pd.DataFrame) -> pd.DataFrame:
-    """The headline effects as the report words them: one row per scenario and effect."""
+def effects_view(effects: pd.DataFrame, interval: str = "CI") -> pd.DataFrame:
+    """The headline effects as the report words them: one row per scenario and effect.
+
+    ``interval``: "CI" for a run's effects, "range" for the PSA's (over parameter sets
+    and chance together)."""
     rows = []
     for _, r in effects.iterrows():
-        cells = in_words.effect_cells(r)
+        cells = in_words.effect_cells(r, interval)
         rows.append(
             {
                 "scenario": r["scenario"],
                 "effect": cells["effect"],
                 "estimate": cells["estimate"],
-                "95% CI": cells["ci"],
+                f"95% {interval}": cells["ci"],
                 "relative": cells["relative"],
                 "P(better)": cells["p_better"],
                 "note": cells["flag"],

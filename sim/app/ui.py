@@ -810,10 +810,15 @@ def results_page() -> None:
         table(results.effects_view(answer.effects))
     if answer.psa:
         st.header("Parameter uncertainty")
-        for stem, psa_table in answer.psa.items():
-            if stem.startswith(("decision", "headline")):
-                st.subheader(stem.replace("_", " "))
-                table(psa_table)
+        headline = answer.psa.get("psa_headline")
+        if headline is not None and not headline.empty:
+            st.write(
+                "The same effects over the parameter sets drawn from what the evidence does "
+                "not know (docs/uncertainty.md): each range holds 95% of the outcomes of "
+                "a year across parameter sets and chance together, and P(better) is the "
+                "share of them that are a benefit."
+            )
+            table(results.effects_view(headline, "range"))
     st.header("Costs by budget holder")
     _costs(answer)
     st.header("Charts")
