@@ -229,15 +229,6 @@ def _set(data: dict[str, Any], path: str, value: Any) -> None:
     lv.set_value(data, path, value)
 
 
-def _get(data: dict[str, Any], path: str) -> Any:
-    node: Any = data
-    for part in path.split("."):
-        if not isinstance(node, dict) or part not in node:
-            return None
-        node = node[part]
-    return node
-
-
 # --- borough -----------------------------------------------------------------------------
 
 
@@ -381,16 +372,6 @@ def _practice_import(ws: Workspace) -> None:
         st.session_state["ns_hoods"] = _neighbourhood_rows({"neighbourhoods": hoods})
         st.session_state["ns_hoods_version"] = st.session_state.get("ns_hoods_version", 0) + 1
         st.success(f"{len(hoods)} neighbourhood(s) made from the practices.")
-
-
-def _band_table(
-    values: dict[str, dict[str, float]], rows: Sequence[str], cols: Sequence[str]
-) -> pd.DataFrame:
-    return pd.DataFrame(
-        [[values[r][c] for c in cols] for r in rows],
-        index=[BAND_LABELS.get(r, r) for r in rows],
-        columns=list(cols),
-    )
 
 
 def borough_page() -> None:
