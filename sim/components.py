@@ -126,6 +126,22 @@ class Site:
         #: its draws: new crises, and readmissions (disjoint streams)
         self.factory: PatientFactory | None = None
         self.readmission_factory: PatientFactory | None = None
+        self._episode_factories: dict[str, PatientFactory] = {}
+
+    def episode_factory(self, prefix: str) -> PatientFactory:
+        """A factory for episodes a service starts itself (a step-up from home, an
+        escalation from a virtual ward), drawing the crises' quantities from streams
+        named ``prefix`` + name, so one source's episodes never shift another's nor
+        the crises'. Made on first use, once per prefix."""
+        factory = self._episode_factories.get(prefix)
+        if factory is None:
+            from sim.patient import PatientFactory
+
+            base = self.factory
+            assert base is not None  # set by the model before the run
+            factory = PatientFactory(self.strata, self.streams, base.draws, prefix=prefix)
+            self._episode_factories[prefix] = factory
+        return factory
 
 
 class WiringError(Exception):

@@ -24,7 +24,7 @@ from sim.experiment.stats import mean_ci
 from sim.model import CareSystemModel
 from sim.outputs.kpis import compute_kpis
 from sim.outputs.schema import documented
-from sim.services.ucr import UrgentCommunityResponse, first_start
+from sim.services.ucr import UrgentCommunityResponse
 from sim.theory import erlang_c
 
 B = "++urgent_community_response."
@@ -137,7 +137,7 @@ def test_counterfactuals_match_the_paired_differences() -> None:
 
 
 def test_first_start_answers_as_the_queue_does() -> None:
-    """``first_start`` asks the rota queue when a newcomer would start without
+    """``RotaQueue.first_start`` asks the rota queue when a newcomer would start without
     joining it: over 5,000 random arrivals, service times and a rota that varies
     by hour (with hours off duty), its answer is the start the queue then gives,
     to the last bit, and ``inf`` exactly when that start is after ``latest``."""
@@ -149,14 +149,14 @@ def test_first_start_answers_as_the_queue_does() -> None:
     for _ in range(5_000):
         t += rng.expovariate(1.2)
         latest = t + rng.choice((0.5, 2.0, 4.0, 1e9))
-        s = first_start(q, t, latest)
+        s = q.first_start(t, latest)
         if s == math.inf:
             turned_down += 1
-            assert first_start(q, t, math.inf) > latest
+            assert q.first_start(t, math.inf) > latest
             continue
         assert q.start(t, rng.expovariate(1.0)) == s
     assert 100 < turned_down < 4_000
-    assert first_start(RotaQueue([0] * HOURS_PER_WEEK), 5.0, math.inf) == math.inf
+    assert RotaQueue([0] * HOURS_PER_WEEK).first_start(5.0, math.inf) == math.inf
 
 
 #: UCR alone as an M/M/c queue: Poisson referrals (constant crisis rates, no

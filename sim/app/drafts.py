@@ -18,6 +18,7 @@ is refused, so a value cannot reach the environment or another file.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import os
 import shutil
@@ -156,28 +157,19 @@ def save(draft: Draft, ws: Workspace) -> tuple[Path | None, list[ConfigProblem]]
     return path, []
 
 
-class _Staged:
-    """A staging copy of the session's scenario folder with the draft in it."""
-
-    def __init__(self, draft: Draft, ws: Workspace) -> None:
-        self.draft, self.ws = draft, ws
-        self.tmp: Path | None = None
-
-    def __enter__(self) -> list[Path]:
-        self.tmp = Path(tempfile.mkdtemp(prefix="nsim-draft-"))
-        for p in self.ws.scenarios.glob("*.yaml"):
-            if p.stem != self.draft.name:
-                shutil.copy2(p, self.tmp / p.name)
-        (self.tmp / f"{self.draft.name}.yaml").write_text(self.draft.yaml(), encoding="utf-8")
-        return [self.tmp, self.ws.library_scenarios]
-
-    def __exit__(self, *exc: object) -> None:
-        if self.tmp is not None:
-            shutil.rmtree(self.tmp, ignore_errors=True)
-
-
-def _staged(draft: Draft, ws: Workspace) -> _Staged:
-    return _Staged(draft, ws)
+@contextlib.contextmanager
+def _staged(draft: Draft, ws: Workspace) -> Iterator[list[Path]]:
+    """Scenario folders as if ``draft`` were saved: a staging copy of the session's
+    folder with the draft in it, then the shared library."""
+    tmp = Path(tempfile.mkdtemp(prefix="nsim-draft-"))
+    try:
+        for p in ws.scenarios.glob("*.yaml"):
+            if p.stem != draft.name:
+                shutil.copy2(p, tmp / p.name)
+        (tmp / f"{draft.name}.yaml").write_text(draft.yaml(), encoding="utf-8")
+        yield [tmp, ws.library_scenarios]
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
 
 
 def changed(new: Mapping[str, Any], old: Mapping[str, Any]) -> dict[str, Any]:

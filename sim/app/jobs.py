@@ -106,7 +106,10 @@ class Request:
 
 
 def _compared(req: Request) -> list[str]:
-    return [o for o in req.overrides() if not o.startswith("compare=")] + ["compare=[]"]
+    """The overrides ``nsim`` gives the compared scenarios (its own rule)."""
+    from sim.preflight import compared_overrides
+
+    return [*compared_overrides(req.overrides()), "compare=[]"]
 
 
 def check(req: Request, ws: Workspace) -> tuple[str | None, list[ConfigProblem]]:

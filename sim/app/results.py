@@ -84,10 +84,6 @@ def _read(path: Path) -> pd.DataFrame | None:
     return pd.read_csv(path) if path.is_file() else None
 
 
-def _period(days: int) -> str:
-    return "a year" if days in (365, 366) else f"over {days:,} days"
-
-
 def _captions(report: Path) -> dict[str, str]:
     """Each figure's caption, as the report gives it (its alt text too)."""
     try:
@@ -128,7 +124,7 @@ def load(run: Run) -> Answer | None:
         baseline=baseline,
         scenarios=names,
         replications=int(meta.get("replications", 0)),
-        period=_period(int(meta.get("measured_days", 365))),
+        period=text.period(int(meta.get("measured_days", 365))),
         effects=effects if effects is not None else pd.DataFrame(),
         comparison=_read(out / "comparison.csv"),
         summaries=summaries,

@@ -14,6 +14,7 @@ import base64
 import copy
 import datetime as dt
 import html
+import math
 import re
 from collections.abc import Sequence
 from pathlib import Path
@@ -277,14 +278,11 @@ def _neighbourhoods_from(table: pd.DataFrame) -> tuple[list[dict[str, Any]], lis
 
 
 def _shares(values: list[float]) -> dict[str, float]:
-    """Fractions rounded to 6 places whose sum is exactly 1 when the input's is
-    within rounding of it (the largest absorbs the rounding)."""
-    rounded = [round(v, 6) for v in values]
-    total = sum(rounded)
-    if abs(total - 1.0) < 5e-6:
-        i = max(range(len(rounded)), key=lambda k: rounded[k])
-        rounded[i] = round(rounded[i] + 1.0 - total, 6)
-    return dict(zip(AGE_BANDS, rounded, strict=True))
+    """Fractions as the config takes them: summing to exactly 1 when they sum to 1
+    up to rounding; otherwise as typed, for the schema's check to name."""
+    if abs(math.fsum(values) - 1.0) < 5e-6:
+        return practices.exact_shares(values)
+    return dict(zip(AGE_BANDS, (round(v, 6) for v in values), strict=True))
 
 
 def _practice_import(ws: Workspace) -> None:
@@ -576,8 +574,6 @@ def scenarios_page() -> None:
     if cfg is None:
         show_problems(problems)
         return
-    base_data = drafts.Draft("x", "x", bases=bases)  # what the levers are compared with
-    del base_data
     values: dict[str, Any] = {}
     for block in _blocks_of(ws, chosen):
         with st.expander(f"Levers: {block}", expanded=True):

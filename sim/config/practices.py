@@ -930,12 +930,18 @@ def neighbourhoods(
 
 
 def _shares(counts: Sequence[int]) -> dict[str, float]:
-    """Shares of the four bands, rounded to 6 decimals and summing to exactly 1.0.
+    """Shares of the four bands, rounded to 6 decimals and summing to exactly 1.0."""
+    total = sum(counts)
+    return exact_shares([c / total for c in counts])
+
+
+def exact_shares(fractions: Sequence[float]) -> dict[str, float]:
+    """Four band shares that sum to 1 up to rounding, rounded to 6 decimals and
+    summing to exactly 1.0 (as the config's check and a reader adding them see it).
 
     The largest share takes up the rounding: it becomes 1 less the others, which
     keeps it within a millionth of its own rounded value."""
-    total = sum(counts)
-    shares = [round(c / total, 6) for c in counts]
+    shares = [round(f, 6) for f in fractions]
     big = max(range(len(shares)), key=lambda b: shares[b])
     others = [s for b, s in enumerate(shares) if b != big]
     # the nearest 6-decimal float first (tidy in YAML); if floating point leaves the

@@ -291,6 +291,36 @@ class RotaQueue:
             self.busy.book(s, end)
         return s
 
+    def first_start(self, t: float, latest: float) -> float:
+        """When a customer joining at ``t`` would start service, or ``inf`` if not by
+        ``latest``; the queue is left as it was.
+
+        The rule of :meth:`start` (the earliest time from ``t``, not before the
+        previous customer's start, at which fewer customers are in service than
+        staff on duty; only an arrival, an end of service or the start of an hour
+        can be that time), asked without joining: a service that accepts work only
+        if it can start in time (UCR's triage) asks first, then joins.
+        """
+        last = self._last_start
+        s = t if t > last else last
+        if s > latest or s == math.inf:  # (inf: nobody is ever on duty)
+            return math.inf
+        staff = self.staff
+        # services still under way at s, earliest end first (the list is kept sorted)
+        busy = [e for e in self._ends if e > s]
+        n, k = len(busy), 0
+        if n < staff[int(s) % HOURS_PER_WEEK]:
+            return s
+        while True:
+            nxt = float(int(s) + 1)
+            s = busy[k] if k < n and busy[k] < nxt else nxt
+            if s > latest:
+                return math.inf
+            while k < n and busy[k] <= s:
+                k += 1
+            if n - k < staff[int(s) % HOURS_PER_WEEK]:
+                return s
+
     def _wait(self, s: float) -> float:
         """The first chance after ``s`` with a member of staff free (or the end of the run)."""
         ends, staff, until = self._ends, self.staff, self.until

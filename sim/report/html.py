@@ -700,10 +700,6 @@ def _stress(meta: dict[str, Any]) -> str:
     )
 
 
-def _period(days: int) -> str:
-    return "a year" if days in (365, 366) else f"over {days:,} days"
-
-
 def _summary_section(
     effects: pd.DataFrame | None,
     ce: pd.DataFrame | None,
@@ -925,8 +921,8 @@ def _run_doc(
     alone = (baseline, base.summary())
     doc.parts.insert(
         summary_at,
-        _summary_section(effects, ce, _period(run.measured_days), n, alone)
-        + (_psa_summary(psa, _period(run.measured_days)) if psa is not None else ""),
+        _summary_section(effects, ce, text.period(run.measured_days), n, alone)
+        + (_psa_summary(psa, text.period(run.measured_days)) if psa is not None else ""),
     )
     return doc
 

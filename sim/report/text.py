@@ -44,6 +44,11 @@ def _no_effect(noun: str, metric: str, lo: float, hi: float, interval: str) -> s
     return f"may go either way on {noun} (the 95% {interval}, {text}, includes no effect)"
 
 
+def period(days: int) -> str:
+    """A measured period in words: "a year", or "over 730 days"."""
+    return "a year" if days in (365, 366) else f"over {days:,} days"
+
+
 def outcome_clause(r: pd.Series, period: str = "", interval: str = "CI") -> str:
     """One outcome in words: "avoids 444 admissions a year (95% CI 409 to 478)"."""
     m = r["metric"]

@@ -68,7 +68,7 @@ if TYPE_CHECKING:
     from sim.core.window import KpiWindow
     from sim.discharge.team import DischargeTeam
     from sim.hooks import Hooks
-    from sim.patient import Draw, Patient, PatientFactory
+    from sim.patient import Draw, Patient
 
 HOURS_PER_YEAR: Final = 365.0 * 24.0
 Setting = Literal["bed", "home"]
@@ -223,7 +223,6 @@ class StepUp(Component):
         self.n_to_ae = rec.counter("step_up_to_ae")
         self.waiting = rec.level("step_up_waiting")
         # makers of new episodes, one per source so each keeps its own streams
-        self._factories: dict[str, PatientFactory] = {}
 
     def connect(self, links: Mapping[str, Component]) -> None:
         super().connect(links)
@@ -293,16 +292,7 @@ class StepUp(Component):
         """A new patient counted into the system now, with draws of its own from
         streams kept for ``source`` (so one source's episodes never shift another's,
         nor the crises')."""
-        factory = self._factories.get(source)
-        if factory is None:
-            base = self.site.factory
-            assert base is not None  # set by the model before the run
-            from sim.patient import PatientFactory
-
-            factory = PatientFactory(
-                self.site.strata, self.site.streams, base.draws, prefix=f"step_up/{source}/"
-            )
-            self._factories[source] = factory
+        factory = self.site.episode_factory(f"step_up/{source}/")
         flow = self.site.flow
         p = factory.make_one(flow.next_id() if pid < 0 else pid, person, stratum, self.env.now)
         flow.enter(p)

@@ -204,39 +204,6 @@ class UrgentCommunityResponseConfig:
 register_block("urgent_community_response", UrgentCommunityResponseConfig)
 
 
-def first_start(queue: RotaQueue, t: float, latest: float) -> float:
-    """When a customer joining ``queue`` at ``t`` would start service, or ``inf``
-    if not by ``latest``; the queue is left as it was.
-
-    The same rule as :meth:`RotaQueue.start` (the earliest time from ``t``, not
-    before the previous customer's start, at which fewer customers are in
-    service than staff on duty; only an arrival, an end of service or the
-    start of an hour can be that time), asked without joining: UCR's triage
-    accepts a referral only if it can be reached in time. It reads the queue's
-    state (services in progress, the last start), which ``RotaQueue`` keeps to
-    itself; the caller checks that ``start`` then agrees.
-    """
-    last = queue._last_start
-    s = t if t > last else last
-    if s > latest or s == math.inf:  # (inf: nobody is ever on duty)
-        return math.inf
-    staff = queue.staff
-    # services still under way at s, earliest end first (the queue keeps them sorted)
-    busy = [e for e in queue._ends if e > s]
-    n, k = len(busy), 0
-    if n < staff[int(s) % HOURS_PER_WEEK]:
-        return s
-    while True:
-        nxt = float(int(s) + 1)
-        s = busy[k] if k < n and busy[k] < nxt else nxt
-        if s > latest:
-            return math.inf
-        while k < n and busy[k] <= s:
-            k += 1
-        if n - k < staff[int(s) % HOURS_PER_WEEK]:
-            return s
-
-
 class UrgentCommunityResponse(Component):
     """A UCR team on a rota that takes crises on their way to A&E."""
 
@@ -405,14 +372,14 @@ class UrgentCommunityResponse(Component):
         nb = p.neighbourhood
         self.n_referrals[source].add(now, nb)
         travel = self.travel_h
-        start = first_start(self.queue, now, now + self.max_wait_h - travel)
+        start = self.queue.first_start(now, now + self.max_wait_h - travel)
         if start == math.inf:
             self.n_not_accepted.add(now, nb)
             self.rec.log(now, p.id, p.person, "ucr_not_accepted", source)
             return False
         busy_h = travel + self.visit_mean_h * self.visit_unit.one(self.u_visit.of(p))
         booked = self.queue.start(now, busy_h)
-        if booked != start:  # the queue's rule and first_start's must agree
+        if booked != start:  # the queue's two answers must agree
             raise RuntimeError(f"UCR queue started a referral at {booked}, expected {start}")
         wait = start + travel - now
         self.n_responses.add(now, nb)

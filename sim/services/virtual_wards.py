@@ -94,7 +94,7 @@ if TYPE_CHECKING:
     from sim.core.window import KpiWindow
     from sim.discharge.team import DischargeTeam
     from sim.hooks import Hooks
-    from sim.patient import Draw, Patient, PatientFactory
+    from sim.patient import Draw, Patient
 
 #: the routes onto the ward, as the KPIs name them
 SOURCES: Final = ("community", "ae", "step_down")
@@ -314,7 +314,6 @@ class VirtualWards(Component):
         self.saved = rec.sample_list("vw_hours_saved")
         #: person -> when the ward last escalated them (hours)
         self._escalated: dict[int, float] = {}
-        self._factory: PatientFactory | None = None
 
     def connect(self, links: Mapping[str, Component]) -> None:
         from sim.acute import AcuteBeds
@@ -461,16 +460,7 @@ class VirtualWards(Component):
     def _new_episode(self, p: Patient) -> Patient:
         """A new episode of ``p``'s person, with draws from streams kept for the
         ward's escalations (so they never shift another source's numbers)."""
-        factory = self._factory
-        if factory is None:
-            from sim.patient import PatientFactory
-
-            base = self.site.factory
-            assert base is not None  # set by the model before the run
-            factory = PatientFactory(
-                self.site.strata, self.site.streams, base.draws, prefix="virtual_wards/escalation/"
-            )
-            self._factory = factory
+        factory = self.site.episode_factory("virtual_wards/escalation/")
         return factory.make_one(self.site.flow.next_id(), p.person, p.stratum, self.env.now)
 
     # ------------------------------------------------------------------ results
